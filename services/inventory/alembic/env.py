@@ -1,0 +1,5 @@
+"""Alembic environment of the inventory service."""
+
+from shared.migrations import run_env
+
+run_env("services.inventory.app.models")

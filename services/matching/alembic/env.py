@@ -1,0 +1,5 @@
+"""Alembic environment of the matching service."""
+
+from shared.migrations import run_env
+
+run_env("services.matching.app.models")

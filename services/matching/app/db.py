@@ -1,0 +1,13 @@
+"""The matching database: its declarative base and the event plumbing tables."""
+
+from sqlalchemy.orm import DeclarativeBase
+
+from shared.bus.tables import define_bus_tables
+from shared.db import new_metadata
+
+
+class Base(DeclarativeBase):
+    metadata = new_metadata()
+
+
+bus_tables = define_bus_tables(Base.metadata)

@@ -1,0 +1,188 @@
+"""Idempotent durable consumers: inbox row + effect in one transaction, ack after commit."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import nats.errors
+import orjson
+import pydantic
+import sqlalchemy as sa
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import NotFoundError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.bus.nats import ensure_stream
+from shared.bus.tables import BusTables
+from shared.config import ServiceSettings
+from shared.db import Database
+from shared.events.envelope import CloudEvent
+from shared.events.models import EVENT_TYPES, EventData
+from shared.logs import correlation_id
+from shared.metrics import EVENTS_CONSUMED
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[AsyncSession, CloudEvent, EventData], Awaitable[None]]
+
+
+class PoisonMessage(Exception):
+    """The message can never be handled (not a CloudEvent, or its data breaks the schema)."""
+
+
+def durable_name(service: str, subject_filter: str) -> str:
+    return f"{service}-" + subject_filter.replace(".", "_").replace(">", "all").replace("*", "any")
+
+
+def parse(raw: bytes) -> tuple[CloudEvent, EventData | None]:
+    try:
+        event = CloudEvent.model_validate(orjson.loads(raw))
+    except (orjson.JSONDecodeError, pydantic.ValidationError) as exc:
+        raise PoisonMessage(f"not a CloudEvent: {exc}") from exc
+    model = EVENT_TYPES.get(event.type)
+    if model is None:
+        return event, None
+    try:
+        return event, model.model_validate(event.data)
+    except pydantic.ValidationError as exc:
+        raise PoisonMessage(f"{event.type} data invalid: {exc}") from exc
+
+
+class Consumer:
+    """One durable pull consumer of a service on one subject filter (NATS 2.9: one filter each)."""
+
+    def __init__(
+        self,
+        db: Database,
+        tables: BusTables,
+        js: JetStreamContext,
+        settings: ServiceSettings,
+        subject_filter: str,
+        handlers: dict[str, Handler],
+        after_commit: Callable[[], None] | None = None,
+    ) -> None:
+        self.db, self.tables, self.js, self.settings = db, tables, js, settings
+        self.subject_filter = subject_filter
+        self.handlers = handlers
+        self.name = durable_name(settings.service_name, subject_filter)
+        self.after_commit = after_commit or (lambda: None)
+        self._sub: Any = None
+
+    def config(self) -> ConsumerConfig:
+        return ConsumerConfig(
+            durable_name=self.name,
+            ack_policy=AckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.ALL,
+            ack_wait=self.settings.consumer_ack_wait_s,
+            max_deliver=-1,  # we count deliveries ourselves and dead-letter, so nothing is dropped silently
+            filter_subject=self.settings.subject(self.subject_filter),
+            max_ack_pending=1000,
+        )
+
+    async def subscribe(self) -> None:
+        await ensure_stream(self.js, self.settings)
+        self._sub = await self.js.pull_subscribe(
+            self.settings.subject(self.subject_filter),
+            durable=self.name,
+            stream=self.settings.stream_name,
+            config=self.config(),
+        )
+
+    async def fetch_and_handle(self) -> int:
+        """One fetch; returns the number of messages handled (0 on an empty poll)."""
+        if self._sub is None:
+            await self.subscribe()
+        try:
+            msgs = await self._sub.fetch(
+                batch=self.settings.consumer_batch_size, timeout=self.settings.consumer_fetch_timeout_s
+            )
+        except (nats.errors.TimeoutError, asyncio.TimeoutError):
+            return 0
+        for msg in msgs:
+            await self.handle(msg)
+        return len(msgs)
+
+    async def handle(self, msg: Msg) -> None:
+        deliveries = msg.metadata.num_delivered if msg.metadata else 1
+        try:
+            event, data = parse(msg.data)
+        except PoisonMessage as exc:
+            await self._dead_letter(msg, None, str(exc), deliveries)
+            await msg.term()
+            EVENTS_CONSUMED.labels(self.name, "unknown", "poison").inc()
+            return
+        token = correlation_id.set(event.correlationid)
+        try:
+            handler = self.handlers.get(event.type)
+            try:
+                async with self.db.transaction() as session:
+                    inserted = await session.scalar(
+                        pg_insert(self.tables.processed_events)
+                        .values(consumer=self.name, event_id=event.id, event_type=event.type)
+                        .on_conflict_do_nothing()
+                        .returning(self.tables.processed_events.c.event_id)
+                    )
+                    if inserted is not None and handler is not None and data is not None:
+                        await handler(session, event, data)
+            except Exception as exc:  # the effect rolled back with the inbox row: safe to retry
+                if deliveries >= self.settings.consumer_max_deliver:
+                    log.error("event dead-lettered after retries", extra={"event_id": str(event.id), "error": repr(exc)})
+                    await self._dead_letter(msg, str(event.id), repr(exc), deliveries)
+                    await msg.term()
+                    EVENTS_CONSUMED.labels(self.name, event.type, "dead_letter").inc()
+                else:
+                    backoff = self.settings.consumer_backoff_s
+                    delay = backoff[min(deliveries - 1, len(backoff) - 1)]
+                    log.warning("event handler failed; will retry", extra={"event_id": str(event.id), "error": repr(exc)})
+                    await msg.nak(delay=delay)
+                    EVENTS_CONSUMED.labels(self.name, event.type, "retry").inc()
+                return
+            await msg.ack()
+            outcome = "duplicate" if inserted is None else ("handled" if handler else "ignored")
+            EVENTS_CONSUMED.labels(self.name, event.type, outcome).inc()
+            if inserted is not None:
+                self.after_commit()
+        finally:
+            correlation_id.reset(token)
+
+    async def _dead_letter(self, msg: Msg, event_id: str | None, error: str, deliveries: int) -> None:
+        async with self.db.transaction() as session:
+            await session.execute(
+                sa.insert(self.tables.dead_letters).values(
+                    consumer=self.name,
+                    event_id=event_id,
+                    subject=msg.subject,
+                    payload=msg.data.decode("utf-8", errors="replace"),
+                    error=error[:4000],
+                    deliveries=deliveries,
+                )
+            )
+
+    async def run(self, stop: asyncio.Event) -> None:
+        idle, errors = 0, 0
+        while not stop.is_set():
+            try:
+                handled = await self.fetch_and_handle()
+                errors = 0
+                idle = 0 if handled else idle + 1
+                if idle and idle % 15 == 0:
+                    # A restarted or wiped server can leave a pull subscription silent.
+                    try:
+                        await self.js.consumer_info(self.settings.stream_name, self.name)
+                    except NotFoundError:
+                        log.warning("consumer missing; recreating", extra={"consumer": self.name})
+                        self._sub = None
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                errors += 1
+                log.warning("consumer error", extra={"consumer": self.name, "error": repr(exc)})
+                if errors >= 3:
+                    self._sub = None
+                await asyncio.sleep(min(0.5 * errors, 5.0))

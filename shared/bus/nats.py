@@ -1,0 +1,64 @@
+"""NATS connection and the one JetStream stream (file storage, duplicate window)."""
+
+from __future__ import annotations
+
+import logging
+
+import nats
+from nats.aio.client import Client as NATS
+from nats.js import JetStreamContext
+from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
+from nats.js.errors import NotFoundError
+
+from shared.config import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+
+async def connect(settings: ServiceSettings, name: str | None = None) -> NATS:
+    async def on_error(exc: Exception) -> None:
+        log.warning("nats error", extra={"error": repr(exc)})
+
+    async def on_disconnect() -> None:
+        log.warning("nats disconnected")
+
+    async def on_reconnect() -> None:
+        log.info("nats reconnected")
+
+    return await nats.connect(
+        servers=[s.strip() for s in settings.nats_url.split(",")],
+        name=name or settings.service_name,
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=1,
+        connect_timeout=5,
+        allow_reconnect=True,
+        error_cb=on_error,
+        disconnected_cb=on_disconnect,
+        reconnected_cb=on_reconnect,
+    )
+
+
+def stream_config(settings: ServiceSettings) -> StreamConfig:
+    return StreamConfig(
+        name=settings.stream_name,
+        subjects=settings.stream_subjects,
+        retention=RetentionPolicy.LIMITS,
+        storage=StorageType.FILE,
+        discard=DiscardPolicy.OLD,
+        num_replicas=settings.stream_replicas,
+        duplicate_window=settings.stream_duplicate_window_s,
+        max_age=settings.stream_max_age_days * 86400.0,
+    )
+
+
+async def ensure_stream(js: JetStreamContext, settings: ServiceSettings) -> bool:
+    """Create or update the stream. Returns True when it had to be created (it was missing)."""
+    config = stream_config(settings)
+    try:
+        await js.stream_info(settings.stream_name)
+    except NotFoundError:
+        await js.add_stream(config)
+        log.info("stream created", extra={"stream": settings.stream_name})
+        return True
+    await js.update_stream(config)
+    return False

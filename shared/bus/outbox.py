@@ -1,0 +1,231 @@
+"""Transactional outbox: record an event in the caller's transaction; a relay publishes it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import uuid
+from typing import Any
+
+import nats.errors
+import orjson
+import sqlalchemy as sa
+from nats.js import JetStreamContext
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.bus.tables import BusTables
+from shared.config import ServiceSettings
+from shared.db import Database
+from shared.events.envelope import CloudEvent
+from shared.events.models import EVENT_TYPES, EventData
+from shared.logs import correlation_id
+from shared.metrics import OUTBOX_PENDING, OUTBOX_PUBLISHED, OUTBOX_REPLAYED
+
+log = logging.getLogger(__name__)
+
+
+def build_event(service: str, event_type: str, aggregate_id: Any, data: EventData) -> CloudEvent:
+    model = EVENT_TYPES[event_type]
+    if not isinstance(data, model):
+        raise TypeError(f"{event_type} carries {model.__name__}, not {type(data).__name__}")
+    return CloudEvent(
+        source=f"/herplaatsing/{service}",
+        type=event_type,
+        subject=str(aggregate_id),
+        correlationid=correlation_id.get() or str(uuid.uuid4()),
+        data=data.model_dump(mode="json"),
+    )
+
+
+async def record_event(
+    session: AsyncSession, tables: BusTables, service: str, event_type: str, aggregate_id: Any, data: EventData
+) -> CloudEvent:
+    """Write the event into the outbox inside the caller's (uncommitted) transaction."""
+    event = build_event(service, event_type, aggregate_id, data)
+    await session.execute(
+        sa.insert(tables.outbox).values(
+            event_id=event.id,
+            event_type=event.type,
+            aggregate_id=event.subject,
+            payload=event.model_dump(mode="json"),
+        )
+    )
+    return event
+
+
+def encode(payload: dict[str, Any]) -> bytes:
+    return orjson.dumps(payload)
+
+
+# Stable lock ids per service: only one relay per service publishes at a time.
+def _relay_lock_id(service: str) -> int:
+    return int.from_bytes(uuid.uuid5(uuid.NAMESPACE_DNS, f"relay.{service}").bytes[:8], "big", signed=True)
+
+
+class OutboxRelay:
+    """Publishes outbox rows in order with Nats-Msg-Id = event id; retries forever.
+
+    Leadership: a session-level advisory lock held on a dedicated connection, so with
+    several replicas exactly one relays and the others stand by. Published rows stay
+    for `outbox_retention_days` and can be re-published (replay) when the broker lost them.
+    """
+
+    def __init__(self, db: Database, tables: BusTables, js: JetStreamContext, settings: ServiceSettings) -> None:
+        self.db, self.tables, self.js, self.settings = db, tables, js, settings
+        self.service = settings.service_name
+        self.wakeup = asyncio.Event()
+        self._last_check = 0.0
+        self._last_prune = 0.0
+
+    async def publish_pending(self) -> int:
+        """Publish one batch of unpublished rows; returns how many were published."""
+        t = self.tables.outbox
+        async with self.db.transaction() as session:
+            rows = (
+                await session.execute(
+                    sa.select(t.c.seq, t.c.event_id, t.c.event_type, t.c.payload)
+                    .where(t.c.published_at.is_(None))
+                    .order_by(t.c.seq)
+                    .limit(self.settings.outbox_batch_size)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            done = 0
+            for row in rows:
+                try:
+                    ack = await self.js.publish(
+                        self.settings.subject(row.event_type),
+                        encode(row.payload),
+                        headers={"Nats-Msg-Id": str(row.event_id)},
+                        timeout=5,
+                    )
+                except Exception as exc:  # broker down or slow: keep the row, try again later
+                    await session.execute(
+                        sa.update(t).where(t.c.seq == row.seq).values(attempts=t.c.attempts + 1, last_error=repr(exc))
+                    )
+                    log.warning("outbox publish failed", extra={"event_id": str(row.event_id), "error": repr(exc)})
+                    break  # keep order: later rows wait for this one
+                await session.execute(
+                    sa.update(t)
+                    .where(t.c.seq == row.seq)
+                    .values(published_at=sa.func.now(), stream_seq=ack.seq, last_error=None)
+                )
+                done += 1
+            OUTBOX_PUBLISHED.labels(self.service).inc(done)
+        return done
+
+    async def pending_count(self) -> int:
+        t = self.tables.outbox
+        async with self.db.sessions() as session:
+            return int(await session.scalar(sa.select(sa.func.count()).where(t.c.published_at.is_(None))) or 0)
+
+    async def stream_has_our_last_event(self) -> bool:
+        """False when the stream lost what we published (deleted, wiped, or behind)."""
+        t = self.tables.outbox
+        async with self.db.sessions() as session:
+            last = (
+                await session.execute(
+                    sa.select(t.c.event_id, t.c.stream_seq)
+                    .where(t.c.published_at.is_not(None), t.c.stream_seq.is_not(None))
+                    .order_by(t.c.seq.desc())
+                    .limit(1)
+                )
+            ).first()
+        if last is None:
+            return True
+        try:
+            msg = await self.js.get_msg(self.settings.stream_name, seq=last.stream_seq)
+        except nats.js.errors.NotFoundError:
+            return False
+        except Exception:  # noqa: BLE001 - cannot tell now; check again later
+            return True
+        return (msg.headers or {}).get("Nats-Msg-Id") == str(last.event_id)
+
+    async def replay(self, since: dt.datetime | None = None) -> int:
+        """Re-publish every retained event (in order). Consumers' inboxes make this harmless."""
+        return await replay_outbox(self.db, self.tables, self.js, self.settings, since=since)
+
+    async def prune(self) -> int:
+        t = self.tables.outbox
+        cutoff = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=self.settings.outbox_retention_days)
+        async with self.db.transaction() as session:
+            result = await session.execute(sa.delete(t).where(t.c.published_at.is_not(None), t.c.published_at < cutoff))
+        return result.rowcount or 0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Leader loop: take the advisory lock, then publish, check the stream, prune."""
+        lock_id = _relay_lock_id(self.service)
+        while not stop.is_set():
+            try:
+                async with self.db.engine.connect() as lock_conn:
+                    got = await lock_conn.scalar(sa.select(sa.func.pg_try_advisory_lock(lock_id)))
+                    if not got:
+                        await _sleep_or_stop(stop, 2.0)
+                        continue
+                    log.info("outbox relay is leader", extra={"service": self.service})
+                    try:
+                        await self._lead(stop, lock_conn)
+                    finally:
+                        with contextlib.suppress(Exception):
+                            await lock_conn.scalar(sa.select(sa.func.pg_advisory_unlock(lock_id)))
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # database away: wait and try again, never give up
+                log.warning("outbox relay error", extra={"error": repr(exc)})
+                await _sleep_or_stop(stop, 1.0)
+
+    async def _lead(self, stop: asyncio.Event, lock_conn: Any) -> None:
+        loop = asyncio.get_running_loop()
+        while not stop.is_set():
+            published = await self.publish_pending()
+            now = loop.time()
+            if now - self._last_check >= self.settings.stream_check_interval_s:
+                self._last_check = now
+                await lock_conn.scalar(sa.select(1))  # keeps the leader's connection (and lock) alive
+                if not await self.stream_has_our_last_event():
+                    log.error("stream lost published events; replaying the outbox", extra={"service": self.service})
+                    await self.replay()
+                OUTBOX_PENDING.labels(self.service).set(await self.pending_count())
+            if now - self._last_prune >= 3600:
+                self._last_prune = now
+                await self.prune()
+            if published < self.settings.outbox_batch_size:
+                self.wakeup.clear()
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self.wakeup.wait(), self.settings.outbox_poll_interval_s)
+
+
+async def replay_outbox(
+    db: Database, tables: BusTables, js: JetStreamContext, settings: ServiceSettings, since: dt.datetime | None = None
+) -> int:
+    """Publish all retained, already-published events again, oldest first."""
+    t = tables.outbox
+    count, last_seq = 0, 0
+    while True:
+        async with db.sessions() as session:
+            query = sa.select(t.c.seq, t.c.event_id, t.c.event_type, t.c.payload).where(
+                t.c.published_at.is_not(None), t.c.seq > last_seq
+            )
+            if since is not None:
+                query = query.where(t.c.created_at >= since)
+            rows = (await session.execute(query.order_by(t.c.seq).limit(500))).all()
+        if not rows:
+            break
+        for row in rows:
+            ack = await js.publish(
+                settings.subject(row.event_type), encode(row.payload), headers={"Nats-Msg-Id": str(row.event_id)}
+            )
+            async with db.transaction() as session:
+                await session.execute(sa.update(t).where(t.c.seq == row.seq).values(stream_seq=ack.seq))
+            last_seq = row.seq
+            count += 1
+    OUTBOX_REPLAYED.labels(settings.service_name).inc(count)
+    log.info("outbox replayed", extra={"service": settings.service_name, "events": count})
+    return count
+
+
+async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(asyncio.TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)

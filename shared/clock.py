@@ -1,0 +1,39 @@
+"""The injectable clock: "today" is a setting so tests and demos can move time."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+
+class Clock:
+    """Gives today's date and the current time, optionally pinned or shifted.
+
+    `fixed_today` pins the date (tests, demos); `offset_days` moves it (the
+    marktmeester's admin endpoint moves the demo forward by years).
+    """
+
+    def __init__(self, fixed_today: dt.date | None = None, offset_days: int = 0) -> None:
+        self.fixed_today = fixed_today
+        self.offset_days = offset_days
+
+    def today(self) -> dt.date:
+        base = self.fixed_today or dt.datetime.now(dt.timezone.utc).date()
+        return base + dt.timedelta(days=self.offset_days)
+
+    def now(self) -> dt.datetime:
+        real = dt.datetime.now(dt.timezone.utc)
+        if self.fixed_today is None and not self.offset_days:
+            return real
+        return dt.datetime.combine(self.today(), real.timetz())
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """Calendar month arithmetic, clamping to the month's last day (31 Jan + 1 = 28/29 Feb)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    for last in (31, 30, 29, 28):
+        try:
+            return dt.date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")

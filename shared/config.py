@@ -1,0 +1,89 @@
+"""Typed settings for every service (pydantic-settings).
+
+Each service process reads its own environment. The embedded runner and
+docker-compose set the same variables, so a service never knows which one started it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Values that are fine on a laptop and refused anywhere else.
+DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789"
+DEV_INTERNAL_SECRET = "dev-only-internal-secret-change-me-0123"
+
+SERVICE_PORTS = {"gateway": 8000, "inventory": 8001, "sites": 8002, "matching": 8003}
+STATEFUL_SERVICES = ("inventory", "sites", "matching")
+
+
+class ServiceSettings(BaseSettings):
+    """Settings shared by all four services; a service subclasses it for its own knobs."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", env_nested_delimiter="__")
+
+    service_name: str = "herplaatsing"
+    environment: Literal["development", "test", "production"] = "development"
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    database_url: str | None = None
+    db_pool_size: int = 5
+    db_max_overflow: int = 5
+
+    nats_url: str = "nats://127.0.0.1:4222"
+    # One stream carries every subject; a prefix lets several environments (or test
+    # runs) share one NATS server without their subjects overlapping.
+    stream_name: str = "HERPLAATSING"
+    subject_prefix: str = ""
+    stream_replicas: int = 1
+    stream_duplicate_window_s: float = 120.0
+    stream_max_age_days: int = 365
+
+    outbox_poll_interval_s: float = 0.2
+    outbox_retention_days: int = 90
+    outbox_batch_size: int = 200
+    stream_check_interval_s: float = 30.0
+
+    consumer_batch_size: int = 50
+    consumer_fetch_timeout_s: float = 1.0
+    consumer_max_deliver: int = 8
+    consumer_ack_wait_s: float = 30.0
+    consumer_backoff_s: list[float] = Field(default_factory=lambda: [0.2, 1.0, 5.0, 15.0, 30.0, 60.0])
+    start_background: bool = True  # tests turn the relay/consumers off and drive them directly
+
+    jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
+    internal_secret: SecretStr = SecretStr(DEV_INTERNAL_SECRET)
+    token_ttl_s: int = 3600
+
+    # Injectable clock: a fixed "today" for demos and tests; None means the real date.
+    today: dt.date | None = None
+    expiry_horizon_months: int = 24
+
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @model_validator(mode="after")
+    def _refuse_dev_secrets_outside_development(self) -> "ServiceSettings":
+        if self.environment == "production":
+            for name, dev in (("jwt_secret", DEV_JWT_SECRET), ("internal_secret", DEV_INTERNAL_SECRET)):
+                value = getattr(self, name).get_secret_value()
+                if value == dev or len(value) < 32:
+                    raise ValueError(f"{name.upper()} must be set to a secret of at least 32 characters in production")
+        return self
+
+    def subject(self, event_type: str) -> str:
+        """The wire subject of an event type (`inventory.placement.created`)."""
+        return f"{self.subject_prefix}.{event_type}" if self.subject_prefix else event_type
+
+    def event_type(self, subject: str) -> str:
+        if self.subject_prefix and subject.startswith(self.subject_prefix + "."):
+            return subject[len(self.subject_prefix) + 1 :]
+        return subject
+
+    @property
+    def stream_subjects(self) -> list[str]:
+        return [self.subject(f"{svc}.>") for svc in STATEFUL_SERVICES]

@@ -1,0 +1,115 @@
+"""Domain vocabulary shared by every service (DOMAIN.md §3, §4, §7, §8).
+
+Enum values are the wire values in the API and in events; the Dutch legal term is
+kept where it is the name users know.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class PermitInstrument(str, enum.Enum):
+    """The permit (vergunning) a placement stands under; see MAX_TERM_YEARS."""
+
+    wro_voorlopig = "wro_voorlopig"  # Wro voorlopige bestemming
+    wabo_bor4_11 = "wabo_bor4_11"  # Wabo reguliere procedure, Bor bijlage II art. 4 lid 11 (kruimelgeval)
+    wabo_aflopend = "wabo_aflopend"  # Wabo art. 2.23 aflopende activiteit, with restore obligation
+    wabo_uitgebreid = "wabo_uitgebreid"  # Wabo uitgebreide procedure (goede ruimtelijke onderbouwing)
+    chw_experiment = "chw_experiment"  # Crisis- en herstelwet experiment
+    ow_bopa = "ow_bopa"  # Omgevingswet buitenplanse omgevingsplanactiviteit
+    ow_plan_tijdelijk = "ow_plan_tijdelijk"  # Omgevingswet temporary rules in the omgevingsplan
+    permanent = "permanent"  # permanent use in the bestemmingsplan / omgevingsplan
+
+
+# The statutory maximum term per instrument in years; None = no statutory maximum.
+MAX_TERM_YEARS: dict[PermitInstrument, int | None] = {
+    PermitInstrument.wro_voorlopig: 5,
+    PermitInstrument.wabo_bor4_11: 10,
+    PermitInstrument.wabo_aflopend: 15,
+    PermitInstrument.wabo_uitgebreid: None,
+    PermitInstrument.chw_experiment: None,
+    PermitInstrument.ow_bopa: None,
+    PermitInstrument.ow_plan_tijdelijk: None,
+    PermitInstrument.permanent: None,
+}
+
+
+def is_temporary(instrument: PermitInstrument) -> bool:
+    """A temporary permit regime (everything but a permanent use)."""
+    return instrument is not PermitInstrument.permanent
+
+
+class BblLevel(str, enum.Enum):
+    """Building-quality level under the Besluit bouwwerken leefomgeving."""
+
+    nieuwbouw = "nieuwbouw"
+    tijdelijk = "tijdelijk"
+
+
+class Typology(str, enum.Enum):
+    grondgebonden = "grondgebonden"  # ground-level homes
+    gestapeld = "gestapeld"  # stacked homes
+
+
+class UnitStatus(str, enum.Enum):
+    in_use = "in_use"
+    vacant = "vacant"
+    stored = "stored"
+    in_transit = "in_transit"
+    sold = "sold"
+    dismantled = "dismantled"
+
+
+class Doelgroep(str, enum.Enum):
+    """Target groups (doelgroepen) of DOMAIN.md §8."""
+
+    spoedzoekers = "spoedzoekers"
+    starters = "starters"
+    studenten = "studenten"
+    mantelzorgers = "mantelzorgers"
+    statushouders = "statushouders"
+    uitstroom_opvang = "uitstroom_opvang"  # leaving maatschappelijke opvang / beschermd wonen
+    arbeidsmigranten = "arbeidsmigranten"
+    expats = "expats"
+    gescheiden = "gescheiden"
+    ontheemden = "ontheemden"
+    senioren = "senioren"
+
+
+class SiteKind(str, enum.Enum):
+    garantiekavel = "garantiekavel"  # national guaranteed plot: a cluster of ~50 single-home spots
+    municipal = "municipal"
+    private = "private"
+
+
+class ExclusionFlag(str, enum.Enum):
+    """Hard PBL exclusions: a plot carrying any of them is never used."""
+
+    natura2000 = "natura2000"  # Natura 2000 / stikstof
+    geluid = "geluid"  # noise
+    externe_veiligheid = "externe_veiligheid"  # external safety
+    water_risk = "water_risk"  # water en bodem sturend
+    monument = "monument"
+
+
+class LadderRung(str, enum.Enum):
+    """The herplaatsingsladder (RTHF), climbed in this order."""
+
+    gemeente = "gemeente"
+    regio = "regio"
+    provincie = "provincie"
+    landelijk = "landelijk"
+    garantiekavel = "garantiekavel"
+
+
+LADDER_ORDER = list(LadderRung)
+
+
+class Role(str, enum.Enum):
+    marktmeester = "marktmeester"
+    investor = "investor"
+    municipality = "municipality"
+
+
+RTHF_SPLIT = {"rijk": 0.60, "gemeente": 0.25, "investor": 0.15}

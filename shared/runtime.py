@@ -1,0 +1,165 @@
+"""What a running service holds: settings, database, NATS, the outbox relay and consumers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from nats.aio.client import Client as NATS
+from nats.js import JetStreamContext
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.bus.consumer import Consumer, Handler
+from shared.bus.nats import connect, ensure_stream
+from shared.bus.outbox import OutboxRelay, record_event
+from shared.bus.tables import BusTables
+from shared.clock import Clock
+from shared.config import ServiceSettings
+from shared.db import Database
+from shared.events.envelope import CloudEvent
+from shared.events.models import EventData
+
+log = logging.getLogger(__name__)
+
+BackgroundTask = Callable[["ServiceRuntime", asyncio.Event], Awaitable[None]]
+
+
+class ServiceRuntime:
+    """Starts and stops a service's moving parts; endpoints reach it as `request.app.state.runtime`.
+
+    `handlers` maps a subject filter (one durable consumer each) to {event type: handler}.
+    """
+
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        tables: BusTables | None = None,
+        handlers: dict[str, dict[str, Handler]] | None = None,
+        background: list[BackgroundTask] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.tables = tables
+        self.handlers = handlers or {}
+        self.background = background or []
+        self.clock = Clock(settings.today)
+        self.db: Database | None = None
+        if tables is not None:
+            if not settings.database_url:
+                raise RuntimeError(f"{settings.service_name}: DATABASE_URL is not set")
+            self.db = Database(
+                settings.database_url,
+                service=settings.service_name,
+                pool_size=settings.db_pool_size,
+                max_overflow=settings.db_max_overflow,
+            )
+        self.nc: NATS | None = None
+        self.js: JetStreamContext | None = None
+        self.relay: OutboxRelay | None = None
+        self.consumers: list[Consumer] = []
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task] = []
+        self.nats_ready = asyncio.Event()
+
+    # -- lifecycle
+
+    async def start(self, *, background: bool | None = None) -> None:
+        run_background = self.settings.start_background if background is None else background
+        if self.tables is None and not self.handlers:
+            return  # the gateway: no database, no events
+        if run_background:
+            self._tasks.append(asyncio.create_task(self._connect_then_run(), name="bus"))
+        else:
+            await self.connect_bus()
+
+    async def connect_bus(self) -> None:
+        self.nc = await connect(self.settings)
+        self.js = self.nc.jetstream()
+        await ensure_stream(self.js, self.settings)
+        if self.db is not None and self.tables is not None:
+            self.relay = OutboxRelay(self.db, self.tables, self.js, self.settings)
+            self.consumers = [
+                Consumer(self.db, self.tables, self.js, self.settings, subject_filter, handlers, after_commit=self.nudge)
+                for subject_filter, handlers in self.handlers.items()
+            ]
+        self.nats_ready.set()
+
+    async def _connect_then_run(self) -> None:
+        delay = 0.5
+        while not self._stop.is_set():
+            try:
+                await self.connect_bus()
+                break
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # NATS not up yet: the API still works, the outbox keeps events
+                log.warning("cannot reach NATS yet", extra={"error": repr(exc)})
+                if self.nc is not None:
+                    with contextlib.suppress(Exception):
+                        await self.nc.close()
+                    self.nc = None
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+        if self._stop.is_set():
+            return
+        loops: list[Awaitable[Any]] = []
+        if self.relay is not None:
+            loops.append(self.relay.run(self._stop))
+        loops += [c.run(self._stop) for c in self.consumers]
+        loops += [task(self, self._stop) for task in self.background]
+        self._tasks += [asyncio.create_task(_guard(loop)) for loop in loops]
+
+    async def stop(self) -> None:
+        self._stop.set()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        if self.nc is not None:
+            with contextlib.suppress(Exception):
+                await self.nc.drain()
+        if self.db is not None:
+            await self.db.dispose()
+
+    # -- helpers for endpoints and handlers
+
+    def nudge(self) -> None:
+        """Wake the relay right away after a commit that wrote outbox rows."""
+        if self.relay is not None:
+            self.relay.wakeup.set()
+
+    async def emit(self, session: AsyncSession, event_type: str, aggregate_id: Any, data: EventData) -> CloudEvent:
+        assert self.tables is not None
+        return await record_event(session, self.tables, self.settings.service_name, event_type, aggregate_id, data)
+
+    async def readiness(self) -> dict[str, str]:
+        checks: dict[str, str] = {}
+        if self.db is not None:
+            try:
+                await asyncio.wait_for(self.db.ping(), 2)
+                checks["database"] = "ok"
+            except Exception as exc:  # noqa: BLE001
+                checks["database"] = f"unavailable: {type(exc).__name__}"
+        if self.tables is not None or self.handlers:
+            if self.js is None or self.nc is None or not self.nc.is_connected:
+                checks["jetstream"] = "unavailable: not connected"
+            else:
+                try:
+                    await asyncio.wait_for(self.js.account_info(), 2)
+                    checks["jetstream"] = "ok"
+                except Exception as exc:  # noqa: BLE001
+                    checks["jetstream"] = f"unavailable: {type(exc).__name__}"
+        return checks
+
+
+async def _guard(loop: Awaitable[Any]) -> None:
+    try:
+        await loop
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("background loop crashed")

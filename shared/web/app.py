@@ -1,0 +1,123 @@
+"""The app factory every service uses: health, readiness, metrics, logs, problems, versions."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import uuid
+from collections.abc import AsyncIterator, Sequence
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.routing import APIRoute
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+
+from shared.logs import configure_logging, correlation_id
+from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from shared.runtime import ServiceRuntime
+from shared.web.problems import install_problem_handlers, problem_response
+
+API_PREFIX = "/api/v1"
+API_VERSION = "1.0.0"
+CORRELATION_HEADER = "X-Correlation-ID"
+
+
+def operation_id(route: APIRoute) -> str:
+    """Stable operationIds (`sites-list_sites`) for generated clients."""
+    tag = route.tags[0] if route.tags else "api"
+    return f"{tag}-{route.name}"
+
+
+class RequestContextMiddleware(BaseHTTPMiddleware):
+    """Correlation id in and out, API-Version on every response, request metrics."""
+
+    def __init__(self, app, service: str) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(app)
+        self.service = service
+
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        cid = request.headers.get(CORRELATION_HEADER) or str(uuid.uuid4())
+        token = correlation_id.set(cid)
+        started = time.perf_counter()
+        try:
+            response = await call_next(request)
+        finally:
+            correlation_id.reset(token)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        HTTP_REQUESTS.labels(self.service, request.method, path, str(response.status_code)).inc()
+        HTTP_LATENCY.labels(self.service, request.method, path).observe(time.perf_counter() - started)
+        response.headers["API-Version"] = API_VERSION
+        response.headers[CORRELATION_HEADER] = cid
+        return response
+
+
+def create_service_app(
+    runtime: ServiceRuntime,
+    routers: Sequence[APIRouter],
+    *,
+    title: str,
+    description: str,
+    version: str = API_VERSION,
+    docs: bool = True,
+) -> FastAPI:
+    settings = runtime.settings
+    configure_logging(settings.service_name, settings.log_level, settings.log_json)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(
+        title=title,
+        description=description,
+        version=version,
+        lifespan=lifespan,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url="/docs" if docs else None,
+        redoc_url=None,
+        generate_unique_id_function=operation_id,
+        contact={"name": "Herplaatsing team", "url": "https://github.com/herplaatsing", "email": "herplaatsing@example.nl"},
+    )
+    app.state.settings = settings
+    app.state.runtime = runtime
+    app.add_middleware(RequestContextMiddleware, service=settings.service_name)
+    install_problem_handlers(app)
+
+    ops = APIRouter(tags=["operations"], include_in_schema=False)
+
+    @ops.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        """Liveness: the process answers (no dependency checks)."""
+        return {"status": "ok", "service": settings.service_name}
+
+    @ops.get("/readyz")
+    async def readyz(request: Request) -> Response:
+        """Readiness: the database and JetStream really answer."""
+        checks = await runtime.readiness()
+        if all(v == "ok" for v in checks.values()):
+            return Response(
+                content=f'{{"status":"ready","checks":{_json(checks)}}}', media_type="application/json"
+            )
+        return problem_response(
+            503, "Service unavailable", "Not ready: " + ", ".join(f"{k} {v}" for k, v in checks.items()), request, checks=checks
+        )
+
+    @ops.get("/metrics")
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    app.include_router(ops)
+    for router in routers:
+        app.include_router(router, prefix=API_PREFIX)
+    return app
+
+
+def _json(value: dict[str, str]) -> str:
+    import orjson
+
+    return orjson.dumps(value).decode()

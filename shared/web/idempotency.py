@@ -1,0 +1,63 @@
+"""Idempotency-Key on creating POSTs, stored in the service's own database.
+
+The first response is stored in the same transaction as the creation, so a retry
+returns it and nothing is created twice; the same key with another body is refused
+(422, IETF httpapi Idempotency-Key draft).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.bus.tables import BusTables
+from shared.web.problems import ProblemError
+
+HEADER = "Idempotency-Key"
+
+
+def request_hash(body: Any) -> str:
+    return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS, default=str)).hexdigest()
+
+
+def _lock_id(scope: str, key: str) -> int:
+    return int.from_bytes(hashlib.sha256(f"{scope}\x00{key}".encode()).digest()[:8], "big", signed=True)
+
+
+async def lookup(
+    session: AsyncSession, tables: BusTables, scope: str, key: str, body_hash: str
+) -> tuple[int, Any] | None:
+    """Serialise requests with this key, then return the stored (status, body) if any."""
+    if len(key) > 200:
+        raise ProblemError(400, "Invalid input", "The Idempotency-Key header is longer than 200 characters.")
+    await session.execute(sa.select(sa.func.pg_advisory_xact_lock(_lock_id(scope, key))))
+    t = tables.idempotency_keys
+    row = (
+        await session.execute(
+            sa.select(t.c.request_hash, t.c.status_code, t.c.response).where(t.c.principal == scope, t.c.key == key)
+        )
+    ).first()
+    if row is None:
+        return None
+    if row.request_hash != body_hash:
+        raise ProblemError(
+            422,
+            "Idempotency-Key reused",
+            "This Idempotency-Key was used before with a different request body.",
+        )
+    return row.status_code, row.response
+
+
+async def remember(
+    session: AsyncSession, tables: BusTables, scope: str, key: str, body_hash: str, status: int, response: Any
+) -> None:
+    await session.execute(
+        pg_insert(tables.idempotency_keys)
+        .values(principal=scope, key=key, request_hash=body_hash, status_code=status, response=response)
+        .on_conflict_do_nothing()
+    )

@@ -1,0 +1,74 @@
+"""Cursor pagination: `limit` + an opaque `cursor` (keyset over a unique ordering)."""
+
+from __future__ import annotations
+
+import base64
+from typing import Annotated, Any, Generic, TypeVar
+
+import orjson
+import sqlalchemy as sa
+from fastapi import Query
+from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.web.problems import InvalidInput
+
+T = TypeVar("T")
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+
+LimitQuery = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size.")]
+CursorQuery = Annotated[str | None, Query(max_length=1000, description="Opaque cursor from the previous page's `next_cursor`.")]
+
+
+class Page(BaseModel, Generic[T]):
+    data: list[T]
+    next_cursor: str | None = Field(default=None, description="Pass as `cursor` to get the next page; null on the last page.")
+
+
+def encode_cursor(values: list[Any]) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps([str(v) for v in values])).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, size: int) -> list[str]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = orjson.loads(base64.urlsafe_b64decode(padded.encode()))
+    except Exception:
+        raise InvalidInput([("cursor", "not a cursor this API issued")], where="query") from None
+    if not isinstance(values, list) or len(values) != size or not all(isinstance(v, str) for v in values):
+        raise InvalidInput([("cursor", "not a cursor this API issued")], where="query")
+    return values
+
+
+async def paginate(
+    session: AsyncSession,
+    query: sa.Select,
+    order_by: list[sa.ColumnElement],
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[Any], str | None]:
+    """Run `query` ordered by `order_by` (ascending, last column unique) after `cursor`."""
+    if cursor:
+        values = decode_cursor(cursor, len(order_by))
+        typed = [sa.cast(sa.literal(v), col.type) for v, col in zip(values, order_by, strict=True)]
+        query = query.where(sa.tuple_(*order_by) > sa.tuple_(*typed))
+    rows = (await session.execute(query.order_by(*order_by).limit(limit + 1))).all()
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = encode_cursor([_value(last, col) for col in order_by])
+    return rows, next_cursor
+
+
+def _value(row: Any, col: sa.ColumnElement) -> Any:
+    mapping = row._mapping
+    if col in mapping:
+        return mapping[col]
+    key = getattr(col, "key", None) or getattr(col, "name", None)
+    if key in mapping:
+        return mapping[key]
+    entity = row[0]  # an ORM entity selected whole
+    return getattr(entity, key)

@@ -1,0 +1,147 @@
+"""RFC 9457 problem details, shaped as the NLGov REST API Design Rules ask.
+
+Invalid input is 400 (not FastAPI's 422) and names every offending field at once in
+`invalidParams` ({name, in, code, reason}).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class InvalidParam(BaseModel):
+    name: str = Field(description="The offending field, dotted for nested fields (`readiness.water`).")
+    in_: str = Field(alias="in", default="body", description="body, query, path or header")
+    code: str = "invalid"
+    reason: str
+
+    model_config = {"populate_by_name": True}
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem; `status`, `title` and `detail` are always present."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    invalidParams: list[InvalidParam] | None = None  # noqa: N815 - NLGov name
+
+
+class ProblemError(Exception):
+    """Raise from anywhere in a request to answer with a problem."""
+
+    def __init__(self, status: int, title: str, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.status, self.title, self.detail, self.extra = status, title, detail, extra
+
+
+class InvalidInput(ProblemError):
+    """400 with every offending field; build it from (field, reason) pairs."""
+
+    def __init__(self, params: list[tuple[str, str]] | list[InvalidParam], where: str = "body") -> None:
+        items = [p if isinstance(p, InvalidParam) else InvalidParam(name=p[0], reason=p[1], **{"in": where}) for p in params]
+        names = ", ".join(p.name for p in items)
+        super().__init__(400, "Invalid input", f"The request has invalid fields: {names}.")
+        self.params = items
+
+
+def not_found(what: str, ident: Any) -> ProblemError:
+    return ProblemError(404, "Not found", f"No {what} with id {ident}.")
+
+
+def conflict(detail: str) -> ProblemError:
+    return ProblemError(409, "Conflict", detail)
+
+
+def problem_response(
+    status: int, title: str, detail: str, request: Request | None = None, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    if request is not None:
+        body["instance"] = request.url.path
+    body.update({k: v for k, v in extra.items() if v is not None})
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _field_name(loc: tuple[Any, ...]) -> tuple[str, str]:
+    where = str(loc[0]) if loc else "body"
+    parts = [str(p) for p in loc[1:]]
+    # pydantic puts the union/model tag into the location; keep only field names and indexes
+    name = ".".join(parts) if parts else where
+    return where, name
+
+
+def validation_params(exc: RequestValidationError) -> list[InvalidParam]:
+    params = []
+    for err in exc.errors():
+        where, name = _field_name(tuple(err.get("loc", ())))
+        params.append(InvalidParam(name=name, reason=err.get("msg", "invalid"), code=err.get("type", "invalid"), **{"in": where}))
+    return params
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        params = validation_params(exc)
+        names = ", ".join(p.name for p in params)
+        return problem_response(
+            400,
+            "Invalid input",
+            f"The request has invalid fields: {names}.",
+            request,
+            invalidParams=[p.model_dump(by_alias=True) for p in params],
+        )
+
+    @app.exception_handler(ProblemError)
+    async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
+        extra = dict(exc.extra)
+        if isinstance(exc, InvalidInput):
+            extra["invalidParams"] = [p.model_dump(by_alias=True) for p in exc.params]
+        return problem_response(exc.status, exc.title, exc.detail, request, **extra)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        titles = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 405: "Method not allowed"}
+        return problem_response(
+            exc.status_code,
+            titles.get(exc.status_code, "Error"),
+            str(exc.detail),
+            request,
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(Exception)
+    async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", extra={"path": request.url.path})
+        return problem_response(500, "Internal server error", "An unexpected error occurred.", request)
+
+
+# OpenAPI: the error responses every operation may give.
+def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    descriptions = {
+        400: "Invalid input: every offending field is named in invalidParams.",
+        401: "Missing or invalid credentials.",
+        403: "The caller's role may not do this.",
+        404: "Not found (or not visible to the caller).",
+        409: "Conflict with the current state.",
+        422: "Idempotency-Key reused with a different request.",
+        429: "Too many requests.",
+        503: "A dependency is unavailable.",
+    }
+    return {
+        code: {"model": Problem, "description": descriptions.get(code, "Error"), "content": {PROBLEM_JSON: {}}}
+        for code in codes
+    }
