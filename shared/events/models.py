@@ -71,6 +71,10 @@ class ComplexSpec(EventData):
     rthf: RthfSubsidy | None = None
     sft: SftSubsidy | None = None
     min_group_size: int = 1
+    short_code: str | None = None  # prefix of the unit serials (`RVB17-001`)
+    zelfstandig: bool = True
+    rechtens_verkregen_date: dt.date | None = None
+    rent_eur_month: float | None = None
 
 
 class ComplexRegistered(ComplexSpec):
@@ -91,6 +95,8 @@ class PlacementCreated(EventData):
     start_date: dt.date
     end_date: dt.date
     sequence_no: int = 1
+    province_code: str | None = None
+    relocation_id: uuid.UUID | None = None  # set on a follow-up placement created by a relocation plan
 
 
 class PlacementExpiring(EventData):

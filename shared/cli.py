@@ -1,0 +1,168 @@
+"""`herplaatsing`: run, migrate, replay and operate the system.
+
+    herplaatsing up            start everything (embedded PostgreSQL + NATS unless DATABASE_URL / NATS_URL are set)
+    herplaatsing migrate       create the service databases and upgrade every Alembic history
+    herplaatsing serve SVC     run one service (containers, deploy/)
+    herplaatsing replay SVC    re-publish a service's retained outbox events
+    herplaatsing token ...     mint a bearer token for the public API
+    herplaatsing asyncapi      write (or --check) docs/asyncapi.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import os
+import sys
+
+from shared.config import SERVICE_PORTS, STATEFUL_SERVICES, ServiceSettings
+from shared.db import ensure_database, with_database
+
+
+def service_database_url(server_url: str, service: str) -> str:
+    """Each stateful service has its own database on the server: herplaatsing_<service>."""
+    return with_database(server_url, f"herplaatsing_{service}")
+
+
+def migrate_all(server_url: str, services: list[str] | None = None) -> None:
+    from shared.migrations import upgrade
+
+    for service in services or list(STATEFUL_SERVICES):
+        url = service_database_url(server_url, service)
+        created = asyncio.run(ensure_database(server_url, f"herplaatsing_{service}"))
+        upgrade(service, url)
+        print(f"migrated {service}{' (database created)' if created else ''}", flush=True)
+
+
+def _cmd_migrate(args: argparse.Namespace) -> int:
+    server = args.database_url or os.environ.get("DATABASE_URL")
+    if not server:
+        print("DATABASE_URL is not set (it names the PostgreSQL server; each service gets its own database)", file=sys.stderr)
+        return 2
+    migrate_all(server, args.service or None)
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    os.environ.setdefault("SERVICE_NAME", args.service)
+    port = args.port or int(os.environ.get("PORT", SERVICE_PORTS[args.service]))
+    uvicorn.run(
+        f"services.{args.service}.app.main:create_app",
+        factory=True,
+        host=args.host or os.environ.get("HOST", "0.0.0.0"),
+        port=port,
+        access_log=False,
+        timeout_graceful_shutdown=10,
+    )
+    return 0
+
+
+def _cmd_replay(args: argparse.Namespace) -> int:
+    from shared.bus.nats import connect, ensure_stream
+    from shared.bus.outbox import replay_outbox
+    from shared.db import Database
+
+    module = __import__(f"services.{args.service}.app.db", fromlist=["bus_tables"])
+    settings = ServiceSettings(service_name=args.service)
+    if not settings.database_url:
+        print("DATABASE_URL (the service's own database) is not set", file=sys.stderr)
+        return 2
+    since = dt.datetime.fromisoformat(args.since) if args.since else None
+
+    async def run() -> int:
+        db = Database(settings.database_url, service=args.service)
+        nc = await connect(settings)
+        try:
+            js = nc.jetstream()
+            await ensure_stream(js, settings)
+            return await replay_outbox(db, module.bus_tables, js, settings, since=since)
+        finally:
+            await nc.close()
+            await db.dispose()
+
+    count = asyncio.run(run())
+    print(f"replayed {count} events from the {args.service} outbox")
+    return 0
+
+
+def _cmd_token(args: argparse.Namespace) -> int:
+    from shared.web.identity import mint_user_token
+
+    settings = ServiceSettings()
+    if args.role != "marktmeester" and not args.org:
+        print("--org is required for investors (organisation id) and municipalities (GMxxxx)", file=sys.stderr)
+        return 2
+    print(mint_user_token(settings, args.sub or f"{args.role}-{args.org or 'rvo'}", args.role, args.org, ttl_s=args.ttl))
+    return 0
+
+
+def _cmd_asyncapi(args: argparse.Namespace) -> int:
+    from shared.events.asyncapi import DOCUMENT_PATH, render, write
+
+    if args.check:
+        current = DOCUMENT_PATH.read_text(encoding="utf-8") if DOCUMENT_PATH.exists() else ""
+        if current != render():
+            print(f"{DOCUMENT_PATH} is out of date: run `herplaatsing asyncapi`", file=sys.stderr)
+            return 1
+        print("asyncapi document is up to date")
+        return 0
+    print(f"wrote {write()}")
+    return 0
+
+
+def _cmd_up(args: argparse.Namespace) -> int:
+    from shared.runner import run_system
+
+    return run_system(home=args.home, base_port=args.base_port, today=args.today)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="herplaatsing", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    up = sub.add_parser("up", help="start the whole system (embedded PostgreSQL + NATS by default)")
+    up.add_argument("--home", default=os.environ.get("HERPLAATSING_HOME", ".herplaatsing"), help="data directory")
+    up.add_argument("--base-port", type=int, default=int(os.environ.get("HERPLAATSING_BASE_PORT", "8000")),
+                    help="gateway port; inventory, sites, matching take the next three")
+    up.add_argument("--today", default=os.environ.get("TODAY"), help="pin the clock (YYYY-MM-DD)")
+    up.set_defaults(func=_cmd_up)
+
+    mig = sub.add_parser("migrate", help="create the databases and apply every service's migrations")
+    mig.add_argument("service", nargs="*", choices=list(STATEFUL_SERVICES), help="default: all")
+    mig.add_argument("--database-url", help="the PostgreSQL server (default: $DATABASE_URL)")
+    mig.set_defaults(func=_cmd_migrate)
+
+    serve = sub.add_parser("serve", help="run one service")
+    serve.add_argument("service", choices=list(SERVICE_PORTS))
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.set_defaults(func=_cmd_serve)
+
+    replay = sub.add_parser("replay", help="re-publish a service's retained outbox events (after broker data loss)")
+    replay.add_argument("service", choices=list(STATEFUL_SERVICES))
+    replay.add_argument("--since", help="only events created since this ISO date-time")
+    replay.set_defaults(func=_cmd_replay)
+
+    token = sub.add_parser("token", help="mint a bearer token for the public API")
+    token.add_argument("--role", required=True, choices=["marktmeester", "investor", "municipality"])
+    token.add_argument("--org", help="investor organisation id, or GMxxxx for a municipality")
+    token.add_argument("--sub", help="subject (user id)")
+    token.add_argument("--ttl", type=int, default=3600, help="seconds")
+    token.set_defaults(func=_cmd_token)
+
+    asyncapi = sub.add_parser("asyncapi", help="write docs/asyncapi.json from the event models")
+    asyncapi.add_argument("--check", action="store_true", help="fail if the committed document is out of date")
+    asyncapi.set_defaults(func=_cmd_asyncapi)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,114 @@
+"""`herplaatsing up`: the whole system on one machine, as child processes.
+
+Without DATABASE_URL / NATS_URL it starts the embedded PostgreSQL and NATS
+(shared/embedded.py) in the home directory; with them it uses those servers.
+Ctrl-C / SIGTERM stops everything; children also die with the runner (PDEATHSIG).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+from shared.cli import migrate_all, service_database_url
+from shared.config import SERVICE_PORTS, STATEFUL_SERVICES
+from shared.embedded import NatsServer, PostgresServer, ServiceProcess, usable_home
+
+
+def say(message: str) -> None:
+    print(f"[herplaatsing] {message}", flush=True)
+
+
+class System:
+    """The running system: servers (when embedded) and the four service processes."""
+
+    def __init__(self, home: Path, base_port: int = 8000, today: str | None = None) -> None:
+        self.home = usable_home(home)
+        self.ports = {name: base_port + offset for name, offset in zip(SERVICE_PORTS, range(4), strict=True)}
+        self.today = today
+        self.postgres: PostgresServer | None = None
+        self.nats: NatsServer | None = None
+        self.database_url = os.environ.get("DATABASE_URL")
+        self.nats_url = os.environ.get("NATS_URL")
+        self.services: dict[str, ServiceProcess] = {}
+
+    def start_servers(self) -> None:
+        if not self.database_url:
+            say(f"starting embedded PostgreSQL in {self.home / 'pgdata'}")
+            self.postgres = PostgresServer(self.home).start()
+            self.database_url = self.postgres.url
+        if not self.nats_url:
+            say(f"starting embedded NATS JetStream in {self.home / 'nats-store'}")
+            self.nats = NatsServer(self.home, name="nats").start()
+            self.nats_url = self.nats.url
+        say(f"PostgreSQL {self.database_url}")
+        say(f"NATS {self.nats_url}")
+
+    def service_env(self, service: str) -> dict[str, str]:
+        assert self.database_url and self.nats_url
+        env = {"NATS_URL": self.nats_url, "ENVIRONMENT": os.environ.get("ENVIRONMENT", "development")}
+        if self.today:
+            env["TODAY"] = self.today
+        if service in STATEFUL_SERVICES:
+            env["DATABASE_URL"] = service_database_url(self.database_url, service)
+        else:
+            env.update({f"{name.upper()}_URL": f"http://127.0.0.1:{self.ports[name]}" for name in STATEFUL_SERVICES})
+        return env
+
+    def start_services(self) -> None:
+        for service, port in self.ports.items():
+            self.services[service] = ServiceProcess(service, port, self.service_env(service), self.home / "logs").start()
+        for service, proc in self.services.items():
+            proc.wait_ready(timeout=90)
+            say(f"{service:<9} ready on {proc.url}")
+
+    def watch(self, stop: threading.Event) -> None:
+        """Restart a service that died (its state is in PostgreSQL and the outbox)."""
+        while not stop.wait(2.0):
+            for service, proc in self.services.items():
+                if proc.proc is not None and proc.proc.poll() is not None:
+                    say(f"{service} exited with {proc.proc.returncode}; restarting")
+                    proc.start()
+
+    def stop(self) -> None:
+        for proc in self.services.values():
+            proc.stop()
+        if self.nats is not None:
+            self.nats.stop()
+        if self.postgres is not None:
+            self.postgres.stop()
+        say("stopped")
+
+
+def run_system(home: str, base_port: int = 8000, today: str | None = None) -> int:
+    system = System(Path(home), base_port, today)
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        system.start_servers()
+        assert system.database_url
+        migrate_all(system.database_url)
+        system.start_services()
+        say(f"the public API is at http://127.0.0.1:{system.ports['gateway']}/api/v1 (docs: /docs)")
+        say("a token: herplaatsing token --role marktmeester")
+        say("press Ctrl-C to stop")
+        system.watch(stop)
+        return 0
+    except Exception as exc:  # noqa: BLE001 - report and clean up
+        say(f"failed: {exc}")
+        return 1
+    finally:
+        system.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(run_system(os.environ.get("HERPLAATSING_HOME", ".herplaatsing")))

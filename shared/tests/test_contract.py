@@ -1,0 +1,57 @@
+"""The event contract: models, the committed AsyncAPI document, and settings guards."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from pydantic import ValidationError
+
+from shared.cli import main
+from shared.config import ServiceSettings
+from shared.events.asyncapi import DOCUMENT_PATH, render
+from shared.events.models import CONSUMES, EVENT_TYPES, producer_of
+
+
+def test_committed_asyncapi_document_matches_the_models():
+    assert DOCUMENT_PATH.read_text(encoding="utf-8") == render(), "run `herplaatsing asyncapi` and commit docs/asyncapi.json"
+    assert main(["asyncapi", "--check"]) == 0
+
+
+def test_asyncapi_lists_every_subject_of_the_design():
+    doc = json.loads(render())
+    assert set(doc["channels"]) == set(EVENT_TYPES)
+    design_subjects = {
+        "inventory.complex.registered", "inventory.placement.created", "inventory.placement.expiring",
+        "inventory.placement.ended", "inventory.relocation.scheduled", "sites.site.published", "sites.site.updated",
+        "sites.site.withdrawn", "sites.reservation.confirmed", "sites.reservation.rejected",
+        "sites.reservation.released", "matching.proposal.created", "matching.proposal.accepted",
+        "matching.proposal.declined", "matching.proposal.expired", "matching.proposal.withdrawn",
+    }
+    assert set(EVENT_TYPES) == design_subjects
+    for subject in EVENT_TYPES:
+        schema_name = EVENT_TYPES[subject].__name__
+        assert schema_name in doc["components"]["schemas"]
+
+
+def test_every_consumed_subject_is_produced_by_another_service():
+    for consumer, filters in CONSUMES.items():
+        for subject_filter in filters:
+            producer = subject_filter.split(".", 1)[0]
+            assert producer != consumer
+            assert any(producer_of(t) == producer for t in EVENT_TYPES)
+
+
+def test_production_refuses_development_secrets():
+    with pytest.raises(ValidationError, match="JWT_SECRET"):
+        ServiceSettings(environment="production")
+    strong = "x" * 40
+    settings = ServiceSettings(environment="production", jwt_secret=strong, internal_secret="y" * 40)
+    assert settings.jwt_secret.get_secret_value() == strong
+
+
+def test_subject_prefix_namespaces_the_wire_subjects():
+    settings = ServiceSettings(subject_prefix="staging")
+    assert settings.subject("sites.site.published") == "staging.sites.site.published"
+    assert settings.event_type("staging.sites.site.published") == "sites.site.published"
+    assert settings.stream_subjects == ["staging.inventory.>", "staging.sites.>", "staging.matching.>"]
