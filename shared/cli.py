@@ -40,6 +40,10 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
     if not server:
         print("DATABASE_URL is not set (it names the PostgreSQL server; each service gets its own database)", file=sys.stderr)
         return 2
+    unknown = [name for name in args.service if name not in STATEFUL_SERVICES]
+    if unknown:
+        print(f"unknown service(s): {', '.join(unknown)}; choose from {', '.join(STATEFUL_SERVICES)}", file=sys.stderr)
+        return 2
     migrate_all(server, args.service or None)
     return 0
 
@@ -131,7 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
     up.set_defaults(func=_cmd_up)
 
     mig = sub.add_parser("migrate", help="create the databases and apply every service's migrations")
-    mig.add_argument("service", nargs="*", choices=list(STATEFUL_SERVICES), help="default: all")
+    # no `choices` here: argparse (3.11) checks the empty default against them and fails
+    mig.add_argument("service", nargs="*", help=f"default: all ({', '.join(STATEFUL_SERVICES)})")
     mig.add_argument("--database-url", help="the PostgreSQL server (default: $DATABASE_URL)")
     mig.set_defaults(func=_cmd_migrate)
 

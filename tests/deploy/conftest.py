@@ -1,0 +1,94 @@
+"""Parsed deployment files for the tests in this folder (no Docker engine or cluster needed)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from services.gateway.app.config import GatewaySettings
+from services.inventory.app.config import InventorySettings
+from services.matching.app.config import MatchingSettings
+from services.sites.app.config import SitesSettings
+from shared.config import ServiceSettings
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOY = ROOT / "deploy"
+
+SETTINGS_CLASSES: dict[str, type[ServiceSettings]] = {
+    "gateway": GatewaySettings,
+    "inventory": InventorySettings,
+    "sites": SitesSettings,
+    "matching": MatchingSettings,
+}
+
+
+def env_names(settings_cls: type[ServiceSettings]) -> set[str]:
+    """The environment variables a settings class reads (field name upper-cased)."""
+    return {name.upper() for name in settings_cls.model_fields}
+
+
+_INTERPOLATION = re.compile(r"\$\{(?P<name>[A-Z0-9_]+)(?::?-(?P<default>[^}]*))?\}")
+
+
+def interpolate(value: Any) -> str:
+    """docker compose's `${VAR:-default}` with nothing set in the shell: the default."""
+    return _INTERPOLATION.sub(lambda m: m.group("default") or "", str(value))
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    pairs = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            key, _, value = line.partition("=")
+            pairs[key.strip()] = value.strip()
+    return pairs
+
+
+@pytest.fixture(scope="session")
+def compose() -> dict[str, Any]:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def kustomization() -> dict[str, Any]:
+    return yaml.safe_load((DEPLOY / "kustomization.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def k8s_objects() -> list[dict[str, Any]]:
+    """Every Kubernetes object in deploy/*.yaml (the kustomization file itself excluded)."""
+    objects = []
+    for path in sorted(DEPLOY.glob("*.yaml")):
+        if path.name == "kustomization.yaml":
+            continue
+        for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")):
+            if doc:
+                doc["_file"] = path.name
+                objects.append(doc)
+    return objects
+
+
+def find(objects: list[dict[str, Any]], kind: str, name: str) -> dict[str, Any]:
+    matches = [o for o in objects if o["kind"] == kind and o["metadata"]["name"] == name]
+    assert len(matches) == 1, f"expected exactly one {kind} {name!r} in deploy/, found {len(matches)}"
+    return matches[0]
+
+
+@pytest.fixture(scope="session")
+def example_secrets() -> dict[str, str]:
+    return read_env_file(DEPLOY / "secrets.example.env")
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
+    """No settings variable from the test process's own environment, and no .env file."""
+    for cls in SETTINGS_CLASSES.values():
+        for name in env_names(cls):
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    return monkeypatch
