@@ -120,8 +120,12 @@ class ServiceRuntime:
                 await task
         self._tasks.clear()
         if self.nc is not None:
+            # close, not drain: the loops are stopped already, and drain waits out the
+            # pull subscriptions' timeout; unacked messages are simply redelivered.
             with contextlib.suppress(Exception):
-                await self.nc.drain()
+                await asyncio.wait_for(self.nc.flush(), 2)
+            with contextlib.suppress(Exception):
+                await self.nc.close()
         if self.db is not None:
             await self.db.dispose()
 

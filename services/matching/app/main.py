@@ -1,21 +1,49 @@
 """App factory of the matching service (run: uvicorn --factory services.matching.app.main:create_app)."""
 
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
 from fastapi import FastAPI
 
 from services.matching.app import models  # noqa: F401 - registers the tables on Base
 from services.matching.app.config import MatchingSettings
 from services.matching.app.db import bus_tables
-from services.matching.app.events import HANDLERS
+from services.matching.app.events import build_handlers
+from services.matching.app.proposals import service as proposals
+from services.matching.app.proposals.endpoints import router as proposals_router
+from services.matching.app.runs.endpoints import router as runs_router
+from services.matching.app.stats.endpoints import router as stats_router
 from shared.runtime import ServiceRuntime
 from shared.web.app import create_service_app
+
+log = logging.getLogger(__name__)
+
+
+async def expiry_loop(runtime: ServiceRuntime, stop: asyncio.Event) -> None:
+    """Pending proposals past their deadline expire and their demand is proposed again."""
+    interval = runtime.settings.expiry_check_interval_s  # type: ignore[attr-defined]
+    while not stop.is_set():
+        try:
+            async with runtime.db.transaction() as session:  # type: ignore[union-attr]
+                expired = await proposals.expire_overdue(session, runtime)
+            if expired:
+                runtime.nudge()
+        except Exception:
+            log.exception("proposal expiry check failed")
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(stop.wait(), interval)
 
 
 def create_app(settings: MatchingSettings | None = None) -> FastAPI:
     settings = settings or MatchingSettings()
-    runtime = ServiceRuntime(settings, bus_tables, handlers=HANDLERS)
+    runtime = ServiceRuntime(settings, bus_tables, background=[expiry_loop])
+    runtime.handlers = build_handlers(runtime)
     return create_service_app(
         runtime,
-        routers=[],
+        routers=[proposals_router, runs_router, stats_router],
         title="Herplaatsing matching service",
         description="Internal service: the read model of relocation demand and plot supply, the optimiser, proposals and their two-party acceptance.",
     )

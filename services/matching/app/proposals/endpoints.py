@@ -1,0 +1,93 @@
+"""Proposals: list, read, accept, decline (`/api/v1/proposals`)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Query, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.matching.app.proposals import repository as repo
+from services.matching.app.proposals import service
+from services.matching.app.proposals.models import Proposal
+from services.matching.app.proposals.schemas import AllocationOut, DeclineIn, PartyOut, ProposalOut, ProposalStatus
+from shared.domain import Role
+from shared.web.identity import CurrentPrincipal, require_role
+from shared.web.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page, paginate
+from shared.web.problems import problem_responses
+
+router = APIRouter(prefix="/proposals", tags=["proposals"])
+ALL_ROLES = (Role.marktmeester, Role.investor, Role.municipality)
+
+
+async def to_out(session: AsyncSession, proposals: list[Proposal]) -> list[ProposalOut]:
+    allocations = await repo.allocations_of(session, [p.id for p in proposals])
+    out = []
+    for p in proposals:
+        accepted = {(a["role"], a["org"]) for a in p.acceptances}
+        out.append(ProposalOut(
+            id=p.id, placement_id=p.placement_id, complex_id=p.complex_id, investor_org=p.investor_org, status=p.status,
+            unit_count=p.unit_count, shortfall_units=p.shortfall_units, rung=p.rung,
+            allocations=[AllocationOut(site_id=a.site_id, gemeente_code=a.gemeente_code, units=a.units,
+                                       distance_km=a.distance_km, rung=a.rung) for a in allocations[p.id]],
+            cost={k: v for k, v in p.cost.items() if isinstance(v, (int, float))},
+            binding_constraints=p.binding_constraints, alternatives=p.alternatives,
+            parties=[PartyOut(role=x["role"], org=x["org"], accepted=(x["role"], x["org"]) in accepted) for x in p.parties],
+            move_window_start=p.move_window_start, expires_at=p.expires_at, created_at=p.created_at,
+            decided_at=p.decided_at, reason=p.reason, run_id=p.run_id,
+        ))
+    return out
+
+
+@router.get("", response_model=Page[ProposalOut], responses=problem_responses(400, 401, 403))
+async def list_proposals(
+    request: Request, principal: CurrentPrincipal,
+    status: Annotated[ProposalStatus | None, Query(description="Only proposals with this status.")] = None,
+    placement: Annotated[uuid.UUID | None, Query(description="Only proposals for this placement.")] = None,
+    limit: LimitQuery = DEFAULT_LIMIT, cursor: CursorQuery = None,
+) -> Page[ProposalOut]:
+    """Proposals visible to the caller: investors their own, municipalities those touching their plots."""
+    require_role(principal, *ALL_ROLES)
+    q = repo.visible_to(principal)
+    if status:
+        q = q.where(Proposal.status == status)
+    if placement:
+        q = q.where(Proposal.placement_id == placement)
+    async with request.app.state.runtime.db.sessions() as session:
+        rows, next_cursor = await paginate(session, q, [Proposal.created_at, Proposal.id], limit, cursor)
+        return Page(data=await to_out(session, [r[0] for r in rows]), next_cursor=next_cursor)
+
+
+@router.get("/{proposal_id}", response_model=ProposalOut, responses=problem_responses(401, 403, 404))
+async def get_proposal(request: Request, principal: CurrentPrincipal, proposal_id: uuid.UUID) -> ProposalOut:
+    require_role(principal, *ALL_ROLES)
+    async with request.app.state.runtime.db.sessions() as session:
+        proposal = await service.get_visible(session, principal, proposal_id)
+        return (await to_out(session, [proposal]))[0]
+
+
+@router.post("/{proposal_id}/accept", response_model=ProposalOut, responses=problem_responses(401, 403, 404, 409))
+async def accept_proposal(request: Request, principal: CurrentPrincipal, proposal_id: uuid.UUID) -> ProposalOut:
+    """A party accepts. When every party has accepted, `matching.proposal.accepted` is emitted."""
+    require_role(principal, Role.investor, Role.municipality)
+    runtime = request.app.state.runtime
+    async with runtime.db.transaction() as session:
+        proposal = await service.accept(session, runtime, principal, proposal_id)
+        out = (await to_out(session, [proposal]))[0]
+    runtime.nudge()
+    return out
+
+
+@router.post("/{proposal_id}/decline", response_model=ProposalOut, responses=problem_responses(400, 401, 403, 404, 409))
+async def decline_proposal(
+    request: Request, principal: CurrentPrincipal, proposal_id: uuid.UUID, body: Annotated[DeclineIn | None, Body()] = None
+) -> ProposalOut:
+    """A party declines: the homes go back to the pool and get a different proposal."""
+    require_role(principal, Role.investor, Role.municipality)
+    runtime = request.app.state.runtime
+    async with runtime.db.transaction() as session:
+        proposal = await service.decline(session, runtime, principal, proposal_id, body.reason if body else None)
+        out = (await to_out(session, [proposal]))[0]
+    runtime.nudge()
+    return out

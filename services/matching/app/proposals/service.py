@@ -1,0 +1,271 @@
+"""Proposals: the matcher that turns waiting demand into proposals, and two-party acceptance."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import uuid
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.matching.app.optimiser import explain
+from services.matching.app.optimiser.solver import RUNG_INDEX, Allocation, Demand, Plot, Solution, solve
+from services.matching.app.proposals import repository as repo
+from services.matching.app.proposals.models import OPEN_STATUSES, Proposal, ProposalAllocation
+from services.matching.app.readmodel import repository as rm_repo
+from services.matching.app.readmodel.models import PlacementDemand, PlotView
+from services.matching.app.readmodel.service import to_demand, to_plot
+from shared.domain import LadderRung, Role
+from shared.events import models as ev
+from shared.web.identity import Principal
+from shared.web.problems import ProblemError, conflict, not_found
+
+if TYPE_CHECKING:
+    from services.matching.app.config import MatchingSettings
+    from shared.runtime import ServiceRuntime
+
+log = logging.getLogger(__name__)
+
+ALLOCATOR_LOCK = 7_300_451_003  # one allocator at a time: promised capacity is never handed out twice
+
+
+@dataclasses.dataclass
+class MatchInputs:
+    rows: list[PlacementDemand]
+    demands: list[Demand]
+    plots: list[Plot]
+    plot_rows: list[PlotView]
+
+
+async def lock_allocator(session: AsyncSession) -> None:
+    await session.execute(sa.select(sa.func.pg_advisory_xact_lock(ALLOCATOR_LOCK)))
+
+
+async def load_inputs(session: AsyncSession, placement_ids: list[uuid.UUID] | None = None) -> MatchInputs:
+    rows = await rm_repo.waiting_demand(session, placement_ids)
+    promised = await rm_repo.promised_units_by_site(session)
+    plot_rows = await rm_repo.published_plots(session)
+    plots = [to_plot(r, promised.get(r.site_id, 0)) for r in plot_rows]
+    keep = [i for i, p in enumerate(plots) if p.free_units > 0]
+    return MatchInputs(rows, [to_demand(r) for r in rows], [plots[i] for i in keep], [plot_rows[i] for i in keep])
+
+
+def _signature(plots: list[Plot], allocations: list[Allocation]) -> list[list]:
+    return sorted([plots[a.plot].key, a.units] for a in allocations)
+
+
+def solve_inputs(inputs: MatchInputs, settings: "MatchingSettings", override: bool = False) -> Solution:
+    return solve(inputs.demands, inputs.plots, settings.weights(override), k=settings.arc_k,
+                 time_limit_s=settings.solver_time_limit_s)
+
+
+async def propose(
+    session: AsyncSession, runtime: "ServiceRuntime", placement_ids: list[uuid.UUID] | None = None,
+    *, run_id: uuid.UUID | None = None, override: bool = False,
+) -> list[Proposal]:
+    """Propose for waiting demand (all of it, or the given placements) against free supply."""
+    settings: MatchingSettings = runtime.settings  # type: ignore[assignment]
+    await lock_allocator(session)
+    inputs = await load_inputs(session, placement_ids)
+    if not inputs.demands:
+        return []
+    w = settings.weights(override)
+    solution = solve_inputs(inputs, settings, override)
+    by_demand = solution.by_demand()
+    created: list[Proposal] = []
+    for i, row in enumerate(inputs.rows):
+        allocations = by_demand.get(i, [])
+        demand = inputs.demands[i]
+        if allocations and _signature(inputs.plots, allocations) in (row.declined_allocations or []):
+            # do not offer exactly what was turned down: drop the largest piece's plot and re-solve alone
+            largest = max(allocations, key=lambda a: a.units)
+            demand = dataclasses.replace(demand, excluded_plots=demand.excluded_plots | {inputs.plots[largest.plot].key})
+            alone = solve([demand], inputs.plots, w, k=None, method="exact", time_limit_s=settings.solver_time_limit_s)
+            allocations = [dataclasses.replace(a, demand=i) for a in alone.allocations]
+        housed = sum(a.units for a in allocations)
+        row.shortfall_units = demand.units - housed
+        if not allocations:
+            continue  # stays waiting: reported as shortfall, retried when supply is published
+        proposal = await create_proposal(session, runtime, row, demand, inputs.plots, allocations, w, run_id)
+        # later demands in this batch see the capacity this proposal promised
+        for a in allocations:
+            p = inputs.plots[a.plot]
+            inputs.plots[a.plot] = dataclasses.replace(p, free_units=p.free_units - a.units)
+        created.append(proposal)
+    return created
+
+
+async def create_proposal(
+    session: AsyncSession, runtime: "ServiceRuntime", row: PlacementDemand, demand: Demand, plots: list[Plot],
+    allocations: list[Allocation], w, run_id: uuid.UUID | None,  # noqa: ANN001
+) -> Proposal:
+    settings: MatchingSettings = runtime.settings  # type: ignore[assignment]
+    now = runtime.clock.now()
+    cost = explain.demand_cost(demand, plots, allocations, w)
+    rung = max((a.rung for a in allocations), key=lambda r: RUNG_INDEX[r])  # the highest rung climbed
+    gemeenten = sorted({plots[a.plot].gemeente_code for a in allocations})
+    parties = [{"role": Role.investor.value, "org": row.investor_org}] + [
+        {"role": Role.municipality.value, "org": g} for g in gemeenten
+    ]
+    move_start = max([row.end_date] + [plots[a.plot].available_from for a in allocations])
+    proposal = Proposal(
+        id=uuid.uuid4(), placement_id=row.placement_id, complex_id=row.complex_id, investor_org=row.investor_org,
+        status="pending", unit_count=row.unit_count, shortfall_units=row.shortfall_units, rung=rung.value,
+        cost={**cost.as_dict(), "weights_version": 1},
+        binding_constraints=explain.binding_constraints(demand, plots, allocations, w),
+        alternatives=explain.alternatives(demand, plots, allocations, w),
+        parties=parties, acceptances=[], move_window_start=move_start,
+        expires_at=now + dt.timedelta(days=settings.proposal_deadline_days), created_at=now, run_id=run_id,
+    )
+    session.add(proposal)
+    await session.flush()
+    for a in allocations:
+        p = plots[a.plot]
+        session.add(ProposalAllocation(proposal_id=proposal.id, site_id=uuid.UUID(p.key), gemeente_code=p.gemeente_code,
+                                       units=a.units, distance_km=round(a.distance_km, 3), rung=a.rung.value))
+    row.demand_status = "proposed"
+    await session.flush()
+    await runtime.emit(session, "matching.proposal.created", proposal.id, ev.ProposalCreated(
+        proposal_id=proposal.id, placement_id=row.placement_id, complex_id=row.complex_id, investor_org=row.investor_org,
+        unit_count=row.unit_count, allocations=event_allocations(plots, allocations), rung=rung,
+        cost=ev.CostBreakdown(transport_unit_km=cost.transport_unit_km, transport=cost.transport, splits=cost.splits,
+                              split=cost.split, storage_months=cost.storage_months, storage=cost.storage,
+                              readiness=cost.readiness, preference=cost.ladder, total=cost.total),
+        binding_constraints=proposal.binding_constraints, alternatives=proposal.alternatives,
+        parties=[ev.Party(role=Role(p["role"]), org=p["org"]) for p in parties], expires_at=proposal.expires_at,
+        shortfall_units=row.shortfall_units, move_window_start=move_start,
+    ))
+    return proposal
+
+
+def event_allocations(plots: list[Plot], allocations: list[Allocation]) -> list[ev.ProposalAllocation]:
+    return [
+        ev.ProposalAllocation(site_id=uuid.UUID(plots[a.plot].key), gemeente_code=plots[a.plot].gemeente_code,
+                              units=a.units, distance_km=round(a.distance_km, 3), rung=a.rung)
+        for a in allocations
+    ]
+
+
+def stored_allocations(rows: list[ProposalAllocation]) -> list[ev.ProposalAllocation]:
+    return [ev.ProposalAllocation(site_id=r.site_id, gemeente_code=r.gemeente_code, units=r.units,
+                                  distance_km=r.distance_km, rung=LadderRung(r.rung)) for r in rows]
+
+
+# ----------------------------------------------------------------- acceptance
+
+
+def _party_of(proposal: Proposal, principal: Principal) -> dict | None:
+    if principal.role is None:
+        return None
+    for p in proposal.parties:
+        if p["role"] == principal.role.value and p["org"] == principal.org:
+            return p
+    return None
+
+
+async def get_visible(session: AsyncSession, principal: Principal, proposal_id: uuid.UUID, lock: bool = False) -> Proposal:
+    q = repo.visible_to(principal).where(Proposal.id == proposal_id)
+    if lock:
+        q = q.with_for_update()
+    proposal = await session.scalar(q)
+    if proposal is None:
+        raise not_found("proposal", proposal_id)
+    return proposal
+
+
+async def accept(session: AsyncSession, runtime: "ServiceRuntime", principal: Principal, proposal_id: uuid.UUID) -> Proposal:
+    proposal = await get_visible(session, principal, proposal_id, lock=True)
+    party = _party_of(proposal, principal)
+    if party is None:
+        raise ProblemError(403, "Forbidden", "Only a party to the proposal (its investor or a municipality of one of its plots) may accept it.")
+    if any(a["role"] == party["role"] and a["org"] == party["org"] for a in proposal.acceptances):
+        return proposal  # accepting twice changes nothing
+    if proposal.status != "pending":
+        raise conflict(f"The proposal is {proposal.status}; only pending proposals can be accepted.")
+    now = runtime.clock.now()
+    proposal.acceptances = [*proposal.acceptances, {**party, "by": principal.sub, "at": now.isoformat()}]
+    if all(any(a["role"] == p["role"] and a["org"] == p["org"] for a in proposal.acceptances) for p in proposal.parties):
+        proposal.status = "accepted"
+        proposal.decided_at = now
+        allocations = (await repo.allocations_of(session, [proposal.id]))[proposal.id]
+        await runtime.emit(session, "matching.proposal.accepted", proposal.id, ev.ProposalAccepted(
+            proposal_id=proposal.id, placement_id=proposal.placement_id, complex_id=proposal.complex_id,
+            investor_org=proposal.investor_org, allocations=stored_allocations(allocations),
+            move_window_start=proposal.move_window_start,
+            parties=[ev.Party(role=Role(p["role"]), org=p["org"]) for p in proposal.parties],
+        ))
+    await session.flush()
+    return proposal
+
+
+async def decline(
+    session: AsyncSession, runtime: "ServiceRuntime", principal: Principal, proposal_id: uuid.UUID, reason: str | None
+) -> Proposal:
+    proposal = await get_visible(session, principal, proposal_id, lock=True)
+    party = _party_of(proposal, principal)
+    if party is None:
+        raise ProblemError(403, "Forbidden", "Only a party to the proposal may decline it.")
+    if proposal.status != "pending":
+        raise conflict(f"The proposal is {proposal.status}; only pending proposals can be declined.")
+    proposal.status, proposal.decided_at, proposal.reason = "declined", runtime.clock.now(), reason
+    await runtime.emit(session, "matching.proposal.declined", proposal.id, ev.ProposalDeclined(
+        proposal_id=proposal.id, placement_id=proposal.placement_id,
+        declined_by=ev.Party(role=Role(party["role"]), org=party["org"]), reason=reason,
+    ))
+    await return_to_pool(session, proposal, excluded_gemeente=party["org"] if party["role"] == Role.municipality.value else None)
+    await session.flush()
+    await propose(session, runtime, [proposal.placement_id])
+    return proposal
+
+
+async def return_to_pool(session: AsyncSession, proposal: Proposal, excluded_gemeente: str | None = None,
+                         remember_allocation: bool = True) -> None:
+    """The placement is waiting demand again; the turned-down allocation is not offered again at once."""
+    row = await session.get(PlacementDemand, proposal.placement_id, with_for_update=True)
+    if row is None or row.demand_status == "ended":
+        return
+    allocations = (await repo.allocations_of(session, [proposal.id]))[proposal.id]
+    if remember_allocation:
+        row.declined_allocations = [*(row.declined_allocations or []), sorted([str(a.site_id), a.units] for a in allocations)]
+    if excluded_gemeente:
+        row.excluded_sites = sorted(set(row.excluded_sites or []) | {str(a.site_id) for a in allocations if a.gemeente_code == excluded_gemeente})
+    row.demand_status = "waiting"
+
+
+async def withdraw(session: AsyncSession, runtime: "ServiceRuntime", proposal: Proposal, reason: str) -> None:
+    proposal.status, proposal.decided_at, proposal.reason = "withdrawn", runtime.clock.now(), reason
+    allocations = (await repo.allocations_of(session, [proposal.id]))[proposal.id]
+    await runtime.emit(session, "matching.proposal.withdrawn", proposal.id, ev.ProposalWithdrawn(
+        proposal_id=proposal.id, placement_id=proposal.placement_id, reason=reason,
+        allocations=stored_allocations(allocations),
+    ))
+
+
+async def expire_overdue(session: AsyncSession, runtime: "ServiceRuntime") -> int:
+    """Pending proposals past their deadline expire; their demand goes back to the pool."""
+    now = runtime.clock.now()
+    overdue = list((await session.scalars(
+        sa.select(Proposal).where(Proposal.status == "pending", Proposal.expires_at < now).with_for_update(skip_locked=True)
+    )).all())
+    for proposal in overdue:
+        proposal.status, proposal.decided_at = "expired", now
+        await runtime.emit(session, "matching.proposal.expired", proposal.id,
+                           ev.ProposalExpired(proposal_id=proposal.id, placement_id=proposal.placement_id))
+        await return_to_pool(session, proposal)
+    if overdue:
+        await session.flush()
+        await propose(session, runtime, [p.placement_id for p in overdue])
+    return len(overdue)
+
+
+def shortfall_by_province_quarter(rows: list[tuple[str | None, dt.date, int]]) -> list[dict]:
+    """Homes without a feasible plot, by province and quarter of the placement end date."""
+    acc: dict[tuple[str, str], int] = defaultdict(int)
+    for province, end_date, units in rows:
+        if units > 0:
+            acc[(province or "unknown", f"{end_date.year}-Q{(end_date.month - 1) // 3 + 1}")] += units
+    return [{"province_code": p, "quarter": q, "units": u} for (p, q), u in sorted(acc.items(), key=lambda kv: (kv[0][1], kv[0][0]))]

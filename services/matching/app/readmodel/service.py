@@ -1,0 +1,139 @@
+"""Folding inventory.* and sites.* events into the read model, and turning rows into solver inputs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.matching.app.optimiser.solver import Demand, Plot
+from services.matching.app.readmodel.models import ComplexView, PlacementDemand, PlotView
+from shared.domain import BblLevel, Doelgroep, PermitInstrument, SiteKind
+from shared.events import models as ev
+from shared.reference import province_of
+
+
+async def record_complex(session: AsyncSession, data: ev.ComplexRegistered) -> None:
+    spec = data.model_dump(mode="json")
+    await session.execute(
+        pg_insert(ComplexView)
+        .values(complex_id=data.complex_id, investor_org=data.investor_org, spec=spec)
+        .on_conflict_do_update(index_elements=["complex_id"], set_={"spec": spec, "investor_org": data.investor_org})
+    )
+
+
+async def record_placement(session: AsyncSession, data: ev.PlacementCreated) -> None:
+    await session.execute(
+        pg_insert(PlacementDemand)
+        .values(
+            placement_id=data.placement_id, complex_id=data.complex_id, investor_org=data.investor_org,
+            gemeente_code=data.gemeente_code, province_code=province_of(data.gemeente_code), lat=data.lat, lon=data.lon,
+            instrument=data.instrument.value, start_date=data.start_date, end_date=data.end_date,
+            unit_count=len(data.unit_ids), demand_status="active", shortfall_units=0, excluded_sites=[], declined_allocations=[],
+        )
+        .on_conflict_do_nothing()  # an expiring event that arrived first already holds more
+    )
+
+
+async def record_expiring(session: AsyncSession, data: ev.PlacementExpiring) -> bool:
+    """Record relocation demand. Returns True when the placement became waiting demand now."""
+    values = dict(
+        complex_id=data.complex.complex_id, investor_org=data.complex.investor_org, gemeente_code=data.gemeente_code,
+        province_code=data.province_code or province_of(data.gemeente_code), lat=data.lat, lon=data.lon,
+        instrument=data.instrument.value, start_date=data.start_date, end_date=data.end_date,
+        unit_count=len(data.unit_ids) or data.complex.unit_count, complex_spec=data.complex.model_dump(mode="json"),
+    )
+    existing = await session.get(PlacementDemand, data.placement_id, with_for_update=True)
+    if existing is None:
+        session.add(PlacementDemand(placement_id=data.placement_id, demand_status="waiting", shortfall_units=0,
+                                    excluded_sites=[], declined_allocations=[], **values))
+        await session.flush()
+        return True
+    for k, v in values.items():
+        setattr(existing, k, v)
+    if existing.demand_status == "active":
+        existing.demand_status = "waiting"
+        return True
+    return False
+
+
+async def record_ended(session: AsyncSession, data: ev.PlacementEnded) -> PlacementDemand | None:
+    row = await session.get(PlacementDemand, data.placement_id, with_for_update=True)
+    if row is not None:
+        row.demand_status = "ended"
+        row.shortfall_units = 0
+    return row
+
+
+async def record_site(session: AsyncSession, data: ev.SiteSnapshot) -> bool:
+    """Upsert a plot snapshot unless we already hold a newer version. Returns True when applied."""
+    snapshot = data.model_dump(mode="json")
+    values = dict(
+        version=data.version, status=data.status, gemeente_code=data.gemeente_code, province_code=data.province_code,
+        kind=data.kind.value, capacity_units=data.capacity_units, reserved_units=data.reserved_units, snapshot=snapshot,
+    )
+    result = await session.execute(
+        pg_insert(PlotView)
+        .values(site_id=data.site_id, **values)
+        .on_conflict_do_update(index_elements=["site_id"], set_=values, where=PlotView.version < data.version)
+        .returning(PlotView.site_id)
+    )
+    return result.first() is not None
+
+
+async def record_site_withdrawn(session: AsyncSession, data: ev.SiteWithdrawn) -> bool:
+    result = await session.execute(
+        sa.update(PlotView)
+        .where(PlotView.site_id == data.site_id, PlotView.version <= data.version)
+        .values(status="withdrawn", version=data.version)
+        .returning(PlotView.site_id)
+    )
+    return result.first() is not None
+
+
+async def set_reserved(session: AsyncSession, site_id: uuid.UUID, reserved_units: int) -> None:
+    await session.execute(sa.update(PlotView).where(PlotView.site_id == site_id).values(reserved_units=reserved_units))
+
+
+# ----------------------------------------------------------------- solver inputs
+
+
+def is_social_rent(spec: dict, end_date: dt.date) -> bool:
+    """RTHF homes stay social rent; SFT homes while their social-rent period runs past the move."""
+    if spec.get("rthf"):
+        return True
+    sft = spec.get("sft")
+    return bool(sft and dt.date.fromisoformat(sft["social_rent_until"]) > end_date)
+
+
+def to_demand(row: PlacementDemand, extra_excluded: set[str] = frozenset()) -> Demand:  # type: ignore[assignment]
+    spec = row.complex_spec or {}
+    return Demand(
+        key=str(row.placement_id), units=row.unit_count, lat=row.lat, lon=row.lon, gemeente_code=row.gemeente_code,
+        province_code=row.province_code or "", end_date=row.end_date,
+        bbl_level=BblLevel(spec.get("bbl_level", "nieuwbouw")), composition_changed=bool(spec.get("composition_changed")),
+        layers=int(spec.get("layers", 1)), doelgroepen=frozenset(Doelgroep(g) for g in spec.get("doelgroepen", [])),
+        social_rent=is_social_rent(spec, row.end_date), min_group_size=int(spec.get("min_group_size", 1)),
+        excluded_plots=frozenset(row.excluded_sites or []) | frozenset(extra_excluded),
+    )
+
+
+def to_plot(row: PlotView, promised: int) -> Plot:
+    s = row.snapshot
+    readiness = s.get("readiness") or {}
+    return Plot(
+        key=str(row.site_id), free_units=row.capacity_units - row.reserved_units - promised, lat=s["lat"], lon=s["lon"],
+        gemeente_code=row.gemeente_code, province_code=row.province_code,
+        available_from=dt.date.fromisoformat(s["available_from"]),
+        available_until=dt.date.fromisoformat(s["available_until"]) if s.get("available_until") else None,
+        kind=SiteKind(row.kind), expected_instrument=PermitInstrument(s["expected_instrument"]),
+        max_layers=int(s["max_layers"]), allows_tijdelijk_bbl=bool(s["allows_tijdelijk_bbl"]),
+        allows_permanent=bool(s["allows_permanent"]),
+        doelgroep_restrictions=frozenset(Doelgroep(g) for g in s.get("doelgroep_restrictions", [])),
+        social_rent_only=bool(s.get("social_rent_only")), bouwrijp=bool(readiness.get("bouwrijp")),
+        utilities_complete=all(readiness.get(k) for k in ("water", "electricity", "sewer")),
+        exclusions=frozenset(s.get("exclusions", [])),
+    )

@@ -1,0 +1,130 @@
+"""Each hard constraint: without it the optimiser would put the homes on the cheaper, wrong plot."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import pytest
+
+from services.matching.app.optimiser.solver import Demand, Plot, Weights, solve, verify
+from shared.domain import BblLevel, Doelgroep, LadderRung, PermitInstrument, SiteKind
+
+W = Weights()
+END = dt.date(2027, 6, 30)
+# Apeldoorn (GM0200) with one plot next door (the tempting one) and one 12 km away (the right one).
+HOME = Demand(key="d", units=20, lat=52.2112, lon=5.9699, gemeente_code="GM0200", province_code="PV25", end_date=END)
+NEAR = Plot(key="near", free_units=40, lat=52.2150, lon=5.9700, gemeente_code="GM0200", province_code="PV25",
+            available_from=dt.date(2027, 1, 1))
+FAR = dataclasses.replace(NEAR, key="far", lat=52.3150, lon=5.9700)
+
+
+def placed(demand: Demand, near: Plot, far: Plot = FAR, w: Weights = W) -> dict[str, int]:
+    sol = solve([demand], [near, far], w)
+    assert verify([demand], [near, far], sol.allocations, w) == []
+    return {[near, far][a.plot].key: a.units for a in sol.allocations}
+
+
+def test_without_a_breach_the_near_plot_wins():
+    assert placed(HOME, NEAR) == {"near": 20}
+
+
+@pytest.mark.parametrize(
+    ("demand", "near", "constraint"),
+    [
+        (HOME, dataclasses.replace(NEAR, free_units=0), "capacity"),
+        (HOME, dataclasses.replace(NEAR, available_from=dt.date(2028, 3, 1)), "opens after end + 6 months storage"),
+        (HOME, dataclasses.replace(NEAR, available_until=dt.date(2030, 1, 1)), "open shorter than the follow-up term"),
+        (HOME, dataclasses.replace(NEAR, expected_instrument=PermitInstrument.wro_voorlopig), "regime max 5y < term? no: 5 >= 5"),
+        (dataclasses.replace(HOME, bbl_level=BblLevel.tijdelijk),
+         dataclasses.replace(NEAR, allows_tijdelijk_bbl=False, allows_permanent=True, expected_instrument=PermitInstrument.permanent),
+         "tijdelijk level on a permanent plot"),
+        (dataclasses.replace(HOME, composition_changed=True),
+         dataclasses.replace(NEAR, allows_tijdelijk_bbl=False, allows_permanent=True, expected_instrument=PermitInstrument.permanent),
+         "changed composition on a permanent-only plot"),
+        (dataclasses.replace(HOME, layers=3), dataclasses.replace(NEAR, max_layers=2), "stacking"),
+        (dataclasses.replace(HOME, doelgroepen=frozenset({Doelgroep.starters, Doelgroep.statushouders})),
+         dataclasses.replace(NEAR, doelgroep_restrictions=frozenset({Doelgroep.starters})), "target groups"),
+        (dataclasses.replace(HOME, social_rent=True, doelgroepen=frozenset()),
+         dataclasses.replace(NEAR, doelgroep_restrictions=frozenset({Doelgroep.expats})), "social-rent lock-in"),
+        (HOME, dataclasses.replace(NEAR, social_rent_only=True), "social-rent-only plot"),
+        (HOME, dataclasses.replace(NEAR, exclusions=frozenset({"natura2000"})), "exclusion flag"),
+        (dataclasses.replace(HOME, excluded_plots=frozenset({"near"})), NEAR, "municipality declined before"),
+    ],
+)
+def test_a_breached_hard_constraint_sends_the_homes_elsewhere(demand, near, constraint):
+    if "regime" in constraint:
+        # Wro voorlopige bestemming allows 5 years: a 6-year follow-up term cannot fit it
+        w = dataclasses.replace(W, min_follow_up_years=6.0)
+        far = dataclasses.replace(FAR, expected_instrument=PermitInstrument.ow_bopa)
+        assert placed(demand, near, far, w) == {"far": 20}
+        return
+    assert placed(demand, near) == {"far": 20}, constraint
+
+
+def test_nieuwbouw_homes_in_unchanged_composition_may_go_to_a_permanent_plot():
+    permanent = dataclasses.replace(NEAR, allows_tijdelijk_bbl=False, allows_permanent=True, expected_instrument=PermitInstrument.permanent)
+    assert placed(HOME, permanent) == {"near": 20}
+
+
+def test_capacity_splits_the_homes_and_never_overbooks():
+    small = dataclasses.replace(NEAR, free_units=12)
+    far = dataclasses.replace(FAR, free_units=8)
+    assert placed(HOME, small, far) == {"near": 12, "far": 8}
+
+
+def test_min_group_size_forbids_small_pieces_except_one_remainder():
+    # 20 homes, groups of at least 8: 4+4+12 would be cheapest by distance, but two pieces are below 8
+    demand = dataclasses.replace(HOME, min_group_size=8)
+    plots = [dataclasses.replace(NEAR, key=f"p{i}", free_units=4, lat=52.2112 + 0.001 * i) for i in range(3)]
+    plots.append(dataclasses.replace(FAR, free_units=20))
+    sol = solve([demand], plots, W)
+    assert verify([demand], plots, sol.allocations, W) == []
+    pieces = sorted(a.units for a in sol.allocations)
+    assert sum(pieces) == 20 and sum(1 for u in pieces if u < 8) <= 1
+
+
+def test_split_cost_prefers_one_plot_over_two_nearer_pieces():
+    a = dataclasses.replace(NEAR, key="a", free_units=10)
+    b = dataclasses.replace(NEAR, key="b", free_units=10, lat=52.2160)
+    whole = dataclasses.replace(FAR, key="whole", free_units=20, lat=52.2400)
+    sol = solve([HOME], [a, b, whole], W)
+    assert {[a, b, whole][x.plot].key: x.units for x in sol.allocations} == {"whole": 20}
+
+
+def test_ladder_same_gemeente_before_a_nearer_plot_across_the_border():
+    # Apeldoorn home; a plot in Apeldoorn 9 km away and one in Epe (GM0232) 4 km away
+    own = dataclasses.replace(NEAR, key="own", lat=52.2112 - 0.081)
+    across = dataclasses.replace(NEAR, key="across", gemeente_code="GM0232", lat=52.2112 + 0.036)
+    sol = solve([HOME], [across, own], W)
+    assert [([across, own][a.plot].key, a.rung) for a in sol.allocations] == [("own", LadderRung.gemeente)]
+
+
+def test_ladder_region_before_province_before_national():
+    region = dataclasses.replace(NEAR, key="region", gemeente_code="GM0232", lat=52.2112 + 0.2)  # ~22 km, Gelderland
+    province = dataclasses.replace(NEAR, key="province", gemeente_code="GM0202", lat=51.98, lon=5.91)  # Arnhem ~26 km
+    national = dataclasses.replace(NEAR, key="national", gemeente_code="GM0344", province_code="PV26", lat=52.09, lon=5.12)
+    plots = [national, province, region]
+    sol = solve([HOME], plots, W)
+    assert [plots[a.plot].key for a in sol.allocations] == ["region"]
+    sol = solve([HOME], [national, dataclasses.replace(province, lat=51.84, lon=5.86)], W)  # Nijmegen, ~42 km
+    assert [a.rung for a in sol.allocations] == [LadderRung.provincie]
+
+
+def test_garantiekavel_only_as_backstop_unless_overridden():
+    garantie = dataclasses.replace(NEAR, key="garantie", kind=SiteKind.garantiekavel, free_units=50)
+    far_regular = dataclasses.replace(FAR, key="regular", gemeente_code="GM0344", province_code="PV26", lat=52.09, lon=5.12)
+    sol = solve([HOME], [garantie, far_regular], W)
+    assert [[garantie, far_regular][a.plot].key for a in sol.allocations] == ["regular"]
+    # no other plot: the garantiekavel takes the homes
+    sol = solve([HOME], [garantie, dataclasses.replace(far_regular, free_units=5)], W)
+    assert {[garantie, far_regular][a.plot].key: a.units for a in sol.allocations} == {"regular": 5, "garantie": 15}
+    # the marktmeester's override treats it as an ordinary (nearby) plot
+    w = dataclasses.replace(W, allow_garantiekavel_override=True)
+    sol = solve([HOME], [garantie, far_regular], w)
+    assert [[garantie, far_regular][a.plot].key for a in sol.allocations] == ["garantie"]
+
+
+def test_no_feasible_plot_is_shortfall():
+    sol = solve([dataclasses.replace(HOME, layers=4)], [dataclasses.replace(NEAR, max_layers=2)], W)
+    assert sol.housed == 0 and sol.unassigned == 20

@@ -1,0 +1,48 @@
+"""Property: on random small instances no plan breaks a hard constraint or overbooks a plot, and housed = max flow."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from services.matching.app.optimiser.solver import Demand, Plot, Weights, solve, verify
+from shared.domain import BblLevel, Doelgroep, PermitInstrument, SiteKind
+
+W = Weights()
+GEMEENTEN = [("GM0200", "PV25", 52.21, 5.97), ("GM0232", "PV25", 52.35, 5.98), ("GM0344", "PV26", 52.09, 5.12),
+             ("GM0363", "PV27", 52.37, 4.89)]
+GROUPS = [Doelgroep.starters, Doelgroep.statushouders, Doelgroep.expats, Doelgroep.studenten]
+BASE = dt.date(2027, 1, 1)
+
+demands_st = st.lists(st.builds(
+    lambda i, units, gm, days, bbl, changed, layers, groups, social, g: Demand(
+        key=f"d{i}", units=units, lat=gm[2], lon=gm[3], gemeente_code=gm[0], province_code=gm[1],
+        end_date=BASE + dt.timedelta(days=days), bbl_level=bbl, composition_changed=changed, layers=layers,
+        doelgroepen=frozenset(groups), social_rent=social, min_group_size=g),
+    st.integers(0, 10**6), st.integers(1, 30), st.sampled_from(GEMEENTEN), st.integers(0, 400), st.sampled_from(list(BblLevel)),
+    st.booleans(), st.integers(1, 4), st.sets(st.sampled_from(GROUPS), max_size=2), st.booleans(), st.integers(1, 8),
+), min_size=1, max_size=5, unique_by=lambda d: d.key)
+
+plots_st = st.lists(st.builds(
+    lambda i, free, gm, days, until, instrument, layers, tijd, perm, groups, social_only, garantie, excl, ready: Plot(
+        key=f"p{i}", free_units=free, lat=gm[2] + 0.01, lon=gm[3], gemeente_code=gm[0], province_code=gm[1],
+        available_from=BASE + dt.timedelta(days=days), available_until=None if until is None else BASE + dt.timedelta(days=until),
+        kind=SiteKind.garantiekavel if garantie else SiteKind.municipal, expected_instrument=instrument, max_layers=layers,
+        allows_tijdelijk_bbl=tijd, allows_permanent=perm, doelgroep_restrictions=frozenset(groups), social_rent_only=social_only,
+        bouwrijp=ready, utilities_complete=ready, exclusions=frozenset({"geluid"}) if excl else frozenset()),
+    st.integers(0, 10**6), st.integers(0, 40), st.sampled_from(GEMEENTEN), st.integers(-200, 700),
+    st.one_of(st.none(), st.integers(500, 6000)), st.sampled_from(list(PermitInstrument)), st.integers(1, 4), st.booleans(),
+    st.booleans(), st.sets(st.sampled_from(GROUPS), max_size=3), st.booleans(), st.booleans(), st.booleans(), st.booleans(),
+), min_size=1, max_size=6, unique_by=lambda p: p.key)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(demands_st, plots_st, st.sampled_from(["exact", "slope_scaling"]))
+def test_no_plan_breaks_a_hard_constraint_or_overbooks(demands, plots, method):
+    sol = solve(demands, plots, W, method=method)
+    assert verify(demands, plots, sol.allocations, W) == []
+    assert sol.housed <= sol.max_flow
+    if method == "exact" and all(d.min_group_size == 1 for d in demands):
+        assert sol.housed == sol.max_flow  # without group limits every housable home is housed

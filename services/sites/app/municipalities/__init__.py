@@ -1,0 +1,1 @@
+"""Municipalities (gemeenten): the CBS reference list, served read-only."""

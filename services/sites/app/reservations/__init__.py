@@ -1,0 +1,1 @@
+"""Capacity reservations made when a relocation proposal is accepted by every party."""

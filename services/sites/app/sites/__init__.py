@@ -1,0 +1,1 @@
+"""Plots (kavels), including the national garantiekavels: publish, change, withdraw, query."""

@@ -1,0 +1,279 @@
+"""HTTP API of plots: `/sites`, `/sites/{id}`, `/map/sites.geojson`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import JSONResponse
+
+from services.sites.app.sites import repository as repo
+from services.sites.app.sites import service
+from services.sites.app.sites.repository import SiteQuery
+from services.sites.app.sites.schemas import FeatureCollection, Site, SiteCreate, SitePage, SiteUpdate
+from shared.domain import SiteKind
+from shared.reference import municipalities, provinces
+from shared.runtime import ServiceRuntime
+from shared.web import idempotency
+from shared.web.identity import CurrentPrincipal, Principal
+from shared.web.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
+from shared.web.problems import InvalidInput, problem_responses
+
+router = APIRouter(tags=["sites"])
+
+MAP_MAX_FEATURES = 20_000
+
+
+def _runtime(request: Request) -> ServiceRuntime:
+    return request.app.state.runtime
+
+
+def _site_query(
+    principal: Principal,
+    *,
+    status: str,
+    municipality: str | None,
+    province: str | None,
+    kind: SiteKind | None,
+    free_at: dt.date | None,
+    min_free_units: int | None,
+    available_from: dt.date | None,
+    available_until: dt.date | None,
+    near_lat: float | None,
+    near_lon: float | None,
+    within_km: float | None,
+    bbox: str | None,
+    sort: str,
+) -> SiteQuery:
+    """Turn the query string into a SiteQuery, naming every inconsistent parameter at once."""
+    errors: list[tuple[str, str]] = []
+    if municipality is not None and municipality not in municipalities():
+        errors.append(("municipality", f"{municipality} is not a known CBS gemeentecode"))
+    if province is not None and province not in provinces():
+        errors.append(("province", f"{province} is not a province code (PV20..PV31)"))
+    if (near_lat is None) != (near_lon is None):
+        errors.append(("nearLat" if near_lat is None else "nearLon", "nearLat and nearLon go together"))
+    if within_km is not None and (near_lat is None or near_lon is None):
+        errors.append(("withinKm", "needs nearLat and nearLon"))
+    if sort == "distance" and (near_lat is None or near_lon is None):
+        errors.append(("sort", "sorting by distance needs nearLat and nearLon"))
+    if available_from and available_until and available_until < available_from:
+        errors.append(("availableUntil", "must not be before availableFrom"))
+    box = None
+    if bbox is not None:
+        try:
+            parts = [float(p) for p in bbox.split(",")]
+            if len(parts) != 4:
+                raise ValueError
+            min_lon, min_lat, max_lon, max_lat = parts
+            if not (-180 <= min_lon <= max_lon <= 180 and -90 <= min_lat <= max_lat <= 90):
+                raise ValueError
+            box = (min_lon, min_lat, max_lon, max_lat)
+        except ValueError:
+            errors.append(("bbox", "must be minLon,minLat,maxLon,maxLat in WGS84 degrees with min <= max"))
+    if errors:
+        raise InvalidInput(errors, where="query")
+    if free_at is not None and min_free_units is None:
+        min_free_units = 1  # "free at a date" means at least one home fits
+    return SiteQuery(
+        statuses=(status,),
+        owner_gemeente=principal.org if principal.role is not None and principal.role.value == "municipality" else None,
+        see_all_statuses=principal.is_marktmeester,
+        gemeente_code=municipality,
+        province_code=province,
+        kind=kind.value if kind else None,
+        free_at=free_at,
+        min_free_units=min_free_units,
+        window_from=available_from,
+        window_until=available_until,
+        near=(near_lat, near_lon) if near_lat is not None and near_lon is not None else None,
+        within_km=within_km,
+        bbox=box,
+        sort=sort,
+    )
+
+
+StatusQuery = Annotated[
+    Literal["draft", "published", "withdrawn"],
+    Query(description="Plots in this state; drafts and withdrawn plots only for their municipality and the marktmeester."),
+]
+MunicipalityQuery = Annotated[str | None, Query(pattern=r"^GM\d{4}$", description="CBS gemeentecode.", examples=["GM0772"])]
+ProvinceQuery = Annotated[str | None, Query(pattern=r"^PV\d{2}$", description="Province code.", examples=["PV30"])]
+KindQuery = Annotated[SiteKind | None, Query(description="Plot kind.")]
+BboxQuery = Annotated[
+    str | None, Query(description="minLon,minLat,maxLon,maxLat (WGS84).", examples=["5.3,51.3,5.6,51.6"], max_length=200)
+]
+
+
+@router.get(
+    "/sites",
+    response_model=SitePage,
+    summary="List plots",
+    responses=problem_responses(400, 401),
+)
+async def list_sites(
+    request: Request,
+    principal: CurrentPrincipal,
+    status: StatusQuery = "published",
+    municipality: MunicipalityQuery = None,
+    province: ProvinceQuery = None,
+    kind: KindQuery = None,
+    free_at: Annotated[dt.date | None, Query(alias="freeAt", description="Plots whose window contains this date with free capacity.")] = None,
+    min_free_units: Annotated[int | None, Query(alias="minFreeUnits", ge=1, le=10_000, description="At least this many free homes (default 1 with freeAt).")] = None,
+    available_from: Annotated[dt.date | None, Query(alias="availableFrom", description="Window overlaps [availableFrom, availableUntil].")] = None,
+    available_until: Annotated[dt.date | None, Query(alias="availableUntil")] = None,
+    near_lat: Annotated[float | None, Query(alias="nearLat", ge=-90, le=90)] = None,
+    near_lon: Annotated[float | None, Query(alias="nearLon", ge=-180, le=180)] = None,
+    within_km: Annotated[float | None, Query(alias="withinKm", gt=0, le=2000)] = None,
+    bbox: BboxQuery = None,
+    sort: Annotated[Literal["createdAt", "availableFrom", "distance"], Query(description="Sort order (ascending).")] = "createdAt",
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+) -> SitePage:
+    """Published plots for everyone; with `nearLat`/`nearLon` each result carries `distance_km`."""
+    q = _site_query(
+        principal,
+        status=status,
+        municipality=municipality,
+        province=province,
+        kind=kind,
+        free_at=free_at,
+        min_free_units=min_free_units,
+        available_from=available_from,
+        available_until=available_until,
+        near_lat=near_lat,
+        near_lon=near_lon,
+        within_km=within_km,
+        bbox=bbox,
+        sort=sort,
+    )
+    async with _runtime(request).db.sessions() as session:
+        rows, next_cursor = await repo.search(session, q, limit, cursor)
+    return SitePage(data=[service.to_api(site, distance) for site, distance in rows], next_cursor=next_cursor)
+
+
+@router.post(
+    "/sites",
+    response_model=Site,
+    status_code=201,
+    summary="Publish a plot (or save a draft)",
+    responses=problem_responses(400, 401, 403, 422),
+)
+async def create_site(
+    request: Request,
+    principal: CurrentPrincipal,
+    body: SiteCreate,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
+) -> JSONResponse:
+    """A municipality publishes in its own gemeente; the marktmeester anywhere (e.g. garantiekavels).
+    Emits `sites.site.published` unless saved as a draft."""
+    runtime = _runtime(request)
+    body_hash = idempotency.request_hash(body.model_dump(mode="json", exclude_unset=True))
+    async with runtime.db.transaction() as session:
+        if idempotency_key:
+            stored = await idempotency.lookup(session, runtime.tables, principal.key, idempotency_key, body_hash)
+            if stored is not None:
+                status_code, payload = stored
+                return JSONResponse(payload, status_code=status_code, headers={"Location": f"/api/v1/sites/{payload['id']}"})
+        site = await service.create(session, runtime, principal, body)
+        payload = service.to_api(site).model_dump(mode="json")
+        if idempotency_key:
+            await idempotency.remember(session, runtime.tables, principal.key, idempotency_key, body_hash, 201, payload)
+    runtime.nudge()
+    return JSONResponse(payload, status_code=201, headers={"Location": f"/api/v1/sites/{site.id}"})
+
+
+@router.get("/sites/{site_id}", response_model=Site, summary="Get a plot", responses=problem_responses(400, 401, 404))
+async def get_site(request: Request, principal: CurrentPrincipal, site_id: uuid.UUID) -> Site:
+    async with _runtime(request).db.sessions() as session:
+        return service.to_api(await service.get_visible(session, principal, site_id))
+
+
+@router.patch(
+    "/sites/{site_id}",
+    response_model=Site,
+    summary="Change a plot (partial); also publishes a draft",
+    responses=problem_responses(400, 401, 403, 404, 409),
+)
+async def update_site(request: Request, principal: CurrentPrincipal, site_id: uuid.UUID, body: SiteUpdate) -> Site:
+    """Every change bumps `version` and, for a published plot, emits `sites.site.updated`."""
+    runtime = _runtime(request)
+    async with runtime.db.transaction() as session:
+        site = await service.update(session, runtime, principal, site_id, body)
+        out = service.to_api(site)
+    runtime.nudge()
+    return out
+
+
+@router.delete(
+    "/sites/{site_id}",
+    response_model=Site,
+    summary="Withdraw a plot",
+    responses=problem_responses(401, 403, 404, 409),
+)
+async def withdraw_site(request: Request, principal: CurrentPrincipal, site_id: uuid.UUID) -> Site:
+    """Refused (409) while homes are reserved on the plot. Emits `sites.site.withdrawn`."""
+    runtime = _runtime(request)
+    async with runtime.db.transaction() as session:
+        site = await service.withdraw(session, runtime, principal, site_id)
+        out = service.to_api(site)
+    runtime.nudge()
+    return out
+
+
+@router.get(
+    "/map/sites.geojson",
+    response_model=FeatureCollection,
+    summary="Plots as GeoJSON",
+    responses={**problem_responses(400, 401), 200: {"content": {"application/geo+json": {}}}},
+)
+async def sites_geojson(
+    request: Request,
+    principal: CurrentPrincipal,
+    status: StatusQuery = "published",
+    municipality: MunicipalityQuery = None,
+    province: ProvinceQuery = None,
+    kind: KindQuery = None,
+    bbox: BboxQuery = None,
+) -> JSONResponse:
+    """A FeatureCollection: the boundary polygon when known, else the point. Public."""
+    q = _site_query(
+        principal,
+        status=status,
+        municipality=municipality,
+        province=province,
+        kind=kind,
+        free_at=None,
+        min_free_units=None,
+        available_from=None,
+        available_until=None,
+        near_lat=None,
+        near_lon=None,
+        within_km=None,
+        bbox=bbox,
+        sort="createdAt",
+    )
+    async with _runtime(request).db.sessions() as session:
+        sites = await repo.all_matching(session, q, MAP_MAX_FEATURES)
+    features = [
+        {
+            "type": "Feature",
+            "id": str(s.id),
+            "geometry": s.boundary or {"type": "Point", "coordinates": [s.lon, s.lat]},
+            "properties": {
+                "site_id": str(s.id),
+                "name": s.name,
+                "kind": s.kind,
+                "gemeente_code": s.gemeente_code,
+                "capacity_units": s.capacity_units,
+                "free_units": s.capacity_units - s.reserved_units,
+                "available_from": s.available_from.isoformat(),
+                "available_until": s.available_until.isoformat() if s.available_until else None,
+                "status": s.status,
+            },
+        }
+        for s in sites
+    ]
+    return JSONResponse({"type": "FeatureCollection", "features": features}, media_type="application/geo+json")

@@ -1,0 +1,78 @@
+"""Geometry without PostGIS: RD New <-> WGS84 (pyproj), GeoJSON boundaries (shapely), distances."""
+
+from __future__ import annotations
+
+import functools
+import math
+from typing import Any
+
+import shapely
+from pyproj import Transformer
+from shapely.geometry import shape
+from shapely.validation import explain_validity
+
+from shared.reference import EARTH_RADIUS_KM, NL_BBOX, in_netherlands
+
+# RD New (Amersfoort / RD New, EPSG:28992) is the Dutch national grid, in metres.
+RD_NEW = "EPSG:28992"
+WGS84 = "EPSG:4326"
+KM_PER_DEGREE_LAT = math.pi * EARTH_RADIUS_KM / 180.0
+
+
+@functools.cache
+def _to_wgs84() -> Transformer:
+    return Transformer.from_crs(RD_NEW, WGS84, always_xy=True)
+
+
+@functools.cache
+def _to_rd() -> Transformer:
+    return Transformer.from_crs(WGS84, RD_NEW, always_xy=True)
+
+
+def rd_to_wgs84(x: float, y: float) -> tuple[float, float]:
+    """RD New x/y (metres) -> (lat, lon)."""
+    lon, lat = _to_wgs84().transform(x, y)
+    return lat, lon
+
+
+def wgs84_to_rd(lat: float, lon: float) -> tuple[float, float]:
+    """(lat, lon) -> RD New (x, y) in metres."""
+    x, y = _to_rd().transform(lon, lat)
+    return x, y
+
+
+def boundary_problems(geojson: Any) -> list[str]:
+    """Why a GeoJSON boundary is unusable (empty list: fine). Polygon or MultiPolygon in WGS84, inside NL."""
+    if not isinstance(geojson, dict) or geojson.get("type") not in ("Polygon", "MultiPolygon"):
+        return ["must be a GeoJSON Polygon or MultiPolygon object"]
+    try:
+        geom = shape(geojson)
+    except Exception as exc:  # noqa: BLE001 - shapely raises many kinds for malformed coordinates
+        return [f"malformed GeoJSON coordinates ({type(exc).__name__})"]
+    if geom.is_empty:
+        return ["the polygon is empty"]
+    problems = []
+    if not geom.is_valid:
+        problems.append(f"the polygon is not valid: {explain_validity(geom)}")
+    min_lon, min_lat, max_lon, max_lat = geom.bounds
+    if not (in_netherlands(min_lat, min_lon) and in_netherlands(max_lat, max_lon)):
+        problems.append(
+            "the polygon lies (partly) outside the Netherlands "
+            f"(lon {NL_BBOX['min_lon']}..{NL_BBOX['max_lon']}, lat {NL_BBOX['min_lat']}..{NL_BBOX['max_lat']}; "
+            "GeoJSON positions are [lon, lat])"
+        )
+    return problems
+
+
+def boundary_area_ha(geojson: dict[str, Any]) -> float:
+    """Area of a valid WGS84 boundary in hectares, measured in RD New metres."""
+    rd = shapely.transform(shape(geojson), lambda x, y: _to_rd().transform(x, y), interleaved=False)
+    return rd.area / 10_000.0
+
+
+def bbox_around(lat: float, lon: float, km: float) -> tuple[float, float, float, float]:
+    """(min_lat, max_lat, min_lon, max_lon) enclosing every point within `km` (the SQL prefilter)."""
+    dlat = km / KM_PER_DEGREE_LAT
+    widest = min(89.9, abs(lat) + dlat)  # the box must be widest at the latitude nearest a pole
+    dlon = km / (KM_PER_DEGREE_LAT * math.cos(math.radians(widest)))
+    return lat - dlat, lat + dlat, lon - dlon, lon + dlon

@@ -1,0 +1,258 @@
+"""API schemas of plots (kavels). Field names match the SiteSnapshot event where they overlap."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from services.sites.app.sites.geo import boundary_problems, rd_to_wgs84
+from shared.web.pagination import Page
+from shared.domain import Doelgroep, ExclusionFlag, PermitInstrument, SiteKind
+from shared.reference import NL_BBOX, in_netherlands, municipalities
+
+
+def _known_municipality(code: str) -> str:
+    if code not in municipalities():
+        raise ValueError(f"{code} is not one of the 342 CBS gemeentecodes")
+    return code
+
+
+def _valid_boundary(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    if value is not None:
+        problems = boundary_problems(value)
+        if problems:
+            raise ValueError("; ".join(problems))
+    return value
+
+
+GemeenteCode = Annotated[
+    str,
+    Field(pattern=r"^GM\d{4}$", description="CBS gemeentecode (`GM` + 4 digits).", examples=["GM0772"]),
+    AfterValidator(_known_municipality),
+]
+Boundary = Annotated[
+    dict[str, Any] | None,
+    Field(
+        description="Optional plot boundary: a GeoJSON Polygon or MultiPolygon in WGS84 ([lon, lat] positions), valid and inside the Netherlands.",
+        examples=[{"type": "Polygon", "coordinates": [[[5.47, 51.44], [5.48, 51.44], [5.48, 51.45], [5.47, 51.45], [5.47, 51.44]]]}],
+    ),
+    AfterValidator(_valid_boundary),
+]
+SiteStatus = Literal["draft", "published", "withdrawn"]
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LocationIn(StrictModel):
+    """Where the plot is: WGS84 `lat`/`lon`, or RD New (EPSG:28992) `rd_x`/`rd_y` in metres."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"lat": 51.4416, "lon": 5.4697}, {"rd_x": 161500.0, "rd_y": 383200.0}]},
+    )
+
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    rd_x: float | None = Field(default=None, description="RD New x (metres)")
+    rd_y: float | None = Field(default=None, description="RD New y (metres)")
+
+    @model_validator(mode="after")
+    def _one_pair_inside_nl(self) -> "LocationIn":
+        wgs = self.lat is not None or self.lon is not None
+        rd = self.rd_x is not None or self.rd_y is not None
+        if wgs == rd:
+            raise ValueError("give either lat and lon (WGS84) or rd_x and rd_y (RD New), exactly one pair")
+        if wgs and (self.lat is None or self.lon is None):
+            raise ValueError("lat and lon must be given together")
+        if rd and (self.rd_x is None or self.rd_y is None):
+            raise ValueError("rd_x and rd_y must be given together")
+        lat, lon = self.wgs84()
+        if not in_netherlands(lat, lon):
+            raise ValueError(
+                f"the point ({lat:.5f}, {lon:.5f}) lies outside the Netherlands "
+                f"(lat {NL_BBOX['min_lat']}..{NL_BBOX['max_lat']}, lon {NL_BBOX['min_lon']}..{NL_BBOX['max_lon']})"
+            )
+        return self
+
+    def wgs84(self) -> tuple[float, float]:
+        if self.lat is not None and self.lon is not None:
+            return self.lat, self.lon
+        assert self.rd_x is not None and self.rd_y is not None
+        return rd_to_wgs84(self.rd_x, self.rd_y)
+
+
+class Location(BaseModel):
+    lat: float = Field(examples=[51.4416])
+    lon: float = Field(examples=[5.4697])
+    rd_x: float = Field(description="RD New x (metres)", examples=[161500.0])
+    rd_y: float = Field(description="RD New y (metres)", examples=[383200.0])
+
+
+class Readiness(StrictModel):
+    """Bouwrijp and utilities: site preparation is about half of the relocation cost."""
+
+    bouwrijp: bool = False
+    water: bool = False
+    electricity: bool = False
+    sewer: bool = False
+    heat: bool = False
+
+
+class GarantiekavelIn(StrictModel):
+    """National garantiekavel: a cluster of single-home spots (about 50) kept in reserve."""
+
+    cluster_id: str = Field(min_length=1, max_length=100, examples=["GK-NB-007"])
+    vaste_kern_units: int = Field(default=0, ge=0, description="Spots of the fixed core (vaste kern).")
+    reserved_until: dt.date | None = Field(default=None, examples=["2045-12-31"])
+    location_may_shift: bool = False
+
+
+class SiteFields(StrictModel):
+    """Everything about a plot that a municipality states (shared by create and update)."""
+
+    name: str = Field(min_length=1, max_length=200, examples=["Kavel Strijp-Noord"])
+    kind: SiteKind = Field(default=SiteKind.municipal, description="garantiekavel | municipal | private")
+    location: LocationIn
+    boundary: Boundary = None
+    area_ha: float | None = Field(default=None, gt=0, le=10_000, description="Derived from the boundary when omitted.", examples=[1.7])
+    capacity_units: int = Field(gt=0, le=10_000, description="Homes the plot can hold (a garantiekavel spot holds one).", examples=[48])
+    available_from: dt.date = Field(examples=["2027-06-01"])
+    available_until: dt.date | None = Field(default=None, description="Null: open-ended.", examples=["2039-05-31"])
+    expected_instrument: PermitInstrument = Field(
+        default=PermitInstrument.wabo_bor4_11, description="Permit regime the municipality intends; bounds the term."
+    )
+    min_term_years: float = Field(default=0, ge=0, le=75, description="Shortest follow-up term offered.", examples=[5])
+    max_layers: int = Field(default=1, ge=1, le=6, description="Maximum stacking layers.", examples=[2])
+    allows_tijdelijk_bbl: bool | None = Field(
+        default=None, description="Homes at Bbl tijdelijk level allowed; default: only when the regime is temporary."
+    )
+    allows_permanent: bool = Field(default=True, description="Homes at permanent (nieuwbouw) level allowed.")
+    doelgroep_restrictions: list[Doelgroep] = Field(default_factory=list, max_length=20)
+    social_rent_only: bool = False
+    readiness: Readiness = Field(default_factory=Readiness)
+    exclusions: list[ExclusionFlag] = Field(default_factory=list, max_length=10, description="Hard PBL exclusion flags.")
+    dist_ov_m: float | None = Field(default=None, ge=0, le=100_000, description="Distance to public transport (m).")
+    dist_shops_m: float | None = Field(default=None, ge=0, le=100_000, description="Distance to shops (m).")
+    garantiekavel: GarantiekavelIn | None = Field(default=None, description="Required for kind garantiekavel only.")
+
+
+class SiteCreate(SiteFields):
+    """Publish a plot (or save it as a draft)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "gemeente_code": "GM0772",
+                    "name": "Kavel Strijp-Noord",
+                    "kind": "municipal",
+                    "location": {"lat": 51.4416, "lon": 5.4697},
+                    "capacity_units": 48,
+                    "available_from": "2027-06-01",
+                    "available_until": "2039-05-31",
+                    "expected_instrument": "wabo_bor4_11",
+                    "min_term_years": 5,
+                    "max_layers": 2,
+                    "readiness": {"bouwrijp": True, "water": True, "electricity": True, "sewer": True},
+                    "status": "published",
+                }
+            ]
+        },
+    )
+
+    gemeente_code: GemeenteCode
+    status: Literal["draft", "published"] = "published"
+
+
+class SiteUpdate(StrictModel):
+    """Partial update: only the fields given change. `status: published` publishes a draft.
+
+    Fields typed without null cannot be cleared (an explicit null is invalid input); the
+    nullable ones (boundary, area_ha, available_until, distances, garantiekavel) can.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"capacity_units": 60, "readiness": {"bouwrijp": True}}, {"status": "published"}]}
+    )
+
+    status: Literal["draft", "published"] = None
+    name: str = Field(default=None, min_length=1, max_length=200)
+    kind: SiteKind = None
+    location: LocationIn = None
+    boundary: Boundary = None
+    area_ha: float | None = Field(default=None, gt=0, le=10_000)
+    capacity_units: int = Field(default=None, gt=0, le=10_000)
+    available_from: dt.date = None
+    available_until: dt.date | None = None
+    expected_instrument: PermitInstrument = None
+    min_term_years: float = Field(default=None, ge=0, le=75)
+    max_layers: int = Field(default=None, ge=1, le=6)
+    allows_tijdelijk_bbl: bool | None = None
+    allows_permanent: bool = None
+    doelgroep_restrictions: list[Doelgroep] = Field(default=None, max_length=20)
+    social_rent_only: bool = None
+    readiness: Readiness = None
+    exclusions: list[ExclusionFlag] = Field(default=None, max_length=10)
+    dist_ov_m: float | None = Field(default=None, ge=0, le=100_000)
+    dist_shops_m: float | None = Field(default=None, ge=0, le=100_000)
+    garantiekavel: GarantiekavelIn | None = None
+
+
+class Garantiekavel(BaseModel):
+    cluster_id: str
+    vaste_kern_units: int
+    reserved_until: dt.date | None
+    location_may_shift: bool
+
+
+class Site(BaseModel):
+    """A plot (kavel) as the API shows it."""
+
+    id: uuid.UUID
+    status: SiteStatus
+    version: int = Field(description="Bumped by every change, reservations included.")
+    gemeente_code: str = Field(examples=["GM0772"])
+    province_code: str = Field(examples=["PV30"])
+    name: str
+    kind: SiteKind
+    location: Location
+    boundary: dict[str, Any] | None
+    area_ha: float | None
+    capacity_units: int
+    reserved_units: int
+    free_units: int
+    available_from: dt.date
+    available_until: dt.date | None
+    expected_instrument: PermitInstrument
+    max_term_years: int | None = Field(description="The regime's statutory maximum term (null: none).")
+    min_term_years: float
+    max_layers: int
+    allows_tijdelijk_bbl: bool
+    allows_permanent: bool
+    doelgroep_restrictions: list[Doelgroep]
+    social_rent_only: bool
+    readiness: Readiness
+    exclusions: list[ExclusionFlag]
+    dist_ov_m: float | None
+    dist_shops_m: float | None
+    garantiekavel: Garantiekavel | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    distance_km: float | None = Field(default=None, description="Distance from (nearLat, nearLon) when given.")
+
+
+class FeatureCollection(BaseModel):
+    """A GeoJSON FeatureCollection (RFC 7946)."""
+
+    type: Literal["FeatureCollection"] = "FeatureCollection"
+    features: list[dict[str, Any]]
+
+
+class SitePage(Page[Site]):
+    """A page of plots."""

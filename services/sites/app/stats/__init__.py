@@ -1,0 +1,1 @@
+"""Cross-service statistics the gateway aggregates for the marktmeester's dashboard."""
