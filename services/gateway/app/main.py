@@ -2,17 +2,45 @@
 
 from fastapi import FastAPI
 
+from services.gateway.app.clock.endpoints import router as clock_router
+from services.gateway.app.complexes.endpoints import router as complexes_router
 from services.gateway.app.config import GatewaySettings
-from shared.runtime import ServiceRuntime
+from services.gateway.app.dashboard.endpoints import router as dashboard_router
+from services.gateway.app.maps.endpoints import router as maps_router
+from services.gateway.app.matching.endpoints import router as matching_router
+from services.gateway.app.municipalities.endpoints import router as municipalities_router
+from services.gateway.app.openapi import install_openapi
+from services.gateway.app.placements.endpoints import router as placements_router
+from services.gateway.app.proposals.endpoints import router as proposals_router
+from services.gateway.app.runtime import GatewayRuntime
+from services.gateway.app.sites.endpoints import router as sites_router
 from shared.web.app import create_service_app
+
+DESCRIPTION = """One public API for the RVO marktmeester, investors and municipalities: plots, complexes,
+placements, relocation proposals, national matching runs and the marktmeester's dashboards.
+
+Every request carries `Authorization: Bearer <JWT>` (claims `sub`, `role`, `org`), except the public
+plot listing, the plot map and the municipality list. Investors see and change only their own
+organisation's data, municipalities only their own; the marktmeester sees everything.
+Errors are RFC 9457 problems (`application/problem+json`); invalid input is 400 naming every field.
+Requests are rate limited per caller (token bucket); a 429 says when to retry (`Retry-After`)."""
+
+ROUTERS = [
+    municipalities_router,
+    sites_router,
+    complexes_router,
+    placements_router,
+    proposals_router,
+    matching_router,
+    dashboard_router,
+    maps_router,
+    clock_router,
+]
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or GatewaySettings()
-    runtime = ServiceRuntime(settings)
-    return create_service_app(
-        runtime,
-        routers=[],
-        title="Herplaatsing API",
-        description="One public API for the RVO marktmeester, investors and municipalities.",
-    )
+    runtime = GatewayRuntime(settings)
+    app = create_service_app(runtime, routers=ROUTERS, title="Herplaatsing API", description=DESCRIPTION)
+    install_openapi(app, ROUTERS)
+    return app

@@ -1,0 +1,1 @@
+"""Complexes (batches of identical flexwoningen) and their units: forwarded to inventory."""

@@ -1,0 +1,71 @@
+"""/complexes: investors register complexes; everyone with a role reads what they may see."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+
+from services.gateway.app.auth import Authenticated, require_roles
+from services.gateway.app.complexes.schemas import Complex, ComplexCreate, Unit, Valuation
+from services.gateway.app.params import IdempotencyKey
+from services.gateway.app.upstream import forward
+from shared.domain import Role
+from shared.web.identity import Principal
+from shared.web.pagination import CursorQuery, LimitQuery, Page
+from shared.web.problems import problem_responses
+
+router = APIRouter(tags=["complexes"])
+
+Owner = Annotated[Principal, Depends(require_roles(Role.investor, Role.marktmeester))]
+
+
+@router.get("/complexes", response_model=Page[Complex], summary="List complexes", responses=problem_responses(400, 503))
+async def list_complexes(request: Request, principal: Authenticated, limit: LimitQuery = 50, cursor: CursorQuery = None) -> Response:
+    """Investors see their own organisation's complexes, municipalities those placed with them.
+
+    The inventory's filters (`investorOrg`, `typology`, `bblLevel`, `rthf`) are passed on unchanged.
+    """
+    return await forward(request, "inventory", principal)
+
+
+@router.post(
+    "/complexes",
+    response_model=Complex,
+    status_code=201,
+    summary="Register a complex",
+    responses=problem_responses(400, 409, 422, 503),
+)
+async def register_complex(
+    request: Request, body: ComplexCreate, principal: Owner, idempotency_key: IdempotencyKey = None
+) -> Response:
+    return await forward(request, "inventory", principal)
+
+
+@router.get("/complexes/{id}", response_model=Complex, summary="Get a complex", responses=problem_responses(400, 404, 503))
+async def get_complex(request: Request, id: uuid.UUID, principal: Authenticated) -> Response:  # noqa: A002
+    return await forward(request, "inventory", principal)
+
+
+@router.get(
+    "/complexes/{id}/units", response_model=Page[Unit], summary="List a complex's units", responses=problem_responses(400, 404, 503)
+)
+async def list_complex_units(
+    request: Request, id: uuid.UUID, principal: Authenticated, limit: LimitQuery = 50, cursor: CursorQuery = None  # noqa: A002
+) -> Response:
+    return await forward(request, "inventory", principal)
+
+
+@router.get(
+    "/complexes/{id}/valuation",
+    response_model=Valuation,
+    summary="Value a complex and its RTHF claim",
+    responses=problem_responses(400, 404, 503),
+)
+async def get_complex_valuation(request: Request, id: uuid.UUID, principal: Owner) -> Response:  # noqa: A002
+    """The sale value and, when the sale falls short of the garantiebedrag, the 60/25/15 RTHF split.
+
+    Query `saleEurPerUnit` (expected sale price per home) is passed on unchanged.
+    """
+    return await forward(request, "inventory", principal)

@@ -1,0 +1,1 @@
+"""The marktmeester's dashboards: national figures aggregated from the three services' statistics."""

@@ -1,0 +1,1 @@
+"""GeoJSON maps of plots and placements: forwarded to sites and inventory."""

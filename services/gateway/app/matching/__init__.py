@@ -1,0 +1,1 @@
+"""National matching runs (marktmeester): forwarded to matching."""

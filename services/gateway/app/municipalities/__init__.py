@@ -1,0 +1,1 @@
+"""The 342 CBS municipalities (gemeenten): public reference data."""

@@ -1,0 +1,1 @@
+"""Placements of complexes on plots with their permit terms: forwarded to inventory."""

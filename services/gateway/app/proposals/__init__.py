@@ -1,0 +1,1 @@
+"""Relocation proposals and their two-party acceptance: forwarded to matching."""

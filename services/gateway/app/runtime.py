@@ -1,0 +1,32 @@
+"""The gateway's runtime: no database and no events, but a pooled client per service."""
+
+from __future__ import annotations
+
+from services.gateway.app.config import GatewaySettings
+from services.gateway.app.ratelimit import RateLimiter
+from services.gateway.app.upstream import Upstreams
+from shared.runtime import ServiceRuntime
+
+
+class GatewayRuntime(ServiceRuntime):
+    """Opens the upstream clients in the lifespan; ready when all three services are ready."""
+
+    settings: GatewaySettings
+
+    def __init__(self, settings: GatewaySettings) -> None:
+        super().__init__(settings)
+        self.upstreams = Upstreams(settings)
+        self.rate_limiter = RateLimiter(
+            settings.rate_limit_per_s, settings.rate_limit_burst, max_buckets=settings.rate_limit_max_buckets
+        )
+
+    async def start(self, *, background: bool | None = None) -> None:
+        await self.upstreams.open()
+        await super().start(background=background)
+
+    async def stop(self) -> None:
+        await super().stop()
+        await self.upstreams.close()
+
+    async def readiness(self) -> dict[str, str]:
+        return await self.upstreams.readiness()

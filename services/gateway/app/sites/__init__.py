@@ -1,0 +1,1 @@
+"""Plots (kavels), incl. the national garantiekavels: forwarded to the sites service."""

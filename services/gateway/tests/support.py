@@ -1,0 +1,159 @@
+"""Helpers of the gateway tests: gateway settings, a real HTTP upstream on a free port, tokens."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+
+from services.gateway.app.config import GatewaySettings
+from services.gateway.app.main import create_app
+from shared.domain import Role
+from shared.testing import running_app
+from shared.web.identity import INTERNAL_HEADER, AuthError, mint_user_token, verify_internal_token
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def closed_url() -> str:
+    """A URL on which nothing listens (the port was free a moment ago)."""
+    return f"http://127.0.0.1:{free_port()}"
+
+
+def gateway_settings(**overrides: Any) -> GatewaySettings:
+    values: dict[str, Any] = {
+        "environment": "test",
+        "log_json": False,
+        "inventory_url": closed_url(),
+        "sites_url": closed_url(),
+        "matching_url": closed_url(),
+        "upstream_backoff_s": 0.01,
+        "upstream_connect_timeout_s": 0.5,
+        **overrides,
+    }
+    return GatewaySettings(**values)
+
+
+def complex_example() -> dict[str, Any]:
+    """A valid complex registration (the inventory schema's own example)."""
+    from services.gateway.app.complexes.schemas import ComplexCreate
+
+    return ComplexCreate.model_json_schema()["examples"][0]
+
+
+def bearer(settings: GatewaySettings, role: Role | str, org: str | None = None, sub: str = "tester", ttl_s: int | None = None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {mint_user_token(settings, sub, role, org, ttl_s=ttl_s)}"}
+
+
+@contextlib.asynccontextmanager
+async def gateway(settings: GatewaySettings) -> AsyncIterator[httpx.AsyncClient]:
+    async with running_app(create_app(settings), base_url="http://gateway") as client:
+        yield client
+
+
+@contextlib.asynccontextmanager
+async def serve(app: FastAPI) -> AsyncIterator[str]:
+    """Serve `app` with uvicorn on a free port of 127.0.0.1 in this event loop."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=2))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()
+
+
+class EchoUpstream:
+    """A small real HTTP service that answers every /api/v1 call with what it received.
+
+    It checks the internal credential like a real service; `fail_next[(method, path)] = n`
+    answers 503 n times, `slow_paths` sleep past the gateway's timeout, and a few paths
+    answer like a service would (201 + Location, 404 problem).
+    """
+
+    def __init__(self, settings: GatewaySettings) -> None:
+        self.settings = settings
+        self.calls: Counter[tuple[str, str]] = Counter()
+        self.fail_next: Counter[tuple[str, str]] = Counter()
+        self.slow_paths: set[str] = set()
+        self.ready = True
+        self.app = self._build()
+
+    def _build(self) -> FastAPI:
+        app = FastAPI()
+
+        @app.get("/readyz")
+        async def readyz() -> Response:
+            return JSONResponse({"status": "ready"}, status_code=200 if self.ready else 503)
+
+        @app.api_route("/api/v1/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+        async def echo(request: Request, path: str) -> Response:
+            key = (request.method, request.url.path)
+            self.calls[key] += 1
+            try:
+                principal = verify_internal_token(self.settings, request.headers.get(INTERNAL_HEADER))
+            except AuthError as exc:
+                return JSONResponse({"title": "Unauthorized", "status": 401, "detail": exc.detail}, status_code=401)
+            if self.fail_next[key] > 0:
+                self.fail_next[key] -= 1
+                return JSONResponse(
+                    {"type": "about:blank", "title": "Service unavailable", "status": 503, "detail": "database down"},
+                    status_code=503,
+                    media_type="application/problem+json",
+                )
+            if request.url.path in self.slow_paths:
+                await asyncio.sleep(1.0)
+            if request.url.path.endswith("/missing") or request.url.path.endswith(str(MISSING_ID)):
+                return JSONResponse(
+                    {"type": "about:blank", "title": "Not found", "status": 404, "detail": "No site with id x.", "instance": request.url.path, "hint": "kept"},
+                    status_code=404,
+                    media_type="application/problem+json",
+                )
+            body = await request.body()
+            echoed = {
+                "method": request.method,
+                "path": request.url.path,
+                "query": request.url.query,
+                "principal": {"sub": principal.sub, "role": principal.role.value if principal.role else None, "org": principal.org},
+                "idempotency_key": request.headers.get("Idempotency-Key"),
+                "correlation_id": request.headers.get("X-Correlation-ID"),
+                "content_type": request.headers.get("content-type"),
+                "body": (await request.json()) if body else None,
+                "attempt": self.calls[key],
+            }
+            if request.method == "POST" and request.url.path in ("/api/v1/matching/runs", "/api/v1/complexes"):
+                new_id = uuid.uuid4()
+                return JSONResponse(
+                    {**echoed, "id": str(new_id)},
+                    status_code=201,
+                    headers={"Location": f"http://{request.url.netloc}{request.url.path}/{new_id}"},
+                )
+            return JSONResponse(echoed)
+
+        return app
+
+
+MISSING_ID = uuid.UUID("00000000-0000-4000-8000-000000000404")
+
+

@@ -1,0 +1,153 @@
+"""Forwarding against a real HTTP upstream: identity, headers, query, body, status, retries, outages."""
+
+from __future__ import annotations
+
+import uuid
+
+from services.gateway.tests.support import MISSING_ID, bearer, closed_url, complex_example, gateway, gateway_settings
+from shared.domain import Role
+
+
+async def test_get_forwards_path_raw_query_identity_and_correlation_id(echo_upstream) -> None:
+    upstream, _, make = echo_upstream
+    settings = make()
+    async with gateway(settings) as client:
+        r = await client.get(
+            "/api/v1/placements?limit=5&expiringBefore=2028-01-01&municipality=GM0772&municipality=GM0363",
+            headers={**bearer(settings, Role.municipality, "GM0772", sub="ambtenaar-1"), "X-Correlation-ID": "corr-123"},
+        )
+    assert r.status_code == 200
+    assert r.headers["API-Version"] == "1.0.0"
+    body = r.json()
+    assert body["method"] == "GET" and body["path"] == "/api/v1/placements"
+    assert body["query"] == "limit=5&expiringBefore=2028-01-01&municipality=GM0772&municipality=GM0363"
+    assert body["principal"] == {"sub": "ambtenaar-1", "role": "municipality", "org": "GM0772"}
+    assert body["correlation_id"] == "corr-123"
+    assert upstream.calls[("GET", "/api/v1/placements")] == 1
+
+
+async def test_anonymous_public_call_carries_an_anonymous_internal_identity(echo_upstream) -> None:
+    _, _, make = echo_upstream
+    async with gateway(make()) as client:
+        r = await client.get("/api/v1/sites?limit=10")
+    assert r.status_code == 200
+    assert r.json()["principal"] == {"sub": "anonymous", "role": None, "org": None}
+
+
+async def test_post_forwards_body_and_idempotency_key_and_public_location(echo_upstream) -> None:
+    upstream, _, make = echo_upstream
+    settings = make()
+    run = {"dry_run": True, "note": "fields the gateway does not know pass unchanged"}
+    async with gateway(settings) as client:
+        r = await client.post(
+            "/api/v1/matching/runs",
+            json=run,
+            headers={**bearer(settings, Role.marktmeester, None), "Idempotency-Key": "key-1"},
+        )
+        assert r.status_code == 201, r.text
+        body = r.json()
+        assert body["body"] == run
+        assert body["idempotency_key"] == "key-1"
+        assert body["content_type"] == "application/json"
+        # The service's own absolute URL becomes the same path on the gateway.
+        assert r.headers["Location"] == f"/api/v1/matching/runs/{body['id']}"
+        # A typed body (the inventory's ComplexCreate) is validated here and forwarded byte for byte.
+        registration = complex_example()
+        r = await client.post("/api/v1/complexes", json=registration, headers=bearer(settings, Role.investor, "woonstede"))
+        assert r.status_code == 201, r.text
+        assert r.json()["body"] == registration
+
+
+async def test_upstream_problem_is_passed_back_as_is(echo_upstream) -> None:
+    _, _, make = echo_upstream
+    async with gateway(make()) as client:
+        r = await client.get(f"/api/v1/sites/{MISSING_ID}")
+    assert r.status_code == 404
+    assert r.headers["content-type"] == "application/problem+json"
+    assert r.json()["hint"] == "kept"
+    assert r.headers["API-Version"] == "1.0.0"
+
+
+async def test_idempotent_method_is_retried_after_503_but_post_is_not(echo_upstream) -> None:
+    upstream, _, make = echo_upstream
+    settings = make(upstream_retries=2)
+    headers = bearer(settings, Role.investor, "wc-woonbron")
+    proposal = uuid.uuid4()
+    upstream.fail_next[("GET", f"/api/v1/proposals/{proposal}")] = 2
+    upstream.fail_next[("POST", f"/api/v1/proposals/{proposal}/accept")] = 1
+    async with gateway(settings) as client:
+        r = await client.get(f"/api/v1/proposals/{proposal}", headers=headers)
+        assert r.status_code == 200 and r.json()["attempt"] == 3
+        r = await client.post(f"/api/v1/proposals/{proposal}/accept", headers=headers)
+        assert r.status_code == 503
+        assert r.json()["detail"] == "database down"  # the service's problem, as-is
+    assert upstream.calls[("POST", f"/api/v1/proposals/{proposal}/accept")] == 1
+
+
+async def test_service_down_is_503_naming_the_service() -> None:
+    settings = gateway_settings(sites_url=closed_url(), inventory_url=closed_url())
+    async with gateway(settings) as client:
+        r = await client.get("/api/v1/sites")
+        assert r.status_code == 503
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert r.headers["API-Version"] == "1.0.0"
+        assert r.headers["Retry-After"]
+        body = r.json()
+        assert body["detail"] == "The sites service is unavailable."
+        assert body["service"] == "sites"
+        r = await client.post("/api/v1/complexes", json=complex_example(), headers=bearer(settings, Role.investor, "woonstede"))
+        assert r.status_code == 503 and r.json()["detail"] == "The inventory service is unavailable."
+
+
+async def test_service_too_slow_is_503_naming_the_service(echo_upstream) -> None:
+    upstream, _, make = echo_upstream
+    settings = make(upstream_timeout_s=0.2)
+    upstream.slow_paths.add("/api/v1/complexes")
+    async with gateway(settings) as client:
+        r = await client.get("/api/v1/complexes", headers=bearer(settings, Role.investor, "wc-woonbron"))
+    assert r.status_code == 503
+    assert r.json()["detail"] == "The inventory service is unavailable."
+    assert upstream.calls[("GET", "/api/v1/complexes")] == 1  # a timeout is not retried
+
+
+async def test_invalid_input_is_400_at_the_gateway_without_calling_the_service(echo_upstream) -> None:
+    upstream, _, make = echo_upstream
+    settings = make()
+    headers = bearer(settings, Role.investor, "wc-woonbron")
+    async with gateway(settings) as client:
+        r = await client.get("/api/v1/placements?limit=0&expiringBefore=soon&cursor=x", headers=headers)
+        assert r.status_code == 400
+        assert {p["name"] for p in r.json()["invalidParams"]} == {"limit", "expiringBefore"}
+        r = await client.get("/api/v1/placements/not-a-uuid", headers=headers)
+        assert r.status_code == 400 and r.json()["invalidParams"][0]["name"] == "id"
+        r = await client.post("/api/v1/complexes", content=b"[1, 2", headers={**headers, "Content-Type": "application/json"})
+        assert r.status_code == 400
+    assert sum(upstream.calls.values()) == 0
+
+
+async def test_role_is_checked_before_forwarding(echo_upstream) -> None:
+    upstream, _, make = echo_upstream
+    settings = make()
+    async with gateway(settings) as client:
+        r = await client.post("/api/v1/matching/runs", json={"dry_run": True}, headers=bearer(settings, Role.investor, "wc"))
+        assert r.status_code == 403
+        r = await client.patch("/api/v1/clock", json={"offset_days": 1}, headers=bearer(settings, Role.municipality, "GM0772"))
+        assert r.status_code == 403
+    assert sum(upstream.calls.values()) == 0
+
+
+async def test_readiness_checks_the_three_services(echo_upstream) -> None:
+    upstream, url, make = echo_upstream
+    async with gateway(make()) as client:
+        r = await client.get("/readyz")
+        assert r.status_code == 200
+        assert r.json()["checks"] == {"inventory": "ok", "sites": "ok", "matching": "ok"}
+        upstream.ready = False
+        r = await client.get("/readyz")
+        assert r.status_code == 503
+    async with gateway(make(matching_url=closed_url())) as client:
+        upstream.ready = True
+        r = await client.get("/readyz")
+        assert r.status_code == 503
+        checks = r.json()["checks"]
+        assert checks["inventory"] == "ok" and checks["matching"].startswith("unavailable")

@@ -1,0 +1,118 @@
+"""HTTP endpoints of complexes, their units and valuation (thin: rules live in service.py)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query
+from fastapi.responses import JSONResponse
+
+from services.inventory.app.clock.service import today as clock_today
+from services.inventory.app.complexes import repository, service
+from services.inventory.app.complexes.models import Complex, Unit
+from services.inventory.app.complexes.schemas import ComplexCreate, ComplexOut, UnitOut, Valuation
+from services.inventory.app.deps import Runtime, Session
+from services.inventory.app.idempotency import run_creation
+from shared.domain import BblLevel, Role, Typology, UnitStatus
+from shared.web.identity import CurrentPrincipal, require_role
+from shared.web.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page, paginate
+from shared.web.problems import not_found, problem_responses
+
+router = APIRouter(tags=["complexes"])
+
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+
+
+@router.post(
+    "/complexes",
+    status_code=201,
+    response_model=ComplexOut,
+    responses=problem_responses(400, 401, 403, 409, 422),
+)
+async def register_complex(
+    body: ComplexCreate, principal: CurrentPrincipal, runtime: Runtime, idempotency_key: IdempotencyKey = None
+) -> JSONResponse:
+    """Register a complex with all its units (up to 500); emits `inventory.complex.registered`."""
+    require_role(principal, Role.investor, Role.marktmeester)
+
+    async def create(session):  # noqa: ANN001, ANN202
+        today = await clock_today(session, runtime)
+        item = await service.register(session, runtime, principal, body, today)
+        return 201, ComplexOut.model_validate(item), {"Location": f"/api/v1/complexes/{item.id}"}
+
+    return await run_creation(runtime, principal, "POST /complexes", idempotency_key, body, create)
+
+
+@router.get("/complexes", response_model=Page[ComplexOut], responses=problem_responses(400, 401, 403))
+async def list_complexes(
+    principal: CurrentPrincipal,
+    session: Session,
+    investor_org: Annotated[str | None, Query(alias="investorOrg", max_length=100)] = None,
+    typology: Typology | None = None,
+    bbl_level: Annotated[BblLevel | None, Query(alias="bblLevel")] = None,
+    rthf: Annotated[bool | None, Query(description="Only complexes with (true) or without (false) an RTHF guarantee.")] = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+) -> Page[ComplexOut]:
+    """Complexes the caller may see (investors: their own; municipalities: placed in their gemeente)."""
+    require_role(principal, Role.investor, Role.municipality, Role.marktmeester)
+    query = repository.visible_complexes(principal)
+    if investor_org:
+        query = query.where(Complex.investor_org == investor_org)
+    if typology:
+        query = query.where(Complex.typology == typology.value)
+    if bbl_level:
+        query = query.where(Complex.bbl_level == bbl_level.value)
+    if rthf is not None:
+        query = query.where(Complex.rthf.is_not(None) if rthf else Complex.rthf.is_(None))
+    rows, next_cursor = await paginate(session, query, [Complex.created_at, Complex.id], limit, cursor)
+    return Page[ComplexOut](data=[ComplexOut.model_validate(r[0]) for r in rows], next_cursor=next_cursor)
+
+
+@router.get("/complexes/{complex_id}", response_model=ComplexOut, responses=problem_responses(400, 401, 403, 404))
+async def get_complex(complex_id: uuid.UUID, principal: CurrentPrincipal, session: Session) -> ComplexOut:
+    require_role(principal, Role.investor, Role.municipality, Role.marktmeester)
+    item = await repository.get_visible(session, principal, complex_id)
+    if item is None:
+        raise not_found("complex", complex_id)
+    return ComplexOut.model_validate(item)
+
+
+@router.get("/complexes/{complex_id}/units", response_model=Page[UnitOut], responses=problem_responses(400, 401, 403, 404))
+async def list_units(
+    complex_id: uuid.UUID,
+    principal: CurrentPrincipal,
+    session: Session,
+    status: UnitStatus | None = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+) -> Page[UnitOut]:
+    """The homes of a complex in serial order, with their status."""
+    require_role(principal, Role.investor, Role.municipality, Role.marktmeester)
+    if await repository.get_visible(session, principal, complex_id) is None:
+        raise not_found("complex", complex_id)
+    query = repository.units_of(complex_id)
+    if status:
+        query = query.where(Unit.status == status.value)
+    rows, next_cursor = await paginate(session, query, [Unit.seq], limit, cursor)
+    return Page[UnitOut](data=[UnitOut.model_validate(r[0]) for r in rows], next_cursor=next_cursor)
+
+
+@router.get("/complexes/{complex_id}/valuation", response_model=Valuation, responses=problem_responses(400, 401, 403, 404))
+async def get_valuation(
+    complex_id: uuid.UUID,
+    principal: CurrentPrincipal,
+    session: Session,
+    runtime: Runtime,
+    sale_eur_per_unit: Annotated[
+        float | None, Query(alias="saleEurPerUnit", ge=0, le=1_000_000, description="Expected sale price per home; default the book value.")
+    ] = None,
+) -> Valuation:
+    """Remaining technical life, book value, and the RTHF claim (60/25/15) if no follow-up plot is found."""
+    require_role(principal, Role.investor, Role.marktmeester)
+    item = await repository.get_visible(session, principal, complex_id)
+    if item is None:
+        raise not_found("complex", complex_id)
+    today = await clock_today(session, runtime)
+    return await service.valuation(session, item, today, sale_eur_per_unit)

@@ -1,0 +1,39 @@
+"""The marktmeester's "scan now" for the expiry signal."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header
+from fastapi.responses import JSONResponse
+
+from services.inventory.app.deps import Runtime
+from services.inventory.app.expiry import service
+from services.inventory.app.expiry.schemas import ExpiryScanResult
+from services.inventory.app.idempotency import run_creation
+from shared.domain import Role
+from shared.web.identity import CurrentPrincipal, require_role
+from shared.web.problems import problem_responses
+
+router = APIRouter(tags=["expiry"])
+
+
+@router.post("/expiry-scans", status_code=200, response_model=ExpiryScanResult, responses=problem_responses(401, 403, 422))
+async def run_expiry_scan(
+    principal: CurrentPrincipal, runtime: Runtime, idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None
+) -> JSONResponse:
+    """Run one expiry scan now and return its counts (the background scan runs on an interval too).
+
+    Emits `inventory.placement.expiring` once per placement whose end date is within the
+    horizon, and `inventory.placement.ended` once per placement past its end date.
+    """
+    require_role(principal, Role.marktmeester)
+    if idempotency_key is None:
+        result = await service.scan(runtime)
+        return JSONResponse(result.model_dump(mode="json"), status_code=200)
+
+    async def create(session):  # noqa: ANN001, ANN202
+        # The scan commits batch by batch on its own; only the stored response rides this transaction.
+        return 200, await service.scan(runtime), {}
+
+    return await run_creation(runtime, principal, "POST /expiry-scans", idempotency_key, {}, create)

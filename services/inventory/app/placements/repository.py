@@ -1,0 +1,112 @@
+"""Queries of placements and their units."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.inventory.app.complexes.models import Unit
+from services.inventory.app.placements.models import Placement, PlacementUnit
+from shared.domain import Role
+from shared.web.identity import Principal
+
+
+def status_expr(today: dt.date) -> sa.ColumnElement[str]:
+    """The placement status as of `today` (the movable clock), computed in SQL."""
+    return sa.case(
+        (Placement.end_date < today, "ended"),
+        (Placement.start_date > today, "scheduled"),
+        (Placement.expiring_emitted_at.is_not(None), "expiring"),
+        else_="active",
+    )
+
+
+def scope(query: sa.Select, principal: Principal) -> sa.Select:
+    """Investors see their own placements, municipalities those in their gemeente."""
+    if principal.role is Role.investor:
+        return query.where(Placement.investor_org == principal.org)
+    if principal.role is Role.municipality:
+        return query.where(Placement.gemeente_code == principal.org)
+    if principal.role is Role.marktmeester:
+        return query
+    return query.where(sa.false())
+
+
+def visible(principal: Principal, today: dt.date) -> sa.Select:
+    return scope(sa.select(Placement, status_expr(today).label("status")), principal)
+
+
+async def lock_units(session: AsyncSession, complex_id: uuid.UUID, unit_ids: list[uuid.UUID] | None) -> list[Unit]:
+    """The units to place, locked so concurrent placements of the same homes serialise."""
+    query = sa.select(Unit).where(Unit.complex_id == complex_id)
+    if unit_ids is not None:
+        query = query.where(Unit.id.in_(unit_ids))
+    # Lock in id order (no deadlocks between overlapping requests), answer in serial order.
+    units = list((await session.execute(query.order_by(Unit.id).with_for_update())).scalars())
+    return sorted(units, key=lambda u: u.seq)
+
+
+async def overlapping(session: AsyncSession, unit_ids: list[uuid.UUID], start: dt.date, end: dt.date) -> list[tuple[uuid.UUID, int]]:
+    """Placements (id, units involved) of these units whose term overlaps [start, end)."""
+    rows = await session.execute(
+        sa.select(PlacementUnit.placement_id, sa.func.count())
+        .where(PlacementUnit.unit_id.in_(unit_ids), PlacementUnit.start_date < end, PlacementUnit.end_date > start)
+        .group_by(PlacementUnit.placement_id)
+    )
+    return [(r[0], r[1]) for r in rows]
+
+
+async def previous_sequence(session: AsyncSession, unit_ids: list[uuid.UUID], before: dt.date) -> int:
+    """Highest location number these units had before `before` (0 if never placed)."""
+    value = await session.scalar(
+        sa.select(sa.func.max(Placement.sequence_no))
+        .join(PlacementUnit, PlacementUnit.placement_id == Placement.id)
+        .where(PlacementUnit.unit_id.in_(unit_ids), Placement.start_date < before)
+    )
+    return int(value or 0)
+
+
+async def insert_placement_units(session: AsyncSession, placement: Placement, unit_ids: list[uuid.UUID]) -> None:
+    await session.execute(
+        sa.insert(PlacementUnit.__table__).values(
+            [
+                {"placement_id": placement.id, "unit_id": u, "start_date": placement.start_date, "end_date": placement.end_date}
+                for u in unit_ids
+            ]
+        )
+    )
+
+
+async def set_unit_status(session: AsyncSession, unit_ids: list[uuid.UUID], status: str) -> None:
+    if unit_ids:
+        await session.execute(
+            sa.update(Unit).where(Unit.id.in_(unit_ids)).values(status=status, updated_at=sa.func.now())
+        )
+
+
+async def unit_ids_of(session: AsyncSession, placement_id: uuid.UUID) -> list[uuid.UUID]:
+    rows = await session.execute(
+        sa.select(PlacementUnit.unit_id)
+        .join(Unit, Unit.id == PlacementUnit.unit_id)
+        .where(PlacementUnit.placement_id == placement_id)
+        .order_by(Unit.seq)
+    )
+    return [r[0] for r in rows]
+
+
+async def unit_ids_by_placement(session: AsyncSession, placement_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[uuid.UUID]]:
+    result: dict[uuid.UUID, list[uuid.UUID]] = {p: [] for p in placement_ids}
+    if not placement_ids:
+        return result
+    rows = await session.execute(
+        sa.select(PlacementUnit.placement_id, PlacementUnit.unit_id)
+        .join(Unit, Unit.id == PlacementUnit.unit_id)
+        .where(PlacementUnit.placement_id.in_(placement_ids))
+        .order_by(PlacementUnit.placement_id, Unit.seq)
+    )
+    for placement_id, unit_id in rows:
+        result[placement_id].append(unit_id)
+    return result

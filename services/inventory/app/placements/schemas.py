@@ -1,0 +1,104 @@
+"""API shapes of placements."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import uuid
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.domain import PermitInstrument
+
+PLACEMENT_EXAMPLE = {
+    "complex_id": "0b8e3c1e-3f7a-4c55-9a57-1f0f5f9d2a11",
+    "site_id": None,
+    "gemeente_code": "GM0228",
+    "lat": 52.04,
+    "lon": 5.67,
+    "instrument": "wabo_bor4_11",
+    "permit_reference": "OLO-4711",
+    "start_date": "2023-06-01",
+    "end_date": "2033-05-31",
+}
+
+
+class PlacementStatus(str, enum.Enum):
+    """Derived from the inventory's today: scheduled (not started), active, expiring (signal sent), ended."""
+
+    scheduled = "scheduled"
+    active = "active"
+    expiring = "expiring"
+    ended = "ended"
+
+
+class PlacementCreate(BaseModel):
+    """Place a complex (or some of its units) on a plot under a permit term."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [PLACEMENT_EXAMPLE]})
+
+    complex_id: uuid.UUID
+    unit_ids: list[uuid.UUID] | None = Field(default=None, min_length=1, max_length=500, description="A subset of the complex's units; default all.")
+    site_id: uuid.UUID | None = Field(default=None, description="The plot in the sites service, if it is in the marketplace.")
+    gemeente_code: str = Field(pattern=r"^GM\d{4}$")
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    instrument: PermitInstrument
+    permit_reference: str | None = Field(default=None, max_length=120)
+    procedure_weeks: int | None = Field(default=None, description="8 (regulier) or 26 (uitgebreid).")
+    restore_obligation: bool = False
+    start_date: dt.date
+    end_date: dt.date
+
+
+class PlacementOut(BaseModel):
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    **PLACEMENT_EXAMPLE,
+                    "id": "7c3a4f8e-2b1d-4e6f-9a0b-1c2d3e4f5a6b",
+                    "investor_org": "woonstede",
+                    "province_code": "PV25",
+                    "unit_count": 48,
+                    "sequence_no": 1,
+                    "status": "active",
+                    "procedure_weeks": 8,
+                    "restore_obligation": False,
+                    "relocation_id": None,
+                    "created_by_relocation_id": None,
+                    "expiring_emitted_at": None,
+                    "ended_emitted_at": None,
+                    "created_at": "2026-11-23T10:00:00Z",
+                }
+            ]
+        },
+    )
+
+    id: uuid.UUID
+    complex_id: uuid.UUID
+    investor_org: str
+    site_id: uuid.UUID | None
+    gemeente_code: str
+    province_code: str
+    lat: float
+    lon: float
+    instrument: PermitInstrument
+    permit_reference: str | None
+    procedure_weeks: int | None
+    restore_obligation: bool
+    start_date: dt.date
+    end_date: dt.date
+    sequence_no: int = Field(description="1st, 2nd, 3rd location of these homes.")
+    unit_count: int
+    status: PlacementStatus
+    relocation_id: uuid.UUID | None = Field(description="The relocation plan that moves these homes on, once scheduled.")
+    created_by_relocation_id: uuid.UUID | None = Field(description="Set when this is a follow-up placement of a relocation plan.")
+    expiring_emitted_at: dt.datetime | None
+    ended_emitted_at: dt.datetime | None
+    created_at: dt.datetime
+
+
+class PlacementDetail(PlacementOut):
+    unit_ids: list[uuid.UUID]

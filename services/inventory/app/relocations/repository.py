@@ -1,0 +1,50 @@
+"""Queries of relocation plans."""
+
+from __future__ import annotations
+
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.inventory.app.complexes.models import Unit
+from services.inventory.app.placements.models import Placement, PlacementUnit
+from services.inventory.app.relocations.models import Relocation
+from shared.domain import Role
+from shared.web.identity import Principal
+
+
+async def by_reservation(session: AsyncSession, reservation_id: uuid.UUID) -> Relocation | None:
+    return (await session.execute(sa.select(Relocation).where(Relocation.reservation_id == reservation_id))).scalar_one_or_none()
+
+
+async def lock_placement(session: AsyncSession, placement_id: uuid.UUID) -> Placement | None:
+    return (
+        await session.execute(sa.select(Placement).where(Placement.id == placement_id).with_for_update())
+    ).scalar_one_or_none()
+
+
+async def units_of_placement(session: AsyncSession, placement_id: uuid.UUID) -> list[Unit]:
+    """The placement's units in serial order, locked (they are about to be placed again)."""
+    return list(
+        (
+            await session.execute(
+                sa.select(Unit)
+                .join(PlacementUnit, PlacementUnit.unit_id == Unit.id)
+                .where(PlacementUnit.placement_id == placement_id, Unit.status.not_in(["sold", "dismantled"]))
+                .order_by(Unit.seq)
+                .with_for_update(of=Unit)
+            )
+        ).scalars()
+    )
+
+
+def visible(principal: Principal) -> sa.Select:
+    query = sa.select(Relocation)
+    if principal.role is Role.investor:
+        return query.where(Relocation.investor_org == principal.org)
+    if principal.role is Role.municipality:
+        return query.where(sa.literal(principal.org) == sa.any_(Relocation.gemeente_codes))
+    if principal.role is Role.marktmeester:
+        return query
+    return query.where(sa.false())

@@ -1,0 +1,139 @@
+"""Relocation: on sites.reservation.confirmed record the plan and the follow-up placements."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.inventory.app.clock.service import today as clock_today
+from services.inventory.app.complexes.models import Complex
+from services.inventory.app.deps import settings_of
+from services.inventory.app.placements import repository as placements_repo
+from services.inventory.app.placements import service as placements
+from services.inventory.app.relocations import repository
+from services.inventory.app.relocations.models import Relocation
+from shared.clock import add_months
+from shared.domain import MAX_TERM_YEARS, PermitInstrument, UnitStatus
+from shared.events.envelope import CloudEvent
+from shared.events.models import RelocatedAllocation, RelocationScheduled, ReservationConfirmed, ReservedSite
+from shared.runtime import ServiceRuntime
+
+log = logging.getLogger(__name__)
+
+
+class UnknownPlacement(Exception):
+    """The confirmation names a placement this inventory does not hold (retried, then dead-lettered)."""
+
+
+def follow_up_term(old_end: dt.date, site: ReservedSite, default_years: int) -> tuple[dt.date, dt.date]:
+    """start = max(old end, plot available_from); end = min(plot available_until, start + instrument maximum),
+    or start + default_years when neither bounds it."""
+    start = max(old_end, site.available_from)
+    bounds = []
+    if site.available_until is not None:
+        bounds.append(site.available_until)
+    max_years = MAX_TERM_YEARS[PermitInstrument(site.expected_instrument)]
+    if max_years is not None:
+        bounds.append(add_months(start, 12 * max_years))
+    end = min(bounds) if bounds else add_months(start, 12 * default_years)
+    return start, max(end, start + dt.timedelta(days=1))
+
+
+async def schedule(session: AsyncSession, runtime: ServiceRuntime, data: ReservationConfirmed) -> Relocation | None:
+    """Record the relocation plan once per reservation (a re-delivery finds it and does nothing)."""
+    if await repository.by_reservation(session, data.reservation_id) is not None:
+        return None
+    old = await repository.lock_placement(session, data.placement_id)
+    if old is None:
+        raise UnknownPlacement(f"placement {data.placement_id} is not in the inventory")
+    if old.relocation_id is not None:
+        log.warning(
+            "placement already has a relocation plan; ignoring the second confirmation",
+            extra={"placement_id": str(old.id), "reservation_id": str(data.reservation_id)},
+        )
+        return None
+    complex_item = await session.get(Complex, old.complex_id)
+    assert complex_item is not None
+    today = await clock_today(session, runtime)
+    units = await repository.units_of_placement(session, old.id)
+    relocation_id = uuid.uuid4()
+    allocations: list[RelocatedAllocation] = []
+    cursor = 0
+    starts: list[dt.date] = []
+    for site in data.sites:
+        moving = units[cursor : cursor + site.units]
+        cursor += len(moving)
+        if not moving:
+            continue
+        start, end = follow_up_term(old.end_date, site, settings_of(runtime).default_followup_term_years)
+        starts.append(start)
+        new = await placements.insert(
+            session,
+            runtime,
+            complex_item=complex_item,
+            unit_ids=[u.id for u in moving],
+            site_id=site.site_id,
+            gemeente_code=site.gemeente_code,
+            lat=site.lat,
+            lon=site.lon,
+            instrument=PermitInstrument(site.expected_instrument),
+            start_date=start,
+            end_date=end,
+            today=today,
+            sequence_no=old.sequence_no + 1,
+            created_by_relocation_id=relocation_id,
+        )
+        allocations.append(
+            RelocatedAllocation(site_id=site.site_id, gemeente_code=site.gemeente_code, unit_ids=[u.id for u in moving], new_placement_id=new.id)
+        )
+    unallocated = [u.id for u in units[cursor:]]
+    window_start = old.end_date
+    window_end = max([window_start, *starts])
+    # The move starts when the old term ends; until then the homes stay in use.
+    if window_start <= today:
+        await placements_repo.set_unit_status(session, [u for a in allocations for u in a.unit_ids], UnitStatus.in_transit.value)
+    relocation = Relocation(
+        id=relocation_id,
+        reservation_id=data.reservation_id,
+        proposal_id=data.proposal_id,
+        placement_id=old.id,
+        complex_id=old.complex_id,
+        investor_org=old.investor_org,
+        gemeente_codes=sorted({old.gemeente_code, *(a.gemeente_code for a in allocations)}),
+        move_window_start=window_start,
+        move_window_end=window_end,
+        allocations=[a.model_dump(mode="json") for a in allocations],
+        unallocated_unit_ids=[str(u) for u in unallocated],
+        status="scheduled",
+    )
+    session.add(relocation)
+    old.relocation_id = relocation_id
+    await session.flush()
+    await runtime.emit(
+        session,
+        "inventory.relocation.scheduled",
+        relocation_id,
+        RelocationScheduled(
+            relocation_id=relocation_id,
+            proposal_id=data.proposal_id,
+            placement_id=old.id,
+            complex_id=old.complex_id,
+            investor_org=old.investor_org,
+            move_window_start=window_start,
+            move_window_end=window_end,
+            allocations=allocations,
+        ),
+    )
+    return relocation
+
+
+def reservation_confirmed_handler(runtime: ServiceRuntime):  # noqa: ANN201
+    """The consumer handler (runs in the inbox transaction: effect and inbox row commit together)."""
+
+    async def handle(session: AsyncSession, event: CloudEvent, data: ReservationConfirmed) -> None:
+        await schedule(session, runtime, data)
+
+    return handle
