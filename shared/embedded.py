@@ -46,6 +46,18 @@ def die_with_parent(sig: int = signal.SIGTERM):  # noqa: ANN201
     return _set
 
 
+def terminate(proc: subprocess.Popen | None, sig: int, timeout: float) -> None:
+    """Signal a child and wait for it; kill it if it does not stop in time."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.send_signal(sig)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def nats_server_binary() -> str:
     candidate = Path(sysconfig.get_path("scripts")) / "nats-server"
     if candidate.exists():
@@ -121,15 +133,7 @@ class NatsServer:
         return self
 
     def stop(self, kill: bool = False) -> None:
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        terminate(self.proc, signal.SIGKILL if kill else signal.SIGTERM, 10)
         self.proc = None
 
     def wipe(self) -> None:
@@ -264,15 +268,7 @@ class PostgresServer:
         return result.returncode == 0
 
     def stop(self) -> None:
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        terminate(self.proc, signal.SIGINT, 30)  # SIGINT = PostgreSQL's fast shutdown
         self.proc = None
 
 
@@ -315,13 +311,5 @@ class ServiceProcess:
         _wait(ready, timeout, f"service {self.service}", self.proc, self.log_dir / f"{self.service}.log")
 
     def stop(self, kill: bool = False) -> None:
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        terminate(self.proc, signal.SIGKILL if kill else signal.SIGTERM, 20)
         self.proc = None

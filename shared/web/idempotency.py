@@ -8,15 +8,22 @@ returns it and nothing is created twice; the same key with another body is refus
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 import orjson
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.bus.tables import BusTables
 from shared.web.problems import ProblemError
+
+if TYPE_CHECKING:
+    from shared.runtime import ServiceRuntime
+    from shared.web.identity import Principal
 
 HEADER = "Idempotency-Key"
 
@@ -61,3 +68,36 @@ async def remember(
         .values(principal=scope, key=key, request_hash=body_hash, status_code=status, response=response)
         .on_conflict_do_nothing()
     )
+
+
+async def create_once(
+    runtime: "ServiceRuntime",
+    principal: "Principal",
+    operation: str,
+    key: str | None,
+    body: Any,
+    create: Callable[[AsyncSession], Awaitable[tuple[int, Any, dict[str, str]]]],
+    replay_headers: Callable[[Any], dict[str, str]] | None = None,
+) -> JSONResponse:
+    """Run `create(session)` -> (status, response body, headers) once per Idempotency-Key.
+
+    The stored response commits with the creation and its outbox rows, so a retry
+    after a crash finds both or neither. `replay_headers` rebuilds headers (Location)
+    for a replayed response.
+    """
+    assert runtime.db is not None and runtime.tables is not None
+    scope = f"{principal.key}|{operation}"
+    body_hash = request_hash(jsonable_encoder(body))
+    async with runtime.db.transaction() as session:
+        if key is not None:
+            stored = await lookup(session, runtime.tables, scope, key, body_hash)
+            if stored is not None:
+                status, response = stored
+                headers = {"Idempotent-Replayed": "true", **(replay_headers(response) if replay_headers else {})}
+                return JSONResponse(response, status_code=status, headers=headers)
+        status, result, headers = await create(session)
+        response = jsonable_encoder(result)
+        if key is not None:
+            await remember(session, runtime.tables, scope, key, body_hash, status, response)
+    runtime.nudge()
+    return JSONResponse(response, status_code=status, headers=headers)

@@ -1,31 +1,12 @@
-"""Request dependencies shared by the inventory's domain modules."""
+"""Request dependencies of the inventory's domain modules (the generic ones live in shared.web.deps)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Annotated
-
-from fastapi import Depends, Request
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from services.inventory.app.config import InventorySettings
 from shared.runtime import ServiceRuntime
+from shared.web.deps import Runtime, Session
 
-
-def get_runtime(request: Request) -> ServiceRuntime:
-    return request.app.state.runtime
-
-
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """A read-only unit of work for GET endpoints (writes open their own transaction)."""
-    runtime: ServiceRuntime = request.app.state.runtime
-    assert runtime.db is not None
-    async with runtime.db.sessions() as session:
-        yield session
-
-
-Runtime = Annotated[ServiceRuntime, Depends(get_runtime)]
-Session = Annotated[AsyncSession, Depends(get_session)]
+__all__ = ["Runtime", "Session", "settings_of"]
 
 
 def settings_of(runtime: ServiceRuntime) -> InventorySettings:

@@ -13,7 +13,7 @@ from services.inventory.app.complexes import repository, service
 from services.inventory.app.complexes.models import Complex, Unit
 from services.inventory.app.complexes.schemas import ComplexCreate, ComplexOut, UnitOut, Valuation
 from services.inventory.app.deps import Runtime, Session
-from services.inventory.app.idempotency import run_creation
+from shared.web.idempotency import create_once
 from shared.domain import BblLevel, Role, Typology, UnitStatus
 from shared.web.identity import CurrentPrincipal, require_role
 from shared.web.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page, paginate
@@ -41,7 +41,10 @@ async def register_complex(
         item = await service.register(session, runtime, principal, body, today)
         return 201, ComplexOut.model_validate(item), {"Location": f"/api/v1/complexes/{item.id}"}
 
-    return await run_creation(runtime, principal, "POST /complexes", idempotency_key, body, create)
+    return await create_once(
+        runtime, principal, "POST /complexes", idempotency_key, body, create,
+        replay_headers=lambda stored: {"Location": f"/api/v1/complexes/{stored['id']}"},
+    )
 
 
 @router.get("/complexes", response_model=Page[ComplexOut], responses=problem_responses(400, 401, 403))

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from services.inventory.app.deps import Runtime
 from services.inventory.app.expiry import service
 from services.inventory.app.expiry.schemas import ExpiryScanResult
-from services.inventory.app.idempotency import run_creation
+from shared.web.idempotency import create_once
 from shared.domain import Role
 from shared.web.identity import CurrentPrincipal, require_role
 from shared.web.problems import problem_responses
@@ -36,4 +36,4 @@ async def run_expiry_scan(
         # The scan commits batch by batch on its own; only the stored response rides this transaction.
         return 200, await service.scan(runtime), {}
 
-    return await run_creation(runtime, principal, "POST /expiry-scans", idempotency_key, {}, create)
+    return await create_once(runtime, principal, "POST /expiry-scans", idempotency_key, {}, create)

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 
 from services.inventory.app.clock.service import today as clock_today
 from services.inventory.app.deps import Runtime, Session
-from services.inventory.app.idempotency import run_creation
+from shared.web.idempotency import create_once
 from services.inventory.app.placements import repository, service
 from services.inventory.app.placements.models import Placement
 from services.inventory.app.placements.schemas import PlacementCreate, PlacementDetail, PlacementOut, PlacementStatus
@@ -41,7 +41,10 @@ async def create_placement(
         detail = service.to_detail(placement, service.status_of(placement, today), unit_ids)
         return 201, detail, {"Location": f"/api/v1/placements/{placement.id}"}
 
-    return await run_creation(runtime, principal, "POST /placements", idempotency_key, body, create)
+    return await create_once(
+        runtime, principal, "POST /placements", idempotency_key, body, create,
+        replay_headers=lambda stored: {"Location": f"/api/v1/placements/{stored['id']}"},
+    )
 
 
 @router.get("/placements", response_model=Page[PlacementOut], responses=problem_responses(400, 401, 403))

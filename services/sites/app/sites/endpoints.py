@@ -170,19 +170,15 @@ async def create_site(
     """A municipality publishes in its own gemeente; the marktmeester anywhere (e.g. garantiekavels).
     Emits `sites.site.published` unless saved as a draft."""
     runtime = _runtime(request)
-    body_hash = idempotency.request_hash(body.model_dump(mode="json", exclude_unset=True))
-    async with runtime.db.transaction() as session:
-        if idempotency_key:
-            stored = await idempotency.lookup(session, runtime.tables, principal.key, idempotency_key, body_hash)
-            if stored is not None:
-                status_code, payload = stored
-                return JSONResponse(payload, status_code=status_code, headers={"Location": f"/api/v1/sites/{payload['id']}"})
+
+    async def create(session):  # noqa: ANN001, ANN202
         site = await service.create(session, runtime, principal, body)
-        payload = service.to_api(site).model_dump(mode="json")
-        if idempotency_key:
-            await idempotency.remember(session, runtime.tables, principal.key, idempotency_key, body_hash, 201, payload)
-    runtime.nudge()
-    return JSONResponse(payload, status_code=201, headers={"Location": f"/api/v1/sites/{site.id}"})
+        return 201, service.to_api(site).model_dump(mode="json"), {"Location": f"/api/v1/sites/{site.id}"}
+
+    return await idempotency.create_once(
+        runtime, principal, "POST /sites", idempotency_key, body.model_dump(mode="json", exclude_unset=True), create,
+        replay_headers=lambda stored: {"Location": f"/api/v1/sites/{stored['id']}"},
+    )
 
 
 @router.get("/sites/{site_id}", response_model=Site, summary="Get a plot", responses=problem_responses(400, 401, 404))
