@@ -31,8 +31,8 @@ from shared.domain import BblLevel, Doelgroep, PermitInstrument, SiteKind  # noq
 from shared.reference import municipalities  # noqa: E402
 
 SCALES = {
-    "national": dict(complexes=1_000, homes=40_000, plots=500, time_limit_s=3.5),
-    "large": dict(complexes=5_000, homes=100_000, plots=5_000, time_limit_s=35.0),
+    "national": dict(complexes=1_000, homes=40_000, plots=500, time_limit_s=4.0),
+    "large": dict(complexes=5_000, homes=100_000, plots=5_000, time_limit_s=45.0),
 }
 GARANTIE_GEMEENTEN = ["GM0200", "GM0222", "GM0303", "GM0153", "GM0664"]
 TODAY = dt.date(2026, 11, 23)
@@ -53,7 +53,8 @@ def generate(seed: int, complexes: int, homes: int, plots: int) -> tuple[list[S.
     demands = []
     for i in range(complexes):
         g = gms[rng.integers(len(gms))]
-        bbl = BblLevel.tijdelijk if rng.random() < 0.2 else BblLevel.nieuwbouw
+        # a third of the stock was built to the Bbl tijdelijk level: temporary-permit plots only
+        bbl = BblLevel.tijdelijk if rng.random() < 0.35 else BblLevel.nieuwbouw
         dg = frozenset(groups[x] for x in rng.choice(len(groups), size=rng.integers(1, 3), replace=False))
         demands.append(
             S.Demand(
@@ -61,11 +62,12 @@ def generate(seed: int, complexes: int, homes: int, plots: int) -> tuple[list[S.
                 gemeente_code=g.code, province_code=g.province_code,
                 end_date=TODAY + dt.timedelta(days=int(rng.integers(30, 730))),
                 bbl_level=bbl, composition_changed=bool(bbl is BblLevel.nieuwbouw and rng.random() < 0.1),
-                layers=int(rng.choice([1, 1, 2, 2, 3])), doelgroepen=dg, social_rent=bool(rng.random() < 0.6),
+                layers=int(rng.choice([1, 2, 2, 3, 3])), doelgroepen=dg, social_rent=bool(rng.random() < 0.6),
                 min_group_size=int(rng.choice([1, 1, 1, 5, 10, 15])),
             )
         )
-    capacity_total = int(homes * 0.92)
+    # supply with slack: plot places ~118% of the homes, so with room to choose readiness matters
+    capacity_total = int(homes * 1.18)
     n_garantie = max(1, plots // 25)
     rawc = rng.gamma(2.5, 1.0, plots)
     caps = np.maximum(2, np.floor(rawc / rawc.sum() * capacity_total)).astype(int)
@@ -75,7 +77,8 @@ def generate(seed: int, complexes: int, homes: int, plots: int) -> tuple[list[S.
     for j in range(plots):
         garantie = j < n_garantie
         g = municipalities()[GARANTIE_GEMEENTEN[j % 5]] if garantie else gms[rng.integers(len(gms))]
-        instrument = PermitInstrument.ow_bopa if garantie else instruments[rng.choice(6, p=[0.35, 0.2, 0.2, 0.05, 0.1, 0.1])]
+        # a third of the plots are permanent locations (no tijdelijk-level homes)
+        instrument = PermitInstrument.ow_bopa if garantie else instruments[rng.choice(6, p=[0.25, 0.15, 0.15, 0.05, 0.32, 0.08])]
         start = TODAY + dt.timedelta(days=int(rng.integers(-180, 800)))
         restricted = (not garantie) and rng.random() < 0.2
         out.append(
@@ -85,10 +88,11 @@ def generate(seed: int, complexes: int, homes: int, plots: int) -> tuple[list[S.
                 gemeente_code=g.code, province_code=g.province_code, available_from=start,
                 available_until=None if rng.random() < 0.5 else start + dt.timedelta(days=int(rng.integers(3, 16) * 365)),
                 kind=SiteKind.garantiekavel if garantie else SiteKind.municipal, expected_instrument=instrument,
-                max_layers=int(rng.choice([1, 2, 3, 3, 4, 4])), allows_tijdelijk_bbl=instrument is not PermitInstrument.permanent,
+                max_layers=int(rng.choice([1, 2, 2, 3, 4])), allows_tijdelijk_bbl=instrument is not PermitInstrument.permanent,
                 allows_permanent=instrument is PermitInstrument.permanent or rng.random() < 0.3,
                 doelgroep_restrictions=frozenset(groups[x] for x in rng.choice(len(groups), size=rng.integers(3, 7), replace=False)) if restricted else frozenset(),
-                bouwrijp=bool(garantie or rng.random() < 0.7), utilities_complete=bool(garantie or rng.random() < 0.75),
+                # readiness varies: ~45% bouwrijp, ~55% with every utility connected
+                bouwrijp=bool(garantie or rng.random() < 0.45), utilities_complete=bool(garantie or rng.random() < 0.55),
                 exclusions=frozenset({"water_risk"}) if rng.random() < 0.03 else frozenset(),
             )
         )
@@ -114,7 +118,7 @@ def max_flow_all_pairs(demands, plots, w) -> tuple[int, int]:
 
 
 def greedy(demands, plots, w) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Nearest feasible plot first, demands in order of end date (what a desk would do)."""
+    """Lowest ladder rung, then nearest feasible plot first, demands in order of end date (what a desk would do)."""
     a = S._Arrays(demands, plots, w)
     free = a.p_free.copy()
     order = sorted(range(len(demands)), key=lambda i: demands[i].end_date)
@@ -122,8 +126,9 @@ def greedy(demands, plots, w) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     for lo in range(0, len(order), 256):
         rows = np.array(order[lo : lo + 256])
         ok = S._feasible_block(a, rows, w)
-        dist = S.haversine_km(a.d_lat[rows][:, None], a.d_lon[rows][:, None], a.p_lat[None, :], a.p_lon[None, :])
-        dist = np.where(ok, dist, np.inf)
+        _, rung, dist, _ = S._cost_block(a, rows, w)
+        # same ladder priority as the optimiser: rung first, distance within the rung
+        dist = np.where(ok, S.priority_of(rung, w) + dist, np.inf)
         for r, i in enumerate(rows):
             left = int(a.d_units[i])
             g = min(demands[i].min_group_size, left)
@@ -163,64 +168,100 @@ def run_scale(name: str, seed: int, spec: dict) -> dict:
 
     # the optimiser, timed end to end (arc building included)
     t = time.perf_counter()
-    ours = S.solve(demands, plots, w, k=20, method="slope_scaling", time_limit_s=spec["time_limit_s"])
+    ours = S.solve(demands, plots, w, k=20, method="search", time_limit_s=spec["time_limit_s"])
     wall = time.perf_counter() - t
     violations = S.verify(demands, plots, ours.allocations, w)
-    arcs = S.build_arcs(demands, plots, w, k=20)
+    arcs = ours.arcs
+    supply = np.array([d.units for d in demands], dtype=np.int64)
+    capacity = np.array([p.free_units for p in plots], dtype=np.int64)
+    groups = np.minimum(np.array([max(1, d.min_group_size) for d in demands]), supply)
 
+    # the baseline: min-cost max-flow on the same arcs and the same ladder priority, blind to splits
     t = time.perf_counter()
     plain = S.solve(demands, plots, w, method="mcf", arcs=arcs)
     plain_wall = time.perf_counter() - t
-    plain_flow = np.zeros(len(arcs.demand), dtype=np.int64)
-    idx = {(int(i), int(j)): a for a, (i, j) in enumerate(zip(arcs.demand, arcs.plot))}
-    for al in plain.allocations:
-        plain_flow[idx[(al.demand, al.plot)]] = al.units
+    plain.cost = S.cost_terms(arcs, plain.flow, w, groups)  # its min-group offences cost it the penalty too
 
     t = time.perf_counter()
     gd, gp, gf = greedy(demands, plots, w)
     greedy_wall = time.perf_counter() - t
     garcs = arcs_for(demands, plots, w, gd, gp)
-    g_cost = S.cost_terms(garcs, gf, w)
+    g_cost = S.cost_terms(garcs, gf, w, groups)
 
     t = time.perf_counter()
-    supply = np.array([d.units for d in demands], dtype=np.int64)
-    capacity = np.array([p.free_units for p in plots], dtype=np.int64)
-    lb_full = S.lower_bound(len(demands), arcs, supply, capacity, w, plain.housed)
-    # the backstop penalty is a priority, not a cost: every max-flow plan puts at least the plain
-    # min-cost flow's garantiekavel homes there (it minimises them first), so this stays a bound
-    g_min = sum(al.units for al in plain.allocations if al.rung.value == "garantiekavel")
-    lb = lb_full - g_min * w.garantiekavel_penalty_eur_per_unit
+    ladder_min = S.ladder_minimum(len(demands), len(plots), arcs, supply, capacity)
+    lb = S.lower_bound(len(demands), arcs, supply, capacity, w, ours.housed, ladder_max=ladder_min)
     lb_wall = time.perf_counter() - t
 
     def line(label: str, cost: S.CostTerms, housed: int, secs: float) -> None:
         print(f"[{name}] {label:<22} wall {secs:7.2f}s  housed {housed:>7}  unassigned {sum(supply) - housed:>6}  "
-              f"cost EUR {cost.total:>15,.0f}  unit-km {cost.transport_unit_km:>12,.0f}  splits {cost.splits:>5}")
+              f"cost EUR {cost.total:>14,.0f}  unit-km {cost.transport_unit_km:>11,.0f}  splits {cost.splits:>5}  "
+              f"min-group offences {cost.min_group_violations:>4}  ladder pts {cost.ladder:>14,.0f}")
 
-    line("optimiser (DSSP)", ours.cost, ours.housed, wall)
+    line("optimiser (search)", ours.cost, ours.housed, wall)
     line("plain min-cost flow", plain.cost, plain.housed, plain_wall)
     line("greedy nearest plot", g_cost, int(gf.sum()), greedy_wall)
+    g_unassigned, o_unassigned = int(supply.sum() - gf.sum()), ours.unassigned
+    print(f"[{name}] unassigned homes: greedy {g_unassigned}, optimiser {o_unassigned} (unavoidable: "
+          f"{int(supply.sum()) - bound}); greedy leaves "
+          f"{(g_unassigned / o_unassigned) if o_unassigned else float('inf'):.1f}x as many homes without a plot")
     print(f"[{name}] optimiser cost terms {ours.cost.as_dict()}")
     print(f"[{name}] plain MCF cost terms {plain.cost.as_dict()}")
-    print(f"[{name}] LP lower bound (pruned arcs, at max flow) EUR {lb:,.0f} ({lb_wall:.1f}s); "
-          f"optimiser stats {ours.stats}; hard-constraint violations: {len(violations)}")
+    print(f"[{name}] ladder minimum {ladder_min:,.0f} pts; optimiser at it: {abs(ours.cost.ladder - ladder_min) < 1e-3}; "
+          f"LP lower bound (pruned arcs, max flow, ladder minimum) EUR {lb:,.0f} ({lb_wall:.1f}s)")
+    print(f"[{name}] optimiser stats {ours.stats}; hard-constraint violations: {len(violations)}")
     res = {
-        "complexes": len(demands), "homes": int(supply.sum()), "plots": len(plots),
+        "complexes": len(demands), "homes": int(supply.sum()), "plots": len(plots), "plot_places": int(capacity.sum()),
         "wall_s": round(wall, 3), "objective_eur": round(ours.cost.total, 2), "unit_km": ours.cost.transport_unit_km,
-        "splits": ours.cost.splits, "housed": ours.housed, "unassigned_homes": ours.unassigned,
+        "splits": ours.cost.splits, "min_group_offences": ours.cost.min_group_violations,
+        "housed": ours.housed, "unassigned_homes": o_unassigned,
         "max_flow_bound": bound, "housed_equals_max_flow": ours.housed == bound,
+        "ladder_points": ours.cost.ladder, "ladder_minimum": ladder_min,
+        "ladder_at_minimum": abs(ours.cost.ladder - ladder_min) < 1e-3,
         "plain_mcf_objective_eur": round(plain.cost.total, 2), "plain_mcf_splits": plain.cost.splits,
-        "plain_mcf_housed": plain.housed, "plain_mcf_min_group_violations": plain.stats.get("min_group_violations"),
+        "plain_mcf_housed": plain.housed, "plain_mcf_min_group_offences": plain.cost.min_group_violations,
         "greedy_objective_eur": round(g_cost.total, 2), "greedy_housed": int(gf.sum()), "greedy_splits": g_cost.splits,
+        "greedy_unassigned_homes": g_unassigned,
+        "greedy_unassigned_ratio": round(g_unassigned / o_unassigned, 2) if o_unassigned else None,
         "ratio_to_plain_mcf": round(ours.cost.total / plain.cost.total, 4),
         "saving_vs_plain_mcf_pct": round(100 * (1 - ours.cost.total / plain.cost.total), 2),
         "ratio_to_greedy": round(ours.cost.total / g_cost.total, 4) if g_cost.total else None,
         "lower_bound_eur": round(lb, 2), "gap_to_lower_bound_pct": round(100 * (ours.cost.total - lb) / max(lb, 1e-9), 2),
-        "violations": len(violations), "peak_rss_mb": round(rss_mb(), 1), "stats": ours.stats,
+        "violations": len(violations), "peak_rss_mb": round(rss_mb(), 1),
+        "stats": {k: v for k, v in ours.stats.items()},
     }
-    print(f"[{name}] saving vs plain MCF {res['saving_vs_plain_mcf_pct']}%  ratio to greedy {res['ratio_to_greedy']}  "
+    print(f"[{name}] saving vs plain MCF {res['saving_vs_plain_mcf_pct']}%  ratio to greedy (EUR) {res['ratio_to_greedy']}  "
           f"gap to LB {res['gap_to_lower_bound_pct']}%  housed==max-flow {res['housed_equals_max_flow']}  "
           f"peak RSS {res['peak_rss_mb']} MB")
     return res
+
+
+def proposals_for_waiting(seed: int, placements: int = 500, plots: int = 500) -> dict:
+    """What a site event costs the handler: proposals (plan, cost, binding constraints, alternatives) for 500 placements."""
+    from services.matching.app.config import MatchingSettings
+    from services.matching.app.optimiser import explain
+
+    settings = MatchingSettings()
+    w = settings.weights()
+    demands, sites = generate(seed + 1, placements, placements * 40, plots)
+    t = time.perf_counter()
+    sol = S.solve(demands, sites, w, k=settings.arc_k, time_limit_s=settings.proposal_time_limit_s)
+    t_solve = time.perf_counter() - t
+    groups = np.minimum(np.array([max(1, d.min_group_size) for d in demands]), np.array([d.units for d in demands]))
+    capacity = np.array([p.free_units for p in sites], dtype=np.int64)
+    binding = explain.BindingConstraints(demands, sites, w)
+    by_demand = sol.by_demand()
+    n_alts = 0
+    for i, d in enumerate(demands):
+        explain.demand_cost(sol, i, groups, w)
+        binding.of(i, by_demand.get(i, []), d)
+        n_alts += len(explain.alternatives(sol, i, d, sites, capacity, w))
+    total = time.perf_counter() - t
+    print(f"[proposals] {placements} waiting placements x {plots} plots: solve {t_solve:.2f}s, explain "
+          f"(cost, binding constraints, {n_alts} alternatives) {total - t_solve:.2f}s, total {total:.2f}s "
+          f"({1000 * total / placements:.1f} ms per proposal; DB writes not included)")
+    return {"placements": placements, "plots": plots, "solve_s": round(t_solve, 3), "explain_s": round(total - t_solve, 3),
+            "total_s": round(total, 3), "alternatives": n_alts}
 
 
 def main() -> None:
@@ -229,6 +270,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     results = {name: run_scale(name, args.seed, SCALES[name]) for name in args.scales.split(",")}
+    results["proposals_500"] = proposals_for_waiting(args.seed)
     print(json.dumps({"bench": "matching_solver", "seed": args.seed, "results": results}))
 
 

@@ -279,8 +279,10 @@ class CostBreakdown(EventData):
     storage_months: float
     storage: float
     readiness: float
-    preference: float = 0.0
-    total: float
+    min_group_violations: int = 0  # pieces below the complex's min group size beyond its one remainder
+    min_group: float = 0.0  # EUR penalty for those pieces
+    preference: float = 0.0  # herplaatsingsladder priority points (not EUR, not in total)
+    total: float  # EUR: transport + split + storage + readiness + min_group
 
 
 class Party(EventData):

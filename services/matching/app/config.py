@@ -1,7 +1,5 @@
 """Settings of the matching service (environment variables, see shared.config)."""
 
-from pydantic import Field
-
 from services.matching.app.optimiser.solver import Weights
 from shared.config import ServiceSettings
 
@@ -17,18 +15,19 @@ class MatchingSettings(ServiceSettings):
     # objective weights (EUR)
     road_factor: float = 1.3
     transport_eur_per_unit_km: float = 4.0
-    split_fixed_eur: float = 25_000.0
+    split_fixed_eur: float = 35_000.0  # per extra plot: mobilisation, survey, permit, coordination (see Weights)
     storage_eur_per_unit_month: float = 250.0
     relocation_cost_eur_per_unit: float = 30_000.0
     site_prep_share: float = 0.50
     connection_share: float = 0.15
-    rung_penalty_eur_per_unit: dict[str, float] = Field(
-        default_factory=lambda: {"gemeente": 0.0, "regio": 1_000.0, "provincie": 2_500.0, "landelijk": 5_000.0}
-    )
-    garantiekavel_penalty_eur_per_unit: float = 1_000_000.0
+    min_group_penalty_eur: float = 60_000.0  # per piece below min_group_size beyond the one remainder
+    # herplaatsingsladder priority (points, not EUR): must exceed every per-home EUR difference
+    ladder_step_per_unit: float = 200_000.0
+    garantiekavel_penalty_per_unit: float = 5_000_000.0
     # solver
     arc_k: int = 20
-    solver_time_limit_s: float = 10.0
+    solver_time_limit_s: float = 10.0  # national runs
+    proposal_time_limit_s: float = 2.0  # event-driven proposals, inside a handler's transaction
     # proposals
     proposal_deadline_days: int = 30
     expiry_check_interval_s: float = 30.0
@@ -42,8 +41,9 @@ class MatchingSettings(ServiceSettings):
             relocation_cost_eur_per_unit=self.relocation_cost_eur_per_unit,
             site_prep_share=self.site_prep_share,
             connection_share=self.connection_share,
-            rung_penalty_eur_per_unit=dict(self.rung_penalty_eur_per_unit),
-            garantiekavel_penalty_eur_per_unit=self.garantiekavel_penalty_eur_per_unit,
+            min_group_penalty_eur=self.min_group_penalty_eur,
+            ladder_step_per_unit=self.ladder_step_per_unit,
+            garantiekavel_penalty_per_unit=self.garantiekavel_penalty_per_unit,
             max_storage_gap_months=self.max_storage_gap_months,
             min_follow_up_years=self.min_follow_up_years,
             region_radius_km=self.region_radius_km,

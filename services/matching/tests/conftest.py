@@ -31,9 +31,6 @@ async def app_client(settings):
     async with running_app(app) as client:
         client.app = app
         yield client
-        # Closing first spares the 30 s drain timeout nats-py waits on the consumers' pull subscriptions.
-        if app.state.runtime.nc is not None:
-            await app.state.runtime.nc.close()
 
 
 class Publisher:

@@ -9,11 +9,12 @@ import uuid
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
+import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.matching.app.optimiser import explain
-from services.matching.app.optimiser.solver import RUNG_INDEX, Allocation, Demand, Plot, Solution, solve
+from services.matching.app.optimiser.solver import RUNG_INDEX, Allocation, CostTerms, Demand, Plot, Solution, solve
 from services.matching.app.proposals import repository as repo
 from services.matching.app.proposals.models import OPEN_STATUSES, Proposal, ProposalAllocation
 from services.matching.app.readmodel import repository as rm_repo
@@ -58,39 +59,64 @@ def _signature(plots: list[Plot], allocations: list[Allocation]) -> list[list]:
     return sorted([plots[a.plot].key, a.units] for a in allocations)
 
 
-def solve_inputs(inputs: MatchInputs, settings: "MatchingSettings", override: bool = False) -> Solution:
+def solve_inputs(inputs: MatchInputs, settings: "MatchingSettings", override: bool = False,
+                 time_limit_s: float | None = None) -> Solution:
     return solve(inputs.demands, inputs.plots, settings.weights(override), k=settings.arc_k,
-                 time_limit_s=settings.solver_time_limit_s)
+                 time_limit_s=settings.solver_time_limit_s if time_limit_s is None else time_limit_s)
+
+
+def _groups(demands: list[Demand]) -> np.ndarray:
+    return np.array([max(1, min(d.min_group_size, d.units)) for d in demands], dtype=np.int64)
 
 
 async def propose(
     session: AsyncSession, runtime: "ServiceRuntime", placement_ids: list[uuid.UUID] | None = None,
     *, run_id: uuid.UUID | None = None, override: bool = False,
+    prepared: tuple[MatchInputs, Solution] | None = None,
 ) -> list[Proposal]:
-    """Propose for waiting demand (all of it, or the given placements) against free supply."""
+    """Propose for waiting demand (all of it, or the given placements) against free supply.
+
+    `prepared`: inputs loaded and solved under the allocator lock in this transaction (a binding run).
+    """
     settings: MatchingSettings = runtime.settings  # type: ignore[assignment]
-    await lock_allocator(session)
-    inputs = await load_inputs(session, placement_ids)
-    if not inputs.demands:
-        return []
     w = settings.weights(override)
-    solution = solve_inputs(inputs, settings, override)
+    if prepared is None:
+        await lock_allocator(session)
+        inputs = await load_inputs(session, placement_ids)
+        if not inputs.demands:
+            return []
+        # event-driven proposals run inside a handler's transaction: a short search suffices
+        solution = solve_inputs(inputs, settings, override,
+                                settings.proposal_time_limit_s if run_id is None else settings.solver_time_limit_s)
+    else:
+        inputs, solution = prepared
     by_demand = solution.by_demand()
+    groups = _groups(inputs.demands)
+    capacity = np.array([max(0, p.free_units) for p in inputs.plots], dtype=np.int64)
+    binding = explain.BindingConstraints(inputs.demands, inputs.plots, w)
     created: list[Proposal] = []
     for i, row in enumerate(inputs.rows):
         allocations = by_demand.get(i, [])
         demand = inputs.demands[i]
+        sol_i, i_in, groups_i, capacity_i = solution, i, groups, capacity
         if allocations and _signature(inputs.plots, allocations) in (row.declined_allocations or []):
             # do not offer exactly what was turned down: drop the largest piece's plot and re-solve alone
             largest = max(allocations, key=lambda a: a.units)
             demand = dataclasses.replace(demand, excluded_plots=demand.excluded_plots | {inputs.plots[largest.plot].key})
-            alone = solve([demand], inputs.plots, w, k=None, method="exact", time_limit_s=settings.solver_time_limit_s)
-            allocations = [dataclasses.replace(a, demand=i) for a in alone.allocations]
+            sol_i = solve([demand], inputs.plots, w, k=None, method="exact", time_limit_s=settings.proposal_time_limit_s)
+            i_in, groups_i = 0, _groups([demand])
+            capacity_i = np.array([max(0, p.free_units) for p in inputs.plots], dtype=np.int64)
+            allocations = [dataclasses.replace(a, demand=i) for a in sol_i.allocations]
         housed = sum(a.units for a in allocations)
         row.shortfall_units = demand.units - housed
         if not allocations:
             continue  # stays waiting: reported as shortfall, retried when supply is published
-        proposal = await create_proposal(session, runtime, row, demand, inputs.plots, allocations, w, run_id)
+        proposal = await create_proposal(
+            session, runtime, row, inputs.plots, allocations, run_id,
+            cost=explain.demand_cost(sol_i, i_in, groups_i, w),
+            binding_constraints=binding.of(i, allocations, demand),
+            alternatives=explain.alternatives(sol_i, i_in, demand, inputs.plots, capacity_i, w),
+        )
         # later demands in this batch see the capacity this proposal promised
         for a in allocations:
             p = inputs.plots[a.plot]
@@ -100,12 +126,12 @@ async def propose(
 
 
 async def create_proposal(
-    session: AsyncSession, runtime: "ServiceRuntime", row: PlacementDemand, demand: Demand, plots: list[Plot],
-    allocations: list[Allocation], w, run_id: uuid.UUID | None,  # noqa: ANN001
+    session: AsyncSession, runtime: "ServiceRuntime", row: PlacementDemand, plots: list[Plot],
+    allocations: list[Allocation], run_id: uuid.UUID | None, *, cost: CostTerms, binding_constraints: list[str],
+    alternatives: list[dict],
 ) -> Proposal:
     settings: MatchingSettings = runtime.settings  # type: ignore[assignment]
     now = runtime.clock.now()
-    cost = explain.demand_cost(demand, plots, allocations, w)
     rung = max((a.rung for a in allocations), key=lambda r: RUNG_INDEX[r])  # the highest rung climbed
     gemeenten = sorted({plots[a.plot].gemeente_code for a in allocations})
     parties = [{"role": Role.investor.value, "org": row.investor_org}] + [
@@ -116,8 +142,7 @@ async def create_proposal(
         id=uuid.uuid4(), placement_id=row.placement_id, complex_id=row.complex_id, investor_org=row.investor_org,
         status="pending", unit_count=row.unit_count, shortfall_units=row.shortfall_units, rung=rung.value,
         cost={**cost.as_dict(), "weights_version": 1},
-        binding_constraints=explain.binding_constraints(demand, plots, allocations, w),
-        alternatives=explain.alternatives(demand, plots, allocations, w),
+        binding_constraints=binding_constraints, alternatives=alternatives,
         parties=parties, acceptances=[], move_window_start=move_start,
         expires_at=now + dt.timedelta(days=settings.proposal_deadline_days), created_at=now, run_id=run_id,
     )
@@ -134,7 +159,8 @@ async def create_proposal(
         unit_count=row.unit_count, allocations=event_allocations(plots, allocations), rung=rung,
         cost=ev.CostBreakdown(transport_unit_km=cost.transport_unit_km, transport=cost.transport, splits=cost.splits,
                               split=cost.split, storage_months=cost.storage_months, storage=cost.storage,
-                              readiness=cost.readiness, preference=cost.ladder, total=cost.total),
+                              readiness=cost.readiness, min_group_violations=cost.min_group_violations,
+                              min_group=cost.min_group, preference=cost.ladder, total=cost.total),
         binding_constraints=proposal.binding_constraints, alternatives=proposal.alternatives,
         parties=[ev.Party(role=Role(p["role"]), org=p["org"]) for p in parties], expires_at=proposal.expires_at,
         shortfall_units=row.shortfall_units, move_window_start=move_start,

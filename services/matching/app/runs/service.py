@@ -33,7 +33,8 @@ async def run(session: AsyncSession, runtime: "ServiceRuntime", principal: Princ
     short_rows = [(r.province_code, r.end_date, r.unit_count - housed_by.get(i, 0)) for i, r in enumerate(inputs.rows)]
     created = 0
     if mode == "binding" and inputs.demands:
-        created = len(await proposals.propose(session, runtime, run_id=run_id, override=override))
+        created = len(await proposals.propose(session, runtime, run_id=run_id, override=override,
+                                              prepared=(inputs, solution)))
     demand_units = sum(d.units for d in inputs.demands)
     housed = sum(housed_by.values())
     record = MatchingRun(

@@ -73,15 +73,27 @@ def test_capacity_splits_the_homes_and_never_overbooks():
     assert placed(HOME, small, far) == {"near": 12, "far": 8}
 
 
-def test_min_group_size_forbids_small_pieces_except_one_remainder():
+def test_min_group_size_avoids_small_pieces_when_it_can():
     # 20 homes, groups of at least 8: 4+4+12 would be cheapest by distance, but two pieces are below 8
     demand = dataclasses.replace(HOME, min_group_size=8)
     plots = [dataclasses.replace(NEAR, key=f"p{i}", free_units=4, lat=52.2112 + 0.001 * i) for i in range(3)]
     plots.append(dataclasses.replace(FAR, free_units=20))
-    sol = solve([demand], plots, W)
-    assert verify([demand], plots, sol.allocations, W) == []
+    w = dataclasses.replace(W, split_fixed_eur=1_000.0)  # cheap splits: only the min-group penalty stops 4+4+12
+    sol = solve([demand], plots, w)
+    assert verify([demand], plots, sol.allocations, w) == []
     pieces = sorted(a.units for a in sol.allocations)
     assert sum(pieces) == 20 and sum(1 for u in pieces if u < 8) <= 1
+    assert sol.cost.min_group_violations == 0
+    assert solve([demand], plots, w, method="mcf").cost.min_group_violations >= 1  # blind to it, it would
+
+
+def test_min_group_size_never_leaves_homes_unhoused():
+    # only small plots exist: every home is still housed, the pieces below the minimum are penalised
+    demand = dataclasses.replace(HOME, min_group_size=8)
+    plots = [dataclasses.replace(NEAR, key=f"p{i}", free_units=4, lat=52.2112 + 0.001 * i) for i in range(5)]
+    sol = solve([demand], plots, W)
+    assert sol.housed == sol.max_flow == 20
+    assert sol.cost.min_group_violations == 4 and sol.cost.min_group == 4 * W.min_group_penalty_eur
 
 
 def test_split_cost_prefers_one_plot_over_two_nearer_pieces():
@@ -98,6 +110,21 @@ def test_ladder_same_gemeente_before_a_nearer_plot_across_the_border():
     across = dataclasses.replace(NEAR, key="across", gemeente_code="GM0232", lat=52.2112 + 0.036)
     sol = solve([HOME], [across, own], W)
     assert [([across, own][a.plot].key, a.rung) for a in sol.allocations] == [("own", LadderRung.gemeente)]
+
+
+def test_ladder_a_feasible_gemeente_plot_wins_over_a_much_cheaper_regio_plot():
+    # the own-gemeente plot is 9 km away, not bouwrijp and without utilities (+EUR 19.5k per home);
+    # the regio plot across the border is 4 km away and ready: the ladder still puts the homes at home
+    own = dataclasses.replace(NEAR, key="own", lat=52.2112 - 0.081, bouwrijp=False, utilities_complete=False)
+    across = dataclasses.replace(NEAR, key="across", gemeente_code="GM0232", lat=52.2112 + 0.036)
+    sol = solve([HOME], [across, own], W)
+    assert [([across, own][a.plot].key, a.rung) for a in sol.allocations] == [("own", LadderRung.gemeente)]
+    assert sol.cost.readiness == 20 * 0.65 * W.relocation_cost_eur_per_unit
+    assert sol.cost.total == pytest.approx(sol.cost.transport + sol.cost.readiness)  # EUR only, no ladder points
+    # competition: two complexes, one gemeente plot; the one that has no other gemeente plot gets it
+    other = dataclasses.replace(HOME, key="other", gemeente_code="GM0232", lat=52.2112 + 0.05)
+    sol = solve([HOME, other], [dataclasses.replace(own, free_units=20), dataclasses.replace(across, free_units=20)], W)
+    assert sorted((a.demand, a.rung) for a in sol.allocations) == [(0, LadderRung.gemeente), (1, LadderRung.gemeente)]
 
 
 def test_ladder_region_before_province_before_national():

@@ -1,0 +1,48 @@
+"""Proposal explanations come from the solved arc set: alternatives, binding constraints, per-term cost."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+
+import numpy as np
+
+from services.matching.app.optimiser import explain
+from services.matching.app.optimiser.solver import pair_violations, solve
+from services.matching.tests.optimiser.test_constraints import FAR, HOME, NEAR, W
+from shared.domain import LadderRung
+
+
+def test_alternatives_are_the_next_best_plots_by_ladder_then_cost_within_free_capacity():
+    own = dataclasses.replace(NEAR, key="own", max_layers=3)
+    own_far = dataclasses.replace(FAR, key="own-far", max_layers=3)  # same gemeente, 11 km
+    unready = dataclasses.replace(own, key="unready", lat=52.2160, bouwrijp=False)  # same gemeente, not bouwrijp
+    regio = dataclasses.replace(own, key="regio", gemeente_code="GM0232", lat=52.2500)
+    # the nearest plot, but the other complex (4 layers) can go nowhere else: it fills it
+    taken = dataclasses.replace(NEAR, key="taken", free_units=20, lat=52.2130, max_layers=4)
+    other = dataclasses.replace(HOME, key="other", lat=52.2130, layers=4)
+    plots = [regio, unready, own_far, own, taken]
+    sol = solve([HOME, other], plots, W)
+    chosen = {plots[a.plot].key for a in sol.allocations if a.demand == 0}
+    capacity = np.array([p.free_units for p in plots])
+    alts = explain.alternatives(sol, 0, HOME, plots, capacity, W)
+    keys = [[x["site_id"] for x in alt["allocations"]] for alt in alts]
+    assert all(not chosen & set(k) for k in keys)  # never the plan itself
+    assert chosen == {"own"}
+    assert "taken" not in {k for ks in keys for k in ks}  # no capacity the plan gives another complex
+    leads = [k[0] for k in keys]
+    assert leads[:2] == ["own-far", "unready"] and leads[2] == "regio"  # gemeente rung first, EUR within it
+    assert alts[2]["allocations"][0]["rung"] == LadderRung.regio.value
+    assert alts[1]["cost"]["readiness"] == 20 * W.site_prep_share * W.relocation_cost_eur_per_unit
+    assert all(alt["housed_units"] == 20 for alt in alts)
+
+
+def test_binding_constraints_count_what_each_rule_rules_out():
+    plots = [dataclasses.replace(NEAR, key="p1", max_layers=1), dataclasses.replace(NEAR, key="p2", exclusions=frozenset({"x"})),
+             dataclasses.replace(FAR, key="p3", max_layers=1, social_rent_only=True), FAR]
+    demand = dataclasses.replace(HOME, layers=2)
+    sol = solve([demand], plots, W)
+    expected = Counter(v for p in plots for v in pair_violations(demand, p, W))
+    lines = explain.BindingConstraints([demand], plots, W).of(0, sol.allocations)
+    assert lines == [f"{r}: {c} plot(s) ruled out" for r, c in sorted(expected.items())]
+    assert explain.demand_cost(sol, 0, np.array([1]), W).total == sol.cost.total
