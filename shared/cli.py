@@ -1,6 +1,8 @@
 """`herplaatsing`: run, migrate, replay and operate the system.
 
     herplaatsing up            start everything (embedded PostgreSQL + NATS unless DATABASE_URL / NATS_URL are set)
+                               and load the demo data into an empty system (--no-demo to skip)
+    herplaatsing demo          load the national demo scenario through the gateway (idempotent)
     herplaatsing migrate       create the service databases and upgrade every Alembic history
     herplaatsing serve SVC     run one service (containers, deploy/)
     herplaatsing replay SVC    re-publish a service's retained outbox events
@@ -120,7 +122,29 @@ def _cmd_asyncapi(args: argparse.Namespace) -> int:
 def _cmd_up(args: argparse.Namespace) -> int:
     from shared.runner import run_system
 
-    return run_system(home=args.home, base_port=args.base_port, today=args.today)
+    return run_system(
+        home=args.home, base_port=args.base_port, today=args.today, demo=not args.no_demo, demo_scale=args.demo_scale
+    )
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from shared.demo.loader import DemoLoadError, load_demo
+
+    gateway = args.gateway.rstrip("/")
+    inventory = args.inventory or os.environ.get("INVENTORY_URL")
+    if inventory is None:  # `herplaatsing up` puts the inventory on the port after the gateway's
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(gateway)
+        inventory = f"{parts.scheme}://{parts.hostname}:{(parts.port or 80) + 1}"
+    try:
+        report = load_demo(gateway, scale=args.scale, seed=args.seed, inventory_url=inventory, progress=not args.quiet)
+    except DemoLoadError as exc:
+        print(f"demo load failed: {exc}", file=sys.stderr)
+        return 1
+    print(report.scenario)
+    print(report.describe())
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -132,7 +156,18 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--base-port", type=int, default=int(os.environ.get("HERPLAATSING_BASE_PORT", "8000")),
                     help="gateway port; inventory, sites, matching take the next three")
     up.add_argument("--today", default=os.environ.get("TODAY"), help="pin the clock (YYYY-MM-DD)")
+    up.add_argument("--no-demo", action="store_true", help="do not load the demo data into an empty system")
+    up.add_argument("--demo-scale", type=float, default=float(os.environ.get("DEMO_SCALE", "0.5")),
+                    help="demo size (1.0 = the full national figures, about 30,000 homes)")
     up.set_defaults(func=_cmd_up)
+
+    demo = sub.add_parser("demo", help="load the national demo scenario through the gateway's public API")
+    demo.add_argument("--gateway", default=os.environ.get("GATEWAY_URL", "http://127.0.0.1:8000"), help="gateway base URL")
+    demo.add_argument("--scale", type=float, default=0.5, help="1.0 = the full national figures (about 30,000 homes)")
+    demo.add_argument("--seed", type=int, default=2026)
+    demo.add_argument("--inventory", help="inventory URL for the expiry scan (default: $INVENTORY_URL, else gateway port + 1)")
+    demo.add_argument("--quiet", action="store_true", help="no progress bar")
+    demo.set_defaults(func=_cmd_demo)
 
     mig = sub.add_parser("migrate", help="create the databases and apply every service's migrations")
     # no `choices` here: argparse (3.11) checks the empty default against them and fails

@@ -11,7 +11,6 @@ import os
 import signal
 import sys
 import threading
-import time
 from pathlib import Path
 
 from shared.cli import migrate_all, service_database_url
@@ -27,6 +26,7 @@ class System:
     """The running system: servers (when embedded) and the four service processes."""
 
     def __init__(self, home: Path, base_port: int = 8000, today: str | None = None) -> None:
+        self.demo_thread: threading.Thread | None = None
         self.home = usable_home(home)
         self.ports = {name: base_port + offset for name, offset in zip(SERVICE_PORTS, range(4), strict=True)}
         self.today = today
@@ -74,7 +74,34 @@ class System:
                     say(f"{service} exited with {proc.proc.returncode}; restarting")
                     proc.start()
 
+    def start_demo(self, stop: threading.Event, scale: float) -> None:
+        """Load the demo data in the background once the services are ready, only into an empty system."""
+        from shared.demo.loader import DemoLoadError, load_demo, system_is_empty
+
+        gateway = f"http://127.0.0.1:{self.ports['gateway']}"
+        inventory = f"http://127.0.0.1:{self.ports['inventory']}"
+
+        def run() -> None:
+            try:
+                if not system_is_empty(gateway):
+                    say("demo data: the system already holds homes, not loading it")
+                    return
+                say(f"loading the demo data (scale {scale:g}) through the gateway ...")
+                report = load_demo(gateway, scale=scale, inventory_url=inventory, progress=sys.stderr.isatty(), stop=stop)
+                say(f"demo data loaded: {report.describe()}")
+            except DemoLoadError as exc:
+                if not stop.is_set():
+                    say(f"demo data not loaded: {exc}")
+            except Exception as exc:  # noqa: BLE001 - the system keeps running without demo data
+                if not stop.is_set():
+                    say(f"demo data not loaded: {exc!r}")
+
+        self.demo_thread = threading.Thread(target=run, name="demo-loader", daemon=True)
+        self.demo_thread.start()
+
     def stop(self) -> None:
+        if self.demo_thread is not None:
+            self.demo_thread.join(timeout=15)  # the loader stops at its next request
         for proc in self.services.values():
             proc.stop()
         if self.nats is not None:
@@ -84,7 +111,7 @@ class System:
         say("stopped")
 
 
-def run_system(home: str, base_port: int = 8000, today: str | None = None) -> int:
+def run_system(home: str, base_port: int = 8000, today: str | None = None, demo: bool = True, demo_scale: float = 0.5) -> int:
     system = System(Path(home), base_port, today)
     stop = threading.Event()
 
@@ -101,6 +128,8 @@ def run_system(home: str, base_port: int = 8000, today: str | None = None) -> in
         say(f"the public API is at http://127.0.0.1:{system.ports['gateway']}/api/v1 (docs: /docs)")
         say("a token: herplaatsing token --role marktmeester")
         say("press Ctrl-C to stop")
+        if demo:
+            system.start_demo(stop, demo_scale)
         system.watch(stop)
         return 0
     except Exception as exc:  # noqa: BLE001 - report and clean up

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
+from fastapi import Header
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 import sqlalchemy as sa
@@ -26,6 +27,11 @@ if TYPE_CHECKING:
     from shared.web.identity import Principal
 
 HEADER = "Idempotency-Key"
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias=HEADER, max_length=200, description="Retrying with the same key returns the first response and creates nothing twice."),
+]
 
 
 def request_hash(body: Any) -> str:

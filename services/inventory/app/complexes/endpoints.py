@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from services.inventory.app.clock.service import today as clock_today
@@ -13,7 +13,7 @@ from services.inventory.app.complexes import repository, service
 from services.inventory.app.complexes.models import Complex, Unit
 from services.inventory.app.complexes.schemas import ComplexCreate, ComplexOut, UnitOut, Valuation
 from services.inventory.app.deps import Runtime, Session
-from shared.web.idempotency import create_once
+from shared.web.idempotency import IdempotencyKey, create_once
 from shared.domain import BblLevel, Role, Typology, UnitStatus
 from shared.web.identity import CurrentPrincipal, require_role
 from shared.web.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page, paginate
@@ -21,7 +21,6 @@ from shared.web.problems import not_found, problem_responses
 
 router = APIRouter(tags=["complexes"])
 
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 
 
 @router.post(

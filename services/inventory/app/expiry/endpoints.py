@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
 
-from fastapi import APIRouter, Header
+
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from services.inventory.app.deps import Runtime
 from services.inventory.app.expiry import service
 from services.inventory.app.expiry.schemas import ExpiryScanResult
-from shared.web.idempotency import create_once
+from shared.web.idempotency import IdempotencyKey, create_once
 from shared.domain import Role
 from shared.web.identity import CurrentPrincipal, require_role
 from shared.web.problems import problem_responses
@@ -20,7 +20,7 @@ router = APIRouter(tags=["expiry"])
 
 @router.post("/expiry-scans", status_code=200, response_model=ExpiryScanResult, responses=problem_responses(401, 403, 422))
 async def run_expiry_scan(
-    principal: CurrentPrincipal, runtime: Runtime, idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None
+    principal: CurrentPrincipal, runtime: Runtime, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:
     """Run one expiry scan now and return its counts (the background scan runs on an interval too).
 

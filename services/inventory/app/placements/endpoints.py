@@ -6,12 +6,12 @@ import datetime as dt
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from services.inventory.app.clock.service import today as clock_today
 from services.inventory.app.deps import Runtime, Session
-from shared.web.idempotency import create_once
+from shared.web.idempotency import IdempotencyKey, create_once
 from services.inventory.app.placements import repository, service
 from services.inventory.app.placements.models import Placement
 from services.inventory.app.placements.schemas import PlacementCreate, PlacementDetail, PlacementOut, PlacementStatus
@@ -22,7 +22,6 @@ from shared.web.problems import not_found, problem_responses
 
 router = APIRouter(tags=["placements"])
 
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 
 
 @router.post("/placements", status_code=201, response_model=PlacementDetail, responses=problem_responses(400, 401, 403, 404, 409, 422))

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.matching.app.optimiser import explain
 from services.matching.app.optimiser.solver import RUNG_INDEX, Allocation, CostTerms, Demand, Plot, Solution, solve
 from services.matching.app.proposals import repository as repo
-from services.matching.app.proposals.models import OPEN_STATUSES, Proposal, ProposalAllocation
+from services.matching.app.proposals.models import Proposal, ProposalAllocation
 from services.matching.app.readmodel import repository as rm_repo
 from services.matching.app.readmodel.models import PlacementDemand, PlotView
 from services.matching.app.readmodel.service import to_demand, to_plot

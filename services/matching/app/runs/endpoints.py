@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
-
 import sqlalchemy as sa
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 
 from services.matching.app.runs import service
 from services.matching.app.runs.models import MatchingRun
 from services.matching.app.runs.schemas import RunIn, RunOut
 from shared.domain import Role
 from shared.web import idempotency
+from shared.web.deps import Runtime
+from shared.web.idempotency import IdempotencyKey
 from shared.web.identity import CurrentPrincipal, require_role
 from shared.web.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page, paginate
 from shared.web.problems import not_found, problem_responses
@@ -31,26 +32,19 @@ def to_out(r: MatchingRun) -> RunOut:
 
 @router.post("", status_code=201, response_model=RunOut, responses=problem_responses(400, 401, 403, 422))
 async def start_run(
-    request: Request, response: Response, principal: CurrentPrincipal, body: RunIn,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
-) -> RunOut | Response:
+    principal: CurrentPrincipal, body: RunIn, runtime: Runtime, idempotency_key: IdempotencyKey = None
+) -> JSONResponse:
     """Run the optimiser over all open demand and supply: a dry-run plan, or binding proposals."""
     require_role(principal, Role.marktmeester)
-    runtime = request.app.state.runtime
-    body_hash = idempotency.request_hash(body.model_dump(mode="json"))
-    async with runtime.db.transaction() as session:
-        if idempotency_key:
-            stored = await idempotency.lookup(session, runtime.tables, principal.key, idempotency_key, body_hash)
-            if stored is not None:
-                response.status_code = stored[0]
-                return RunOut.model_validate(stored[1])
+
+    async def create(session):  # noqa: ANN001, ANN202
         record = await service.run(session, runtime, principal, body.mode, body.allow_garantiekavel_override)
-        out = to_out(record)
-        if idempotency_key:
-            await idempotency.remember(session, runtime.tables, principal.key, idempotency_key, body_hash, 201,
-                                       out.model_dump(mode="json"))
-    runtime.nudge()
-    return out
+        return 201, to_out(record), {"Location": f"/api/v1/matching/runs/{record.id}"}
+
+    return await idempotency.create_once(
+        runtime, principal, "POST /matching/runs", idempotency_key, body.model_dump(mode="json"), create,
+        replay_headers=lambda stored: {"Location": f"/api/v1/matching/runs/{stored['id']}"},
+    )
 
 
 @router.get("", response_model=Page[RunOut], responses=problem_responses(400, 401, 403))

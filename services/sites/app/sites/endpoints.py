@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from services.sites.app.sites import repository as repo
@@ -165,7 +165,7 @@ async def create_site(
     request: Request,
     principal: CurrentPrincipal,
     body: SiteCreate,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
+    idempotency_key: idempotency.IdempotencyKey = None,
 ) -> JSONResponse:
     """A municipality publishes in its own gemeente; the marktmeester anywhere (e.g. garantiekavels).
     Emits `sites.site.published` unless saved as a draft."""
