@@ -1,5 +1,9 @@
 """App factory of the gateway (run: uvicorn --factory services.gateway.app.main:create_app)."""
 
+import logging
+from collections.abc import Mapping
+
+import httpx
 from fastapi import FastAPI
 
 from services.gateway.app.clock.endpoints import router as clock_router
@@ -12,6 +16,7 @@ from services.gateway.app.municipalities.endpoints import router as municipaliti
 from services.gateway.app.openapi import install_openapi
 from services.gateway.app.placements.endpoints import router as placements_router
 from services.gateway.app.proposals.endpoints import router as proposals_router
+from services.gateway.app.relocations.endpoints import router as relocations_router
 from services.gateway.app.runtime import GatewayRuntime
 from services.gateway.app.sites.endpoints import router as sites_router
 from shared.web.app import create_service_app
@@ -31,6 +36,7 @@ ROUTERS = [
     complexes_router,
     placements_router,
     proposals_router,
+    relocations_router,
     matching_router,
     dashboard_router,
     maps_router,
@@ -38,9 +44,15 @@ ROUTERS = [
 ]
 
 
-def create_app(settings: GatewaySettings | None = None) -> FastAPI:
+def create_app(
+    settings: GatewaySettings | None = None, upstream_transports: Mapping[str, httpx.AsyncBaseTransport] | None = None
+) -> FastAPI:
+    """`upstream_transports` (service name -> httpx transport) replaces the network for those services."""
     settings = settings or GatewaySettings()
-    runtime = GatewayRuntime(settings)
+    runtime = GatewayRuntime(settings, upstream_transports)
     app = create_service_app(runtime, routers=ROUTERS, title="Herplaatsing API", description=DESCRIPTION)
     install_openapi(app, ROUTERS)
+    # httpx logs every upstream call at INFO: one extra log line per public request, on the hot path.
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     return app

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+import httpx
+
 from services.gateway.app.config import GatewaySettings
 from services.gateway.app.ratelimit import RateLimiter
 from services.gateway.app.upstream import Upstreams
 from shared.runtime import ServiceRuntime
+from shared.web.identity import Principal
 
 
 class GatewayRuntime(ServiceRuntime):
@@ -13,9 +18,11 @@ class GatewayRuntime(ServiceRuntime):
 
     settings: GatewaySettings
 
-    def __init__(self, settings: GatewaySettings) -> None:
+    def __init__(self, settings: GatewaySettings, transports: Mapping[str, httpx.AsyncBaseTransport] | None = None) -> None:
         super().__init__(settings)
-        self.upstreams = Upstreams(settings)
+        self.upstreams = Upstreams(settings, transports)
+        # Bearer tokens whose signature was checked: token -> (its exp, the caller). Per app, so per secret.
+        self.verified_tokens: dict[str, tuple[float, Principal]] = {}
         self.rate_limiter = RateLimiter(
             settings.rate_limit_per_s, settings.rate_limit_burst, max_buckets=settings.rate_limit_max_buckets
         )

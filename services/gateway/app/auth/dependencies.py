@@ -10,9 +10,11 @@ The OpenAPI post-processor reads the markers set here to document security per o
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
+import jwt
 from fastapi import Depends, Request
 
 from services.gateway.app.config import GatewaySettings
@@ -38,6 +40,30 @@ def _bearer_token(request: Request) -> str | None:
     return token.strip()
 
 
+VERIFIED_CACHE_SIZE = 10_000
+
+
+def _verify(settings: GatewaySettings, verified: dict[str, tuple[float, Principal]], token: str) -> Principal:
+    """verify_user_token, remembered per token until the token's own `exp`.
+
+    A token is immutable, so a verified one stays valid until it expires; a client sends the
+    same token with every request, and checking the signature each time is a measurable
+    part of the gateway's overhead. Expiry is still enforced on every request.
+    """
+    cached = verified.get(token)
+    if cached is not None:
+        if time.time() < cached[0]:
+            return cached[1]
+        del verified[token]
+    principal = verify_user_token(settings, token)  # raises AuthError on anything wrong
+    if len(verified) >= VERIFIED_CACHE_SIZE:
+        verified.clear()
+    # Verified just now, so reading `exp` without checking the signature again is safe.
+    exp = jwt.decode(token, options={"verify_signature": False})["exp"]
+    verified[token] = (float(exp), principal)
+    return principal
+
+
 def _resolve(request: Request, *, required: bool) -> Principal:
     settings: GatewaySettings = request.app.state.settings
     limiter = request.app.state.runtime.rate_limiter
@@ -48,7 +74,7 @@ def _resolve(request: Request, *, required: bool) -> Principal:
                 raise AuthError("This operation needs a bearer token (Authorization: Bearer <JWT>).")
             principal = ANONYMOUS
         else:
-            principal = verify_user_token(settings, token)
+            principal = _verify(settings, request.app.state.runtime.verified_tokens, token)
             if principal.role is None:
                 raise AuthError("The token has no role (marktmeester, investor or municipality).")
     except AuthError:

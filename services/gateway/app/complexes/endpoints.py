@@ -8,7 +8,18 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 
 from services.gateway.app.auth import Authenticated, require_roles
-from services.gateway.app.complexes.schemas import Complex, ComplexCreate, Unit, Valuation
+from services.gateway.app.complexes.schemas import (
+    BblLevelQuery,
+    Complex,
+    ComplexCreate,
+    InvestorOrgQuery,
+    RthfQuery,
+    SaleEurPerUnitQuery,
+    TypologyQuery,
+    Unit,
+    UnitStatusQuery,
+    Valuation,
+)
 from services.gateway.app.params import IdempotencyKey
 from services.gateway.app.upstream import forward
 from shared.domain import Role
@@ -22,11 +33,17 @@ Owner = Annotated[Principal, Depends(require_roles(Role.investor, Role.marktmees
 
 
 @router.get("/complexes", response_model=Page[Complex], summary="List complexes", responses=problem_responses(400, 503))
-async def list_complexes(request: Request, principal: Authenticated, limit: LimitQuery = 50, cursor: CursorQuery = None) -> Response:
-    """Investors see their own organisation's complexes, municipalities those placed with them.
-
-    The inventory's filters (`investorOrg`, `typology`, `bblLevel`, `rthf`) are passed on unchanged.
-    """
+async def list_complexes(
+    request: Request,
+    principal: Authenticated,
+    investor_org: InvestorOrgQuery = None,
+    typology: TypologyQuery = None,
+    bbl_level: BblLevelQuery = None,
+    rthf: RthfQuery = None,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
+) -> Response:
+    """Investors see their own organisation's complexes, municipalities those placed with them."""
     return await forward(request, "inventory", principal)
 
 
@@ -52,8 +69,14 @@ async def get_complex(request: Request, id: uuid.UUID, principal: Authenticated)
     "/complexes/{id}/units", response_model=Page[Unit], summary="List a complex's units", responses=problem_responses(400, 404, 503)
 )
 async def list_complex_units(
-    request: Request, id: uuid.UUID, principal: Authenticated, limit: LimitQuery = 50, cursor: CursorQuery = None  # noqa: A002
+    request: Request,
+    id: uuid.UUID,  # noqa: A002
+    principal: Authenticated,
+    status: UnitStatusQuery = None,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
 ) -> Response:
+    """The homes of a complex in serial order, with their status."""
     return await forward(request, "inventory", principal)
 
 
@@ -63,9 +86,8 @@ async def list_complex_units(
     summary="Value a complex and its RTHF claim",
     responses=problem_responses(400, 404, 503),
 )
-async def get_complex_valuation(request: Request, id: uuid.UUID, principal: Owner) -> Response:  # noqa: A002
-    """The sale value and, when the sale falls short of the garantiebedrag, the 60/25/15 RTHF split.
-
-    Query `saleEurPerUnit` (expected sale price per home) is passed on unchanged.
-    """
+async def get_complex_valuation(
+    request: Request, id: uuid.UUID, principal: Owner, sale_eur_per_unit: SaleEurPerUnitQuery = None  # noqa: A002
+) -> Response:
+    """The sale value and, when the sale falls short of the garantiebedrag, the 60/25/15 RTHF split."""
     return await forward(request, "inventory", principal)

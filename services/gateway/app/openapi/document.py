@@ -38,6 +38,7 @@ TAGS = [
     {"name": "complexes", "description": "Complexes of flexwoningen and their units, registered by investors."},
     {"name": "placements", "description": "Where complexes stand, under which permit, until when."},
     {"name": "proposals", "description": "Relocation proposals and their acceptance by the investor and the municipalities."},
+    {"name": "relocations", "description": "Relocation plans: which homes move where, once every party accepted."},
     {"name": "matching", "description": "National matching runs (marktmeester)."},
     {"name": "dashboard", "description": "National supply and demand for the marktmeester."},
     {"name": "maps", "description": "GeoJSON maps of plots and placements."},

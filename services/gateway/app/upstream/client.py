@@ -12,11 +12,22 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import sys
+import time
+from collections.abc import Mapping
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import httpx
 from fastapi import Request, Response
+
+try:
+    import sniffio  # noqa: F401
+except ImportError:
+    # httpcore asks `import sniffio` on every lock it takes (several per upstream call); without
+    # the package each attempt searches sys.path again (~1 ms per request, measured in
+    # bench/gateway_overhead.py). A None entry makes the failed import instant (asyncio is assumed).
+    sys.modules["sniffio"] = None  # type: ignore[assignment]
 
 from services.gateway.app.config import GatewaySettings
 from shared.logs import correlation_id
@@ -30,9 +41,11 @@ log = logging.getLogger(__name__)
 Service = Literal["inventory", "sites", "matching"]
 SERVICES: tuple[Service, ...] = ("inventory", "sites", "matching")
 
+INTERNAL_TOKEN_TTL_S = 120
+TOKEN_CACHE_SIZE = 10_000
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 # Response headers a client of the public API needs from the service.
-PASSED_BACK_HEADERS = ("location", "retry-after", "etag", "last-modified")
+PASSED_BACK_HEADERS = ("location", "retry-after", "etag", "last-modified", "idempotent-replayed")
 # Request headers a service needs from the client (besides the identity we mint).
 PASSED_ON_HEADERS = ("content-type", "accept", "if-match", "if-none-match", IDEMPOTENCY_HEADER.lower())
 
@@ -63,11 +76,17 @@ class UpstreamProblem(ProblemError):
 
 
 class Upstreams:
-    """The pooled clients, opened in the gateway's lifespan and closed at shutdown."""
+    """The pooled clients, opened in the gateway's lifespan and closed at shutdown.
 
-    def __init__(self, settings: GatewaySettings) -> None:
+    `transports` replaces the network for some services (e.g. `httpx.ASGITransport(app=...)`
+    to run the real services in the same process in tests); the rest use TCP.
+    """
+
+    def __init__(self, settings: GatewaySettings, transports: Mapping[str, httpx.AsyncBaseTransport] | None = None) -> None:
         self.settings = settings
+        self.transports = dict(transports or {})
         self.clients: dict[str, httpx.AsyncClient] = {}
+        self._tokens: dict[tuple[str, str | None, str | None], tuple[float, str]] = {}
 
     async def open(self) -> None:
         s = self.settings
@@ -75,7 +94,11 @@ class Upstreams:
         limits = httpx.Limits(max_connections=s.upstream_max_connections, max_keepalive_connections=s.upstream_max_keepalive)
         for service in SERVICES:
             self.clients[service] = httpx.AsyncClient(
-                base_url=s.upstream_url(service), timeout=timeout, limits=limits, follow_redirects=False
+                base_url=s.upstream_url(service),
+                timeout=timeout,
+                limits=limits,
+                follow_redirects=False,
+                transport=self.transports.get(service),
             )
 
     async def close(self) -> None:
@@ -101,7 +124,7 @@ class Upstreams:
     ) -> httpx.Response:
         """One call with the internal identity; retries idempotent methods on connect errors and 503."""
         out = {k: v for k, v in (headers or {}).items()}
-        out[INTERNAL_HEADER] = mint_internal_token(self.settings, principal)
+        out[INTERNAL_HEADER] = self.internal_token(principal)
         cid = correlation_id.get()
         if cid:
             out[CORRELATION_HEADER] = cid
@@ -130,6 +153,19 @@ class Upstreams:
             attempt += 1
             # Exponential backoff with jitter so replicas do not retry in lockstep.
             await asyncio.sleep(self.settings.upstream_backoff_s * (2 ** (attempt - 1)) * (0.5 + random.random()))
+
+    def internal_token(self, principal: Principal) -> str:
+        """The internal credential for `principal`, re-used for half its lifetime (signing costs per request)."""
+        key = (principal.sub, principal.role.value if principal.role else None, principal.org)
+        now = time.monotonic()
+        cached = self._tokens.get(key)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        if len(self._tokens) >= TOKEN_CACHE_SIZE:
+            self._tokens.clear()  # bounded memory; rebuilding is cheap
+        token = mint_internal_token(self.settings, principal, ttl_s=INTERNAL_TOKEN_TTL_S)
+        self._tokens[key] = (now + INTERNAL_TOKEN_TTL_S / 2, token)
+        return token
 
     async def fetch_json(self, service: str, path: str, principal: Principal, params: dict[str, Any] | None = None) -> Any:
         """GET a JSON document for an aggregation; a service's error answer is passed on as a problem."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import time
 
 import jwt
 import pytest
@@ -35,6 +37,18 @@ async def test_expired_token_is_401() -> None:
     async with gateway(settings) as client:
         r = await client.get(PROTECTED, headers=bearer(settings, Role.marktmeester, ttl_s=-5))
         assert_unauthorized(r, "expired")
+
+
+async def test_a_token_accepted_before_is_refused_once_it_expires() -> None:
+    """The gateway remembers verified tokens; that must never outlive the token's `exp`."""
+    settings = gateway_settings()
+    headers = bearer(settings, Role.investor, "wc-woonbron", ttl_s=1)
+    exp = jwt.decode(headers["Authorization"].split()[1], options={"verify_signature": False})["exp"]
+    async with gateway(settings) as client:
+        r = await client.get("/api/v1/municipalities?limit=1", headers=headers)
+        assert r.status_code == 200, r.text
+        await asyncio.sleep(max(0.0, exp - time.time()) + 0.05)
+        assert_unauthorized(await client.get("/api/v1/municipalities?limit=1", headers=headers), "expired")
 
 
 @pytest.mark.parametrize("header", ["Bearer not-a-jwt", "Bearer a.b.c", "Basic dXNlcjpwdw==", "Bearer "])

@@ -37,7 +37,7 @@ async def test_anonymous_public_call_carries_an_anonymous_internal_identity(echo
 async def test_post_forwards_body_and_idempotency_key_and_public_location(echo_upstream) -> None:
     upstream, _, make = echo_upstream
     settings = make()
-    run = {"dry_run": True, "note": "fields the gateway does not know pass unchanged"}
+    run = {"mode": "dry_run", "allow_garantiekavel_override": False}
     async with gateway(settings) as client:
         r = await client.post(
             "/api/v1/matching/runs",
@@ -129,7 +129,7 @@ async def test_role_is_checked_before_forwarding(echo_upstream) -> None:
     upstream, _, make = echo_upstream
     settings = make()
     async with gateway(settings) as client:
-        r = await client.post("/api/v1/matching/runs", json={"dry_run": True}, headers=bearer(settings, Role.investor, "wc"))
+        r = await client.post("/api/v1/matching/runs", json={"mode": "dry_run"}, headers=bearer(settings, Role.investor, "wc"))
         assert r.status_code == 403
         r = await client.patch("/api/v1/clock", json={"offset_days": 1}, headers=bearer(settings, Role.municipality, "GM0772"))
         assert r.status_code == 403

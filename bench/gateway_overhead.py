@@ -1,0 +1,318 @@
+"""Benchmark: what the gateway adds to a read, over 10,000 plots and 10,000 proposals.
+
+Starts inventory, sites, matching and the gateway as real uvicorn processes on free ports
+(fresh databases on the PostgreSQL server, a private NATS stream and subject prefix),
+bulk-inserts 10,000 plots into the sites database and 10,000 proposals (with their
+allocations) into the matching database, then sends the SAME requests
+
+- straight to the service (with the internal identity header the gateway would mint), and
+- through the gateway (with a user's bearer token),
+
+alternating request by request so both see the same machine load. Latency: one request at a time
+(p50/p99); throughput: `--concurrency` requests in flight. Overhead ratio = gateway / direct
+(target: p50 through the gateway <= 1.3x direct). Finally the gateway's RSS.
+
+Run: .venv/bin/python bench/gateway_overhead.py [--rows 10000] [--requests 300]
+The last line printed is one JSON object with all figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+import sqlalchemy as sa  # noqa: E402
+from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
+
+from services.gateway.app.config import GatewaySettings  # noqa: E402
+from services.matching.app.proposals.models import Proposal, ProposalAllocation  # noqa: E402
+from services.sites.app.sites.geo import wgs84_to_rd  # noqa: E402
+from services.sites.app.sites.models import Site  # noqa: E402
+from shared.db import async_url, drop_database, ensure_database, with_database  # noqa: E402
+from shared.domain import Role  # noqa: E402
+from shared.embedded import ServiceProcess, free_port  # noqa: E402
+from shared.migrations import upgrade  # noqa: E402
+from shared.reference import municipalities  # noqa: E402
+from shared.web.identity import Principal, internal_headers, mint_user_token  # noqa: E402
+
+SERVER = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+NATS_URL = os.environ.get("BENCH_NATS_URL", "nats://127.0.0.1:4222")
+SERVICES = ("inventory", "sites", "matching")
+STATUSES = ("pending", "accepted", "reserved", "scheduled", "declined", "expired", "withdrawn")
+# The same requests go to the service and through the gateway (as the marktmeester: every row visible).
+REQUESTS = {
+    "sites": [
+        "/api/v1/sites?limit=50",
+        "/api/v1/sites?province=PV30&limit=50",
+        "/api/v1/sites?freeAt=2030-01-01&minFreeUnits=10&limit=50",
+        "/api/v1/sites?nearLat=52.09&nearLon=5.12&withinKm=25&sort=distance&limit=50",
+    ],
+    "proposals": [
+        "/api/v1/proposals?limit=50",
+        "/api/v1/proposals?status=pending&limit=50",
+    ],
+}
+SERVICE_OF = {"sites": "sites", "proposals": "matching"}
+
+
+# -- load phase: bulk rows straight into the services' databases
+
+
+def plot_rows(n: int, rng: random.Random) -> list[dict]:
+    gemeenten = list(municipalities().values())
+    now = dt.datetime.now(dt.timezone.utc)
+    rows = []
+    for i in range(n):
+        gm = rng.choice(gemeenten)
+        lat, lon = gm.lat + rng.uniform(-0.04, 0.04), gm.lon + rng.uniform(-0.06, 0.06)
+        x, y = wgs84_to_rd(lat, lon)
+        capacity = rng.choice([10, 20, 24, 48, 50, 60, 100])
+        start = dt.date(2026, 1, 1) + dt.timedelta(days=rng.randrange(0, 365 * 10))
+        rows.append(
+            dict(
+                id=uuid.uuid4(), status="published" if rng.random() < 0.9 else "draft", version=1,
+                gemeente_code=gm.code, province_code=gm.province_code, name=f"Bench plot {i}",
+                kind=rng.choice(["municipal", "private"]), lat=lat, lon=lon, rd_x=x, rd_y=y,
+                capacity_units=capacity, reserved_units=rng.randint(0, capacity), available_from=start,
+                available_until=None if rng.random() < 0.2 else start + dt.timedelta(days=365 * rng.randint(5, 15)),
+                expected_instrument="ow_bopa", min_term_years=5, max_layers=rng.randint(1, 4),
+                allows_tijdelijk_bbl=True, allows_permanent=True, doelgroep_restrictions=[], social_rent_only=False,
+                bouwrijp=True, utility_water=True, utility_electricity=True, utility_sewer=True, utility_heat=False,
+                exclusions=[], created_by="bench", created_at=now + dt.timedelta(microseconds=i), updated_at=now,
+            )
+        )
+    return rows
+
+
+def proposal_rows(n: int, rng: random.Random) -> tuple[list[dict], list[dict]]:
+    gemeenten = list(municipalities())
+    now = dt.datetime.now(dt.timezone.utc)
+    proposals, allocations = [], []
+    for i in range(n):
+        pid, gm, units = uuid.uuid4(), rng.choice(gemeenten), rng.choice([12, 24, 48])
+        investor = f"investor-{rng.randrange(50)}"
+        proposals.append(
+            dict(
+                id=pid, placement_id=uuid.uuid4(), complex_id=uuid.uuid4(), investor_org=investor,
+                status=rng.choice(STATUSES), unit_count=units, shortfall_units=0, rung="gemeente",
+                cost={"transport_unit_km": 120.0, "transport": 480.0, "total": 480.0},
+                binding_constraints=["stacking: 1 plot(s) ruled out"], alternatives=[],
+                parties=[{"role": "investor", "org": investor}, {"role": "municipality", "org": gm}], acceptances=[],
+                move_window_start=dt.date(2027, 6, 30), expires_at=now + dt.timedelta(days=30),
+                created_at=now + dt.timedelta(microseconds=i), decided_at=None, reason=None, run_id=None,
+            )
+        )
+        allocations.append(dict(proposal_id=pid, site_id=uuid.uuid4(), gemeente_code=gm, units=units, distance_km=3.2, rung="gemeente"))
+    return proposals, allocations
+
+
+async def bulk_insert(url: str, table: sa.Table, rows: list[dict], chunk: int = 1000) -> None:
+    engine = create_async_engine(async_url(url))
+    try:
+        async with engine.begin() as conn:
+            for i in range(0, len(rows), chunk):
+                await conn.execute(sa.insert(table), rows[i : i + chunk])
+            await conn.execute(sa.text(f"ANALYZE {table.name}"))
+    finally:
+        await engine.dispose()
+
+
+# -- measurement
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+async def latencies(client: httpx.AsyncClient, paths: list[str], headers: dict[str, str], count: int) -> list[float]:
+    out = []
+    for i in range(count):
+        start = time.perf_counter()
+        r = await client.get(paths[i % len(paths)], headers=headers)
+        out.append((time.perf_counter() - start) * 1000)
+        if r.status_code != 200:
+            raise RuntimeError(f"{paths[i % len(paths)]}: {r.status_code} {r.text[:300]}")
+    return out
+
+
+async def throughput(client: httpx.AsyncClient, paths: list[str], headers: dict[str, str], count: int, concurrency: int) -> float:
+    queue = iter(range(count))
+
+    async def worker() -> None:
+        for i in queue:
+            r = await client.get(paths[i % len(paths)], headers=headers)
+            if r.status_code != 200:
+                raise RuntimeError(f"{r.status_code} {r.text[:300]}")
+
+    start = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return count / (time.perf_counter() - start)
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def measure(urls: dict[str, str], gateway_url: str, settings: GatewaySettings, args: argparse.Namespace) -> dict:
+    marktmeester = Principal(sub="bench", role=Role.marktmeester, org=None)
+    bearer = {"Authorization": f"Bearer {mint_user_token(settings, 'bench', Role.marktmeester, None, ttl_s=3600)}"}
+    limits = httpx.Limits(max_connections=args.concurrency * 2, max_keepalive_connections=args.concurrency * 2)
+    results: dict[str, dict] = {}
+    async with httpx.AsyncClient(timeout=30, limits=limits) as client:
+        for kind, paths in REQUESTS.items():
+            direct_url = urls[SERVICE_OF[kind]]
+            direct_paths = [direct_url + p for p in paths]
+            gateway_paths = [gateway_url + p for p in paths]
+            # The internal identity is minted once here; the gateway mints one per request (part of its cost).
+            direct_headers = internal_headers(settings, marktmeester)
+            for target, ps, hs in (("direct", direct_paths, direct_headers), ("gateway", gateway_paths, bearer)):
+                await latencies(client, ps, hs, 30)  # warm-up: connections, caches, JIT-free but lazy imports
+            # Alternate request by request, so both targets see the same (shared, noisy) machine.
+            samples: dict[str, list[float]] = {"direct": [], "gateway": []}
+            for i in range(args.requests):
+                samples["direct"] += await latencies(client, direct_paths[i % len(paths) :], direct_headers, 1)
+                samples["gateway"] += await latencies(client, gateway_paths[i % len(paths) :], bearer, 1)
+            rps = {
+                "direct": await throughput(client, direct_paths, direct_headers, args.requests, args.concurrency),
+                "gateway": await throughput(client, gateway_paths, bearer, args.requests, args.concurrency),
+            }
+            figures = {
+                target: {
+                    "p50_ms": round(pct(ms, 0.5), 2),
+                    "p99_ms": round(pct(ms, 0.99), 2),
+                    "mean_ms": round(statistics.fmean(ms), 2),
+                    "rps": round(rps[target], 1),
+                }
+                for target, ms in samples.items()
+            }
+            figures["p50_ratio"] = round(figures["gateway"]["p50_ms"] / figures["direct"]["p50_ms"], 3)
+            figures["p99_ratio"] = round(figures["gateway"]["p99_ms"] / figures["direct"]["p99_ms"], 3)
+            figures["rps_ratio"] = round(figures["gateway"]["rps"] / figures["direct"]["rps"], 3)
+            figures["added_p50_ms"] = round(figures["gateway"]["p50_ms"] - figures["direct"]["p50_ms"], 2)
+            results[kind] = figures
+            print(
+                f"GET /{kind:<9} direct  p50 {figures['direct']['p50_ms']:7.2f} ms  p99 {figures['direct']['p99_ms']:7.2f} ms  "
+                f"{figures['direct']['rps']:7.1f} req/s (c={args.concurrency})",
+                flush=True,
+            )
+            print(
+                f"GET /{kind:<9} gateway p50 {figures['gateway']['p50_ms']:7.2f} ms  p99 {figures['gateway']['p99_ms']:7.2f} ms  "
+                f"{figures['gateway']['rps']:7.1f} req/s (c={args.concurrency})",
+                flush=True,
+            )
+            print(
+                f"GET /{kind:<9} overhead: p50 x{figures['p50_ratio']} (+{figures['added_p50_ms']} ms), "
+                f"p99 x{figures['p99_ratio']}, throughput x{figures['rps_ratio']}",
+                flush=True,
+            )
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=10_000, help="plots and proposals to load (each)")
+    parser.add_argument("--requests", type=int, default=300, help="requests per endpoint and target, per phase")
+    parser.add_argument("--concurrency", type=int, default=8, help="requests in flight in the throughput phase")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+
+    tag = uuid.uuid4().hex[:8]
+    databases = {s: f"bench_gw_{tag}_{s}" for s in SERVICES}
+    urls = {s: with_database(SERVER, name) for s, name in databases.items()}
+    log_dir = Path(tempfile.mkdtemp(prefix="gateway-bench-"))
+    bus = {"NATS_URL": NATS_URL, "STREAM_NAME": f"BENCH_GW_{tag.upper()}", "SUBJECT_PREFIX": f"benchgw{tag}"}
+    processes: list[ServiceProcess] = []
+    rng = random.Random(args.seed)
+    try:
+        t0 = time.perf_counter()
+        for service in SERVICES:
+            asyncio.run(ensure_database(SERVER, databases[service]))
+            upgrade(service, urls[service])
+        print(f"databases migrated in {time.perf_counter() - t0:.1f} s ({', '.join(databases.values())})", flush=True)
+
+        t0 = time.perf_counter()
+        asyncio.run(bulk_insert(urls["sites"], Site.__table__, plot_rows(args.rows, rng)))
+        proposals, allocations = proposal_rows(args.rows, rng)
+        asyncio.run(bulk_insert(urls["matching"], Proposal.__table__, proposals))
+        asyncio.run(bulk_insert(urls["matching"], ProposalAllocation.__table__, allocations))
+        print(f"loaded {args.rows} plots and {args.rows} proposals in {time.perf_counter() - t0:.1f} s", flush=True)
+
+        ports = {s: free_port() for s in (*SERVICES, "gateway")}
+        service_urls = {s: f"http://127.0.0.1:{ports[s]}" for s in SERVICES}
+        for service in SERVICES:
+            processes.append(ServiceProcess(service, ports[service], {"DATABASE_URL": urls[service], **bus}, log_dir).start())
+        gateway_env = {
+            **bus,
+            **{f"{s.upper()}_URL": service_urls[s] for s in SERVICES},
+            "RATE_LIMIT_PER_S": "1000000",
+            "RATE_LIMIT_BURST": "1000000",
+        }
+        gateway = ServiceProcess("gateway", ports["gateway"], gateway_env, log_dir).start()
+        processes.append(gateway)
+        for p in processes:
+            p.wait_ready(90)
+        print(f"services up (logs in {log_dir}); gateway RSS before {rss_mb(gateway.proc.pid):.1f} MB", flush=True)
+
+        settings = GatewaySettings()  # same (development) secrets as the processes
+        results = asyncio.run(measure(service_urls, gateway.url, settings, args))
+        rss_after = rss_mb(gateway.proc.pid)
+        print(f"gateway RSS after the run: {rss_after:.1f} MB", flush=True)
+        worst = max(results[k]["p50_ratio"] for k in results)
+        target = 1.3
+        print(f"p50 overhead target <= x{target}: {'met' if worst <= target else 'NOT met'} (worst x{worst})", flush=True)
+        print(
+            json.dumps(
+                {
+                    "benchmark": "gateway_overhead",
+                    "rows": args.rows,
+                    "requests_per_phase": args.requests,
+                    "concurrency": args.concurrency,
+                    **results,
+                    "worst_p50_ratio": worst,
+                    "p50_ratio_target": target,
+                    "target_met": worst <= target,
+                    "gateway_rss_mb": round(rss_after, 1),
+                }
+            )
+        )
+        return 0
+    finally:
+        for p in reversed(processes):
+            p.stop()
+        for name in databases.values():
+            asyncio.run(drop_database(SERVER, name))
+        asyncio.run(_delete_stream(bus["STREAM_NAME"]))
+
+
+async def _delete_stream(name: str) -> None:
+    import contextlib
+
+    import nats
+
+    with contextlib.suppress(Exception):
+        nc = await nats.connect(NATS_URL)
+        with contextlib.suppress(Exception):
+            await nc.jetstream().delete_stream(name)
+        await nc.close()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

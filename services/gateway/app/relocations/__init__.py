@@ -1,0 +1,1 @@
+"""Relocation plans (herplaatsingsplannen) of accepted proposals: forwarded to inventory."""
