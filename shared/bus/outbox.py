@@ -122,26 +122,31 @@ class OutboxRelay:
             return int(await session.scalar(sa.select(sa.func.count()).where(t.c.published_at.is_(None))) or 0)
 
     async def stream_has_our_last_event(self) -> bool:
-        """False when the stream lost what we published (deleted, wiped, or behind)."""
+        """False when the stream lost what we published (deleted, wiped, recreated, or behind).
+
+        Checks the oldest and the newest retained event: a stream that was lost and
+        recreated may already hold newer events, but not the old ones at their old
+        sequence numbers (the stream keeps messages longer than the outbox does).
+        """
         t = self.tables.outbox
+        published = sa.select(t.c.event_id, t.c.stream_seq).where(
+            t.c.published_at.is_not(None), t.c.stream_seq.is_not(None)
+        )
         async with self.db.sessions() as session:
-            last = (
-                await session.execute(
-                    sa.select(t.c.event_id, t.c.stream_seq)
-                    .where(t.c.published_at.is_not(None), t.c.stream_seq.is_not(None))
-                    .order_by(t.c.seq.desc())
-                    .limit(1)
-                )
-            ).first()
-        if last is None:
-            return True
-        try:
-            msg = await self.js.get_msg(self.settings.stream_name, seq=last.stream_seq)
-        except nats.js.errors.NotFoundError:
-            return False
-        except Exception:  # noqa: BLE001 - cannot tell now; check again later
-            return True
-        return (msg.headers or {}).get("Nats-Msg-Id") == str(last.event_id)
+            newest = (await session.execute(published.order_by(t.c.seq.desc()).limit(1))).first()
+            oldest = (await session.execute(published.order_by(t.c.seq).limit(1))).first()
+        for row in (newest, oldest):
+            if row is None:
+                continue
+            try:
+                msg = await self.js.get_msg(self.settings.stream_name, seq=row.stream_seq)
+            except nats.js.errors.NotFoundError:
+                return False
+            except Exception:  # noqa: BLE001 - cannot tell now; check again later
+                return True
+            if (msg.headers or {}).get("Nats-Msg-Id") != str(row.event_id):
+                return False
+        return True
 
     async def replay(self, since: dt.datetime | None = None) -> int:
         """Re-publish every retained event (in order). Consumers' inboxes make this harmless."""
@@ -201,6 +206,9 @@ async def replay_outbox(
     db: Database, tables: BusTables, js: JetStreamContext, settings: ServiceSettings, since: dt.datetime | None = None
 ) -> int:
     """Publish all retained, already-published events again, oldest first."""
+    from shared.bus.nats import ensure_stream
+
+    await ensure_stream(js, settings)  # the stream may be gone altogether
     t = tables.outbox
     count, last_seq = 0, 0
     while True:

@@ -202,3 +202,40 @@ async def _published(db, n: int) -> bool:
             sa.select(sa.func.count()).select_from(TABLES.outbox).where(TABLES.outbox.c.published_at.is_not(None))
         )
     return count == n
+
+
+async def test_a_recreated_stream_that_already_holds_newer_events_still_triggers_replay(producer_db, make_settings):
+    """The stream was lost and recreated, then a new event arrived first: the old ones must come back."""
+    settings = settings_for(make_settings, "sites")
+    nc = await connect(settings)
+    js = nc.jetstream()
+    await ensure_stream(js, settings)
+    relay = OutboxRelay(producer_db, TABLES, js, settings)
+    for _ in range(3):
+        await _commit_event(producer_db, settings)
+    assert await relay.publish_pending() == 3
+
+    await js.delete_stream(settings.stream_name)
+    await _commit_event(producer_db, settings)
+    assert await relay.publish_pending() == 0  # no stream: nothing acknowledged, the row waits
+    await ensure_stream(js, settings)
+    assert await relay.publish_pending() == 1  # the newest event is in the new stream...
+    assert not await relay.stream_has_our_last_event()  # ...but the old ones are not
+    assert await relay.replay() == 4
+    assert await relay.stream_has_our_last_event()
+    assert (await js.stream_info(settings.stream_name)).state.messages == 4
+    await nc.close()
+
+
+async def test_replay_recreates_a_missing_stream(producer_db, make_settings):
+    settings = settings_for(make_settings, "sites")
+    nc = await connect(settings)
+    js = nc.jetstream()
+    await ensure_stream(js, settings)
+    await _commit_event(producer_db, settings)
+    relay = OutboxRelay(producer_db, TABLES, js, settings)
+    await relay.publish_pending()
+    await js.delete_stream(settings.stream_name)
+    assert await relay.replay() == 1
+    assert (await js.stream_info(settings.stream_name)).state.messages == 1
+    await nc.close()

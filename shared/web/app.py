@@ -10,7 +10,8 @@ from collections.abc import AsyncIterator, Sequence
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.routing import APIRoute
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.logs import configure_logging, correlation_id
 from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
@@ -28,28 +29,42 @@ def operation_id(route: APIRoute) -> str:
     return f"{tag}-{route.name}"
 
 
-class RequestContextMiddleware(BaseHTTPMiddleware):
-    """Correlation id in and out, API-Version on every response, request metrics."""
+class RequestContextMiddleware:
+    """Correlation id in and out, API-Version on every response, request metrics.
 
-    def __init__(self, app, service: str) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(app)
+    Plain ASGI rather than BaseHTTPMiddleware: every request passes here (twice when it
+    goes through the gateway), and the plain form costs a fraction of the other.
+    """
+
+    def __init__(self, app: ASGIApp, service: str) -> None:
+        self.app = app
         self.service = service
 
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        cid = request.headers.get(CORRELATION_HEADER) or str(uuid.uuid4())
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        cid = Headers(scope=scope).get(CORRELATION_HEADER) or str(uuid.uuid4())
         token = correlation_id.set(cid)
         started = time.perf_counter()
+        status = 500
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = MutableHeaders(scope=message)
+                headers["API-Version"] = API_VERSION
+                headers[CORRELATION_HEADER] = cid
+            await send(message)
+
         try:
-            response = await call_next(request)
+            await self.app(scope, receive, send_with_headers)
         finally:
             correlation_id.reset(token)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        HTTP_REQUESTS.labels(self.service, request.method, path, str(response.status_code)).inc()
-        HTTP_LATENCY.labels(self.service, request.method, path).observe(time.perf_counter() - started)
-        response.headers["API-Version"] = API_VERSION
-        response.headers[CORRELATION_HEADER] = cid
-        return response
+            path = getattr(scope.get("route"), "path", "unmatched")
+            HTTP_REQUESTS.labels(self.service, scope["method"], path, str(status)).inc()
+            HTTP_LATENCY.labels(self.service, scope["method"], path).observe(time.perf_counter() - started)
 
 
 def create_service_app(
