@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse
 
 from services.gateway.app.auth import Authenticated, Caller
-from services.gateway.app.maps.schemas import GEOJSON, PlacementFeatureCollection, SiteFeatureCollection
 from services.gateway.app.placements.schemas import ComplexFilter, ExpiringBeforeQuery, PlacementStatusQuery
 from services.gateway.app.sites.schemas import BboxQuery, KindQuery, MunicipalityQuery, ProvinceQuery, StatusQuery
 from services.gateway.app.upstream import forward
+from services.inventory.app.stats.schemas import PlacementFeatureCollection
+from services.sites.app.sites.schemas import SiteFeatureCollection
+from shared.web.geojson import GeoJSONResponse
 from shared.web.problems import problem_responses
 
 router = APIRouter(tags=["maps"])
-
-
-class GeoJSONResponse(JSONResponse):
-    media_type = GEOJSON
 
 
 @router.get(

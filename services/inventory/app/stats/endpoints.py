@@ -17,15 +17,13 @@ from services.inventory.app.placements import repository as placements
 from services.inventory.app.placements.models import Placement
 from services.inventory.app.placements.schemas import PlacementStatus
 from services.inventory.app.stats import service
+from shared.web.geojson import GEOJSON_MEDIA_TYPE
 from services.inventory.app.stats.schemas import PlacementFeatureCollection, PlacementStats
 from shared.domain import Role
 from shared.web.identity import CurrentPrincipal, require_role
 from shared.web.problems import problem_responses
 
 router = APIRouter(tags=["stats"])
-
-GEOJSON = "application/geo+json"
-
 
 @router.get("/stats/placements", response_model=PlacementStats, responses=problem_responses(401, 403))
 async def placement_stats(principal: CurrentPrincipal, session: Session, runtime: Runtime) -> PlacementStats:
@@ -37,7 +35,7 @@ async def placement_stats(principal: CurrentPrincipal, session: Session, runtime
 @router.get(
     "/map/placements.geojson",
     response_model=PlacementFeatureCollection,
-    responses={200: {"content": {GEOJSON: {}}}, **problem_responses(400, 401, 403)},
+    responses={200: {"content": {GEOJSON_MEDIA_TYPE: {}}}, **problem_responses(400, 401, 403)},
 )
 async def placements_map(
     principal: CurrentPrincipal,
@@ -81,4 +79,4 @@ async def placements_map(
         }
         for r in rows
     ]
-    return Response(orjson.dumps({"type": "FeatureCollection", "features": features}), media_type=GEOJSON)
+    return Response(orjson.dumps({"type": "FeatureCollection", "features": features}), media_type=GEOJSON_MEDIA_TYPE)

@@ -12,11 +12,12 @@ from fastapi.responses import JSONResponse
 from services.sites.app.sites import repository as repo
 from services.sites.app.sites import service
 from services.sites.app.sites.repository import SiteQuery
-from services.sites.app.sites.schemas import FeatureCollection, Site, SiteCreate, SitePage, SiteUpdate
+from services.sites.app.sites.schemas import Site, SiteFeatureCollection, SiteCreate, SitePage, SiteUpdate
 from shared.domain import SiteKind
 from shared.reference import municipalities, provinces
 from shared.runtime import ServiceRuntime
 from shared.web import idempotency
+from shared.web.geojson import GEOJSON_MEDIA_TYPE
 from shared.web.identity import CurrentPrincipal, Principal
 from shared.web.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
 from shared.web.problems import InvalidInput, problem_responses
@@ -221,9 +222,9 @@ async def withdraw_site(request: Request, principal: CurrentPrincipal, site_id: 
 
 @router.get(
     "/map/sites.geojson",
-    response_model=FeatureCollection,
+    response_model=SiteFeatureCollection,
     summary="Plots as GeoJSON",
-    responses={**problem_responses(400, 401), 200: {"content": {"application/geo+json": {}}}},
+    responses={**problem_responses(400, 401), 200: {"content": {GEOJSON_MEDIA_TYPE: {}}}},
 )
 async def sites_geojson(
     request: Request,
@@ -272,4 +273,4 @@ async def sites_geojson(
         }
         for s in sites
     ]
-    return JSONResponse({"type": "FeatureCollection", "features": features}, media_type="application/geo+json")
+    return JSONResponse({"type": "FeatureCollection", "features": features}, media_type=GEOJSON_MEDIA_TYPE)

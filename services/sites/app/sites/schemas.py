@@ -11,6 +11,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 from services.sites.app.sites.geo import boundary_problems, rd_to_wgs84
 from shared.web.pagination import Page
 from shared.domain import Doelgroep, ExclusionFlag, PermitInstrument, SiteKind
+from shared.web.geojson import Geometry
 from shared.reference import NL_BBOX, in_netherlands, municipalities
 
 
@@ -247,11 +248,56 @@ class Site(BaseModel):
     distance_km: float | None = Field(default=None, description="Distance from (nearLat, nearLon) when given.")
 
 
-class FeatureCollection(BaseModel):
-    """A GeoJSON FeatureCollection (RFC 7946)."""
+class SiteFeatureProperties(BaseModel):
+    site_id: uuid.UUID
+    name: str = Field(examples=["Kavel Strijp-Noord"])
+    kind: str = Field(examples=["municipal"])
+    gemeente_code: str = Field(examples=["GM0772"])
+    capacity_units: int = Field(examples=[48])
+    free_units: int = Field(examples=[48])
+    available_from: dt.date = Field(examples=["2027-06-01"])
+    available_until: dt.date | None = Field(examples=["2039-05-31"])
+    status: str = Field(examples=["published"])
+
+
+class SiteFeature(BaseModel):
+    type: Literal["Feature"] = "Feature"
+    geometry: Geometry
+    properties: SiteFeatureProperties
+
+
+class SiteFeatureCollection(BaseModel):
+    """Plots on a map: a Point per plot, or its boundary Polygon when one was given."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "FeatureCollection",
+                    "features": [
+                        {
+                            "type": "Feature",
+                            "geometry": {"type": "Point", "coordinates": [5.4697, 51.4416]},
+                            "properties": {
+                                "site_id": "0b9b6a3e-8d0c-4a8e-9f43-0f2b1c7d5e11",
+                                "name": "Kavel Strijp-Noord",
+                                "kind": "municipal",
+                                "gemeente_code": "GM0772",
+                                "capacity_units": 48,
+                                "free_units": 48,
+                                "available_from": "2027-06-01",
+                                "available_until": "2039-05-31",
+                                "status": "published",
+                            },
+                        }
+                    ],
+                }
+            ]
+        }
+    )
 
     type: Literal["FeatureCollection"] = "FeatureCollection"
-    features: list[dict[str, Any]]
+    features: list[SiteFeature]
 
 
 class SitePage(Page[Site]):
