@@ -39,9 +39,9 @@ async def test_expired_token_is_401() -> None:
         assert_unauthorized(r, "expired")
 
 
-async def test_a_token_accepted_before_is_refused_once_it_expires() -> None:
+async def test_a_token_accepted_before_is_refused_once_it_expires(echo_upstream) -> None:
     """The gateway remembers verified tokens; that must never outlive the token's `exp`."""
-    settings = gateway_settings()
+    settings = echo_upstream[2]()
     headers = bearer(settings, Role.investor, "wc-woonbron", ttl_s=1)
     exp = jwt.decode(headers["Authorization"].split()[1], options={"verify_signature": False})["exp"]
     async with gateway(settings) as client:
@@ -90,8 +90,8 @@ async def test_wrong_role_is_403_problem(role: Role, org: str) -> None:
         assert r.json()["detail"] == "This operation is for the role(s): marktmeester."
 
 
-async def test_public_route_serves_anonymous_and_valid_tokens_but_refuses_broken_ones() -> None:
-    settings = gateway_settings()
+async def test_public_route_serves_anonymous_and_valid_tokens_but_refuses_broken_ones(echo_upstream) -> None:
+    settings = echo_upstream[2]()
     async with gateway(settings) as client:
         assert (await client.get("/api/v1/municipalities?limit=1")).status_code == 200
         r = await client.get("/api/v1/municipalities?limit=1", headers=bearer(settings, Role.investor, "wc-woonbron"))

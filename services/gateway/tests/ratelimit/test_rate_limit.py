@@ -53,8 +53,8 @@ def test_memory_is_bounded_by_evicting_least_recently_used_buckets() -> None:
     assert len(limiter) == 100
 
 
-async def test_429_with_retry_after_per_token_and_per_address() -> None:
-    settings = gateway_settings(rate_limit_per_s=0.5, rate_limit_burst=3)
+async def test_429_with_retry_after_per_token_and_per_address(echo_upstream) -> None:
+    settings = echo_upstream[2](rate_limit_per_s=0.5, rate_limit_burst=3)
     investor = bearer(settings, Role.investor, "wc-woonbron", sub="alice")
     other = bearer(settings, Role.investor, "wc-woonbron", sub="bob")
     async with gateway(settings) as client:

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from services.gateway.tests.support import bearer, closed_url, complex_example, gateway
+from services.gateway.tests.support import bearer, complex_example, gateway
 from shared.domain import Role
 
 
 async def test_api_version_on_every_kind_of_response(echo_upstream) -> None:
-    _, _, make = echo_upstream
-    settings = make(rate_limit_per_s=0.01, rate_limit_burst=12, sites_url=closed_url())
+    upstream, _, make = echo_upstream
+    settings = make(rate_limit_per_s=0.01, rate_limit_burst=12)
+    upstream.fail_next[("GET", "/api/v1/sites")] = 10  # the sites service answers 503
     investor = bearer(settings, Role.investor, "wc-woonbron")
     async with gateway(settings) as client:
         responses = {
-            "200 local": await client.get("/api/v1/municipalities?limit=1"),
+            "200 public": await client.get("/api/v1/municipalities?limit=1"),
             "200 forwarded": await client.get("/api/v1/proposals", headers=investor),
             "201 forwarded": await client.post("/api/v1/complexes", json=complex_example(), headers=investor),
             "400": await client.get("/api/v1/municipalities?limit=0"),
