@@ -30,7 +30,12 @@ HEADER = "Idempotency-Key"
 
 IdempotencyKey = Annotated[
     str | None,
-    Header(alias=HEADER, max_length=200, description="Retrying with the same key returns the first response and creates nothing twice."),
+    Header(
+        alias=HEADER,
+        max_length=200,
+        description="A retried request with the same key returns the first result and creates nothing twice.",
+        examples=["5f0c1e0e-3c1f-4d7a-9a53-7c2f1b9e8a10"],
+    ),
 ]
 
 

@@ -20,7 +20,7 @@ from services.gateway.app.complexes.schemas import (
     UnitStatusQuery,
     Valuation,
 )
-from services.gateway.app.params import IdempotencyKey
+from shared.web.idempotency import IdempotencyKey
 from services.gateway.app.upstream import forward
 from shared.domain import Role
 from shared.web.identity import Principal

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 
 from services.gateway.app.auth import Caller, require_roles
-from services.gateway.app.params import IdempotencyKey
+from shared.web.idempotency import IdempotencyKey
 from services.gateway.app.sites.schemas import (
     AvailableFromQuery,
     AvailableUntilQuery,

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import sys
 import time
 from collections.abc import Mapping
 from typing import Any, Literal
@@ -20,14 +19,6 @@ from urllib.parse import urlsplit
 
 import httpx
 from fastapi import Request, Response
-
-try:
-    import sniffio  # noqa: F401
-except ImportError:
-    # httpcore asks `import sniffio` on every lock it takes (several per upstream call); without
-    # the package each attempt searches sys.path again (~1 ms per request, measured in
-    # bench/gateway_overhead.py). A None entry makes the failed import instant (asyncio is assumed).
-    sys.modules["sniffio"] = None  # type: ignore[assignment]
 
 from services.gateway.app.config import GatewaySettings
 from shared.logs import correlation_id
