@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from nats.aio.client import Client as NATS
@@ -130,6 +130,14 @@ class ServiceRuntime:
             await self.db.dispose()
 
     # -- helpers for endpoints and handlers
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A unit of work that may emit events: commits, then wakes the relay to publish them."""
+        assert self.db is not None
+        async with self.db.transaction() as session:
+            yield session
+        self.nudge()
 
     def nudge(self) -> None:
         """Wake the relay right away after a commit that wrote outbox rows."""

@@ -99,7 +99,7 @@ async def create_once(
     assert runtime.db is not None and runtime.tables is not None
     scope = f"{principal.key}|{operation}"
     body_hash = request_hash(jsonable_encoder(body))
-    async with runtime.db.transaction() as session:
+    async with runtime.transaction() as session:
         if key is not None:
             stored = await lookup(session, runtime.tables, scope, key, body_hash)
             if stored is not None:
@@ -110,5 +110,4 @@ async def create_once(
         response = jsonable_encoder(result)
         if key is not None:
             await remember(session, runtime.tables, scope, key, body_hash, status, response)
-    runtime.nudge()
     return JSONResponse(response, status_code=status, headers=headers)

@@ -27,10 +27,8 @@ async def expiry_loop(runtime: ServiceRuntime, stop: asyncio.Event) -> None:
     interval = runtime.settings.expiry_check_interval_s  # type: ignore[attr-defined]
     while not stop.is_set():
         try:
-            async with runtime.db.transaction() as session:  # type: ignore[union-attr]
-                expired = await proposals.expire_overdue(session, runtime)
-            if expired:
-                runtime.nudge()
+            async with runtime.transaction() as session:
+                await proposals.expire_overdue(session, runtime)
         except Exception:
             log.exception("proposal expiry check failed")
         with contextlib.suppress(asyncio.TimeoutError):

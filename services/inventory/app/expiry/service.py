@@ -92,13 +92,11 @@ async def scan(runtime: ServiceRuntime) -> ExpiryScanResult:
         ("ended", repository.claim_ended, _emit_ended, today),
     ):
         while True:
-            async with runtime.db.transaction() as session:
+            async with runtime.transaction() as session:
                 claimed = await claim(session, bound, batch)
                 if claimed:
                     await emit(session, runtime, claimed, today)
             counts[kind] += len(claimed)
-            if claimed:
-                runtime.nudge()
             if len(claimed) < batch:
                 break
     async with runtime.db.transaction() as session:

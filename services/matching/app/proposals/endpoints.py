@@ -72,10 +72,9 @@ async def accept_proposal(request: Request, principal: CurrentPrincipal, proposa
     """A party accepts. When every party has accepted, `matching.proposal.accepted` is emitted."""
     require_role(principal, Role.investor, Role.municipality)
     runtime = request.app.state.runtime
-    async with runtime.db.transaction() as session:
+    async with runtime.transaction() as session:
         proposal = await service.accept(session, runtime, principal, proposal_id)
         out = (await to_out(session, [proposal]))[0]
-    runtime.nudge()
     return out
 
 
@@ -86,8 +85,7 @@ async def decline_proposal(
     """A party declines: the homes go back to the pool and get a different proposal."""
     require_role(principal, Role.investor, Role.municipality)
     runtime = request.app.state.runtime
-    async with runtime.db.transaction() as session:
+    async with runtime.transaction() as session:
         proposal = await service.decline(session, runtime, principal, proposal_id, body.reason if body else None)
         out = (await to_out(session, [proposal]))[0]
-    runtime.nudge()
     return out

@@ -197,10 +197,9 @@ async def get_site(request: Request, principal: CurrentPrincipal, site_id: uuid.
 async def update_site(request: Request, principal: CurrentPrincipal, site_id: uuid.UUID, body: SiteUpdate) -> Site:
     """Every change bumps `version` and, for a published plot, emits `sites.site.updated`."""
     runtime = _runtime(request)
-    async with runtime.db.transaction() as session:
+    async with runtime.transaction() as session:
         site = await service.update(session, runtime, principal, site_id, body)
         out = service.to_api(site)
-    runtime.nudge()
     return out
 
 
@@ -213,10 +212,9 @@ async def update_site(request: Request, principal: CurrentPrincipal, site_id: uu
 async def withdraw_site(request: Request, principal: CurrentPrincipal, site_id: uuid.UUID) -> Site:
     """Refused (409) while homes are reserved on the plot. Emits `sites.site.withdrawn`."""
     runtime = _runtime(request)
-    async with runtime.db.transaction() as session:
+    async with runtime.transaction() as session:
         site = await service.withdraw(session, runtime, principal, site_id)
         out = service.to_api(site)
-    runtime.nudge()
     return out
 
 
