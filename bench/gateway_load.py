@@ -200,7 +200,6 @@ def main() -> None:
         print(f"system up in {time.perf_counter() - t0:.1f} s (4 services, 2 CPUs: {__import__('os').cpu_count()})")
         report = load_demo(
             system.gateway, scale=args.scale, settings=system.settings, progress=False,
-            inventory_url=f"http://127.0.0.1:{system.ports['inventory']}",
         )
         print(f"demo data: {report.scenario}; loaded in {report.seconds:.1f} s")
         time.sleep(3)  # let matching fold the events and propose

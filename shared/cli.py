@@ -131,14 +131,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from shared.demo.loader import DemoLoadError, load_demo
 
     gateway = args.gateway.rstrip("/")
-    inventory = args.inventory or os.environ.get("INVENTORY_URL")
-    if inventory is None:  # `herplaatsing up` puts the inventory on the port after the gateway's
-        from urllib.parse import urlsplit
-
-        parts = urlsplit(gateway)
-        inventory = f"{parts.scheme}://{parts.hostname}:{(parts.port or 80) + 1}"
     try:
-        report = load_demo(gateway, scale=args.scale, seed=args.seed, inventory_url=inventory, progress=not args.quiet)
+        report = load_demo(gateway, scale=args.scale, seed=args.seed, progress=not args.quiet)
     except DemoLoadError as exc:
         print(f"demo load failed: {exc}", file=sys.stderr)
         return 1
@@ -165,7 +159,6 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--gateway", default=os.environ.get("GATEWAY_URL", "http://127.0.0.1:8000"), help="gateway base URL")
     demo.add_argument("--scale", type=float, default=0.5, help="1.0 = the full national figures (about 30,000 homes)")
     demo.add_argument("--seed", type=int, default=2026)
-    demo.add_argument("--inventory", help="inventory URL for the expiry scan (default: $INVENTORY_URL, else gateway port + 1)")
     demo.add_argument("--quiet", action="store_true", help="no progress bar")
     demo.set_defaults(func=_cmd_demo)
 

@@ -79,7 +79,6 @@ class System:
         from shared.demo.loader import DemoLoadError, load_demo, system_is_empty
 
         gateway = f"http://127.0.0.1:{self.ports['gateway']}"
-        inventory = f"http://127.0.0.1:{self.ports['inventory']}"
 
         def run() -> None:
             try:
@@ -87,7 +86,7 @@ class System:
                     say("demo data: the system already holds homes, not loading it")
                     return
                 say(f"loading the demo data (scale {scale:g}) through the gateway ...")
-                report = load_demo(gateway, scale=scale, inventory_url=inventory, progress=sys.stderr.isatty(), stop=stop)
+                report = load_demo(gateway, scale=scale, progress=sys.stderr.isatty(), stop=stop)
                 say(f"demo data loaded: {report.describe()}")
             except DemoLoadError as exc:
                 if not stop.is_set():

@@ -22,7 +22,7 @@ from tqdm import tqdm
 from shared.config import ServiceSettings
 from shared.demo.scenario import DEFAULT_SCALE, DEFAULT_SEED, ComplexPlan, Scenario, SitePlan, build_scenario
 from shared.domain import Role
-from shared.web.identity import Principal, internal_headers, mint_user_token
+from shared.web.identity import mint_user_token
 
 RETRYABLE = {429, 502, 503, 504}
 
@@ -50,7 +50,7 @@ class LoadReport:
     def describe(self) -> str:
         created = ", ".join(f"{n} {k}" for k, n in self.created.items())
         replayed = sum(self.replayed.values())
-        scan = f"; expiry scan: {self.scan}" if self.scan is not None else ""
+        scan = f"; expiry scan: {self.scan}" if self.scan else ""
         return f"created {created}; {replayed} already present (replayed){scan}; {self.seconds:.1f} s"
 
 
@@ -60,7 +60,6 @@ class DemoLoader:
         gateway: str,
         *,
         settings: ServiceSettings | None = None,
-        inventory_url: str | None = None,
         concurrency: int = 8,
         progress: bool = True,
         stop: threading.Event | None = None,
@@ -70,7 +69,6 @@ class DemoLoader:
         if not self.gateway.endswith("/api/v1"):
             self.gateway += "/api/v1"
         self.settings = settings or ServiceSettings()
-        self.inventory_url = inventory_url.rstrip("/") if inventory_url else None
         self.concurrency = concurrency
         self.progress = progress
         self.stop = stop or threading.Event()
@@ -156,19 +154,11 @@ class DemoLoader:
         self._check(response, f"POST /placements for {plan.body['name']}")
         (report.replayed if self._replayed(response, started) else report.created)["placements"] += 1
 
-    async def expiry_scan(self, client: httpx.AsyncClient) -> dict[str, Any] | None:
-        """One expiry scan now: through the gateway if it offers one, else on the inventory directly."""
-        mm = self.headers(Role.marktmeester, None)
-        response = await self._request(client, "POST", f"{self.gateway}/expiry-scans", headers=mm)
-        if response.status_code == 200:
-            return response.json()
-        if response.status_code not in (404, 405) or not self.inventory_url:
-            return None  # the inventory's periodic scan will pick the placements up
-        principal = Principal(sub="demo-rvo", role=Role.marktmeester, org=None)
-        response = await self._request(
-            client, "POST", f"{self.inventory_url}/api/v1/expiry-scans", headers=internal_headers(self.settings, principal)
-        )
-        return response.json() if response.status_code == 200 else None
+    async def expiry_scan(self, client: httpx.AsyncClient) -> dict[str, Any]:
+        """One expiry scan now, as the marktmeester, so matching proposes relocations right away."""
+        response = await self._request(client, "POST", f"{self.gateway}/expiry-scans", headers=self.headers(Role.marktmeester, None))
+        self._check(response, "POST /expiry-scans")
+        return response.json()
 
     async def _run_all(self, jobs: list[Any], bar: tqdm) -> None:
         """Run coroutine factories with bounded concurrency; the first failure cancels the rest."""
@@ -226,10 +216,9 @@ def load_demo(
     scale: float = DEFAULT_SCALE,
     seed: int = DEFAULT_SEED,
     settings: ServiceSettings | None = None,
-    inventory_url: str | None = None,
     progress: bool = True,
     stop: threading.Event | None = None,
     concurrency: int = 8,
 ) -> LoadReport:
-    loader = DemoLoader(gateway, settings=settings, inventory_url=inventory_url, progress=progress, stop=stop, concurrency=concurrency)
+    loader = DemoLoader(gateway, settings=settings, progress=progress, stop=stop, concurrency=concurrency)
     return asyncio.run(loader.load(scale=scale, seed=seed))

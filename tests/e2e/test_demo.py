@@ -28,7 +28,6 @@ def _count(system: SystemUnderTest, path: str) -> int:
 
 
 def test_demo_fills_the_dashboards_and_a_second_load_creates_nothing(system: SystemUnderTest) -> None:
-    inventory = f"http://127.0.0.1:{system.ports['inventory']}"
     assert system_is_empty(system.gateway, system.settings)
     with system.client("marktmeester") as mm:
         today = mm.get("/clock").json()["today"]
@@ -36,7 +35,7 @@ def test_demo_fills_the_dashboards_and_a_second_load_creates_nothing(system: Sys
 
     scenario = build_scenario(scale=SCALE, today=dt.date.fromisoformat(today))
 
-    first = load_demo(system.gateway, scale=SCALE, settings=system.settings, inventory_url=inventory, progress=False)
+    first = load_demo(system.gateway, scale=SCALE, settings=system.settings, progress=False)
     assert first.created == {
         "sites": len(scenario.sites),
         "complexes": len(scenario.complexes),
@@ -69,7 +68,7 @@ def test_demo_fills_the_dashboards_and_a_second_load_creates_nothing(system: Sys
     counts = {path: _count(system, path) for path in ("/complexes", "/placements")}
     assert counts == {"/complexes": len(scenario.complexes), "/placements": first.created["placements"]}
 
-    second = load_demo(system.gateway, scale=SCALE, settings=system.settings, inventory_url=inventory, progress=False)
+    second = load_demo(system.gateway, scale=SCALE, settings=system.settings, progress=False)
     assert second.created_total == 0
     assert second.replayed == first.created
     assert {path: _count(system, path) for path in counts} == counts

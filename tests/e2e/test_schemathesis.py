@@ -36,8 +36,7 @@ def running_system(tmp_path_factory: pytest.TempPathFactory, request: pytest.Fix
     try:
         system.create_databases()
         system.start()
-        inventory = f"http://127.0.0.1:{system.ports['inventory']}"
-        load_demo(system.gateway, scale=0.02, settings=system.settings, inventory_url=inventory, progress=False)
+        load_demo(system.gateway, scale=0.02, settings=system.settings, progress=False)
         yield system
     finally:
         system.stop()

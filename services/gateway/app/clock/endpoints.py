@@ -6,6 +6,8 @@ from fastapi import APIRouter, Request, Response
 
 from services.gateway.app.auth import Authenticated, Marktmeester
 from services.gateway.app.clock.schemas import ClockChange, ClockState
+from services.inventory.app.expiry.schemas import ExpiryScanResult
+from shared.web.idempotency import IdempotencyKey
 from services.gateway.app.upstream import forward
 from shared.web.problems import problem_responses
 
@@ -20,4 +22,12 @@ async def get_clock(request: Request, principal: Authenticated) -> Response:
 @router.patch("/clock", response_model=ClockState, summary="Move the clock", responses=problem_responses(400, 503))
 async def move_clock(request: Request, body: ClockChange, principal: Marktmeester) -> Response:
     """Persisted and shared by every replica; the next expiry scan uses the new date."""
+    return await forward(request, "inventory", principal)
+
+
+@router.post(
+    "/expiry-scans", response_model=ExpiryScanResult, summary="Run the expiry scan now", responses=problem_responses(400, 422, 503)
+)
+async def run_expiry_scan(request: Request, principal: Marktmeester, idempotency_key: IdempotencyKey = None) -> Response:
+    """Emit the expiry signals due at the clock's date now, instead of waiting for the periodic scan."""
     return await forward(request, "inventory", principal)

@@ -128,7 +128,6 @@ NOT_PUBLIC = {
     ("sites", "/reservations", "get"),
     ("sites", "/reservations/{}", "get"),
     ("inventory", "/stats/placements", "get"),
-    ("inventory", "/expiry-scans", "post"),
     ("matching", "/stats/proposals", "get"),
 }
 
