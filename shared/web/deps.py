@@ -24,4 +24,5 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 Runtime = Annotated[ServiceRuntime, Depends(get_runtime)]
-Session = Annotated[AsyncSession, Depends(get_session)]
+# scope="function": the connection goes back to the pool before the response is sent, not after.
+Session = Annotated[AsyncSession, Depends(get_session, scope="function")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query, Request
+from fastapi import APIRouter, Body, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.matching.app.proposals import repository as repo
@@ -13,6 +13,7 @@ from services.matching.app.proposals import service
 from services.matching.app.proposals.models import Proposal
 from services.matching.app.proposals.schemas import AllocationOut, DeclineIn, PartyOut, ProposalOut, ProposalStatus
 from shared.domain import Role
+from shared.web.deps import Runtime, Session
 from shared.web.identity import CurrentPrincipal, require_role
 from shared.web.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page, paginate
 from shared.web.problems import problem_responses
@@ -42,7 +43,7 @@ async def to_out(session: AsyncSession, proposals: list[Proposal]) -> list[Propo
 
 @router.get("", response_model=Page[ProposalOut], responses=problem_responses(400, 401, 403))
 async def list_proposals(
-    request: Request, principal: CurrentPrincipal,
+    principal: CurrentPrincipal, session: Session,
     status: Annotated[ProposalStatus | None, Query(description="Only proposals with this status.")] = None,
     placement: Annotated[uuid.UUID | None, Query(description="Only proposals for this placement.")] = None,
     limit: LimitQuery = DEFAULT_LIMIT, cursor: CursorQuery = None,
@@ -54,24 +55,21 @@ async def list_proposals(
         q = q.where(Proposal.status == status)
     if placement:
         q = q.where(Proposal.placement_id == placement)
-    async with request.app.state.runtime.db.sessions() as session:
-        rows, next_cursor = await paginate(session, q, [Proposal.created_at, Proposal.id], limit, cursor)
-        return Page(data=await to_out(session, [r[0] for r in rows]), next_cursor=next_cursor)
+    rows, next_cursor = await paginate(session, q, [Proposal.created_at, Proposal.id], limit, cursor)
+    return Page(data=await to_out(session, [r[0] for r in rows]), next_cursor=next_cursor)
 
 
 @router.get("/{proposal_id}", response_model=ProposalOut, responses=problem_responses(401, 403, 404))
-async def get_proposal(request: Request, principal: CurrentPrincipal, proposal_id: uuid.UUID) -> ProposalOut:
+async def get_proposal(principal: CurrentPrincipal, proposal_id: uuid.UUID, session: Session) -> ProposalOut:
     require_role(principal, *ALL_ROLES)
-    async with request.app.state.runtime.db.sessions() as session:
-        proposal = await service.get_visible(session, principal, proposal_id)
-        return (await to_out(session, [proposal]))[0]
+    proposal = await service.get_visible(session, principal, proposal_id)
+    return (await to_out(session, [proposal]))[0]
 
 
 @router.post("/{proposal_id}/accept", response_model=ProposalOut, responses=problem_responses(401, 403, 404, 409))
-async def accept_proposal(request: Request, principal: CurrentPrincipal, proposal_id: uuid.UUID) -> ProposalOut:
+async def accept_proposal(principal: CurrentPrincipal, proposal_id: uuid.UUID, runtime: Runtime) -> ProposalOut:
     """A party accepts. When every party has accepted, `matching.proposal.accepted` is emitted."""
     require_role(principal, Role.investor, Role.municipality)
-    runtime = request.app.state.runtime
     async with runtime.transaction() as session:
         proposal = await service.accept(session, runtime, principal, proposal_id)
         out = (await to_out(session, [proposal]))[0]
@@ -80,11 +78,10 @@ async def accept_proposal(request: Request, principal: CurrentPrincipal, proposa
 
 @router.post("/{proposal_id}/decline", response_model=ProposalOut, responses=problem_responses(400, 401, 403, 404, 409))
 async def decline_proposal(
-    request: Request, principal: CurrentPrincipal, proposal_id: uuid.UUID, body: Annotated[DeclineIn | None, Body()] = None
+    principal: CurrentPrincipal, proposal_id: uuid.UUID, runtime: Runtime, body: Annotated[DeclineIn | None, Body()] = None
 ) -> ProposalOut:
     """A party declines: the homes go back to the pool and get a different proposal."""
     require_role(principal, Role.investor, Role.municipality)
-    runtime = request.app.state.runtime
     async with runtime.transaction() as session:
         proposal = await service.decline(session, runtime, principal, proposal_id, body.reason if body else None)
         out = (await to_out(session, [proposal]))[0]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 import sqlalchemy as sa
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from services.matching.app.runs import service
@@ -12,7 +12,7 @@ from services.matching.app.runs.models import MatchingRun
 from services.matching.app.runs.schemas import RunIn, RunOut
 from shared.domain import Role
 from shared.web import idempotency
-from shared.web.deps import Runtime
+from shared.web.deps import Runtime, Session
 from shared.web.idempotency import IdempotencyKey
 from shared.web.identity import CurrentPrincipal, require_role
 from shared.web.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page, paginate
@@ -48,19 +48,17 @@ async def start_run(
 
 
 @router.get("", response_model=Page[RunOut], responses=problem_responses(400, 401, 403))
-async def list_runs(request: Request, principal: CurrentPrincipal, limit: LimitQuery = DEFAULT_LIMIT,
+async def list_runs(principal: CurrentPrincipal, session: Session, limit: LimitQuery = DEFAULT_LIMIT,
                     cursor: CursorQuery = None) -> Page[RunOut]:
     require_role(principal, Role.marktmeester)
-    async with request.app.state.runtime.db.sessions() as session:
-        rows, next_cursor = await paginate(session, sa.select(MatchingRun), [MatchingRun.created_at, MatchingRun.id], limit, cursor)
-        return Page(data=[to_out(r[0]) for r in rows], next_cursor=next_cursor)
+    rows, next_cursor = await paginate(session, sa.select(MatchingRun), [MatchingRun.created_at, MatchingRun.id], limit, cursor)
+    return Page(data=[to_out(r[0]) for r in rows], next_cursor=next_cursor)
 
 
 @router.get("/{run_id}", response_model=RunOut, responses=problem_responses(401, 403, 404))
-async def get_run(request: Request, principal: CurrentPrincipal, run_id: uuid.UUID) -> RunOut:
+async def get_run(principal: CurrentPrincipal, run_id: uuid.UUID, session: Session) -> RunOut:
     require_role(principal, Role.marktmeester)
-    async with request.app.state.runtime.db.sessions() as session:
-        record = await session.get(MatchingRun, run_id)
-        if record is None:
-            raise not_found("matching run", run_id)
-        return to_out(record)
+    record = await session.get(MatchingRun, run_id)
+    if record is None:
+        raise not_found("matching run", run_id)
+    return to_out(record)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 
 from services.sites.app.reservations import service
 from services.sites.app.reservations.schemas import Reservation, ReservationPage
+from shared.web.deps import Session
 from shared.web.identity import CurrentPrincipal
 from shared.web.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
 from shared.web.problems import problem_responses
@@ -23,8 +24,8 @@ router = APIRouter(tags=["reservations"])
     responses=problem_responses(400, 401, 403),
 )
 async def list_reservations(
-    request: Request,
     principal: CurrentPrincipal,
+    session: Session,
     status: Annotated[Literal["confirmed", "rejected", "released"] | None, Query(description="Only this outcome.")] = None,
     proposal: Annotated[uuid.UUID | None, Query(description="Only the reservation of this proposal.")] = None,
     site: Annotated[uuid.UUID | None, Query(description="Only reservations touching this plot.")] = None,
@@ -32,10 +33,9 @@ async def list_reservations(
     cursor: CursorQuery = None,
 ) -> ReservationPage:
     """The marktmeester sees all; a municipality those on its own plots; an investor its own."""
-    async with request.app.state.runtime.db.sessions() as session:
-        data, next_cursor = await service.list_page(
-            session, principal, status=status, proposal_id=proposal, site_id=site, limit=limit, cursor=cursor
-        )
+    data, next_cursor = await service.list_page(
+        session, principal, status=status, proposal_id=proposal, site_id=site, limit=limit, cursor=cursor
+    )
     return ReservationPage(data=data, next_cursor=next_cursor)
 
 
@@ -45,6 +45,5 @@ async def list_reservations(
     summary="Get a reservation",
     responses=problem_responses(400, 401, 403, 404),
 )
-async def get_reservation(request: Request, principal: CurrentPrincipal, reservation_id: uuid.UUID) -> Reservation:
-    async with request.app.state.runtime.db.sessions() as session:
-        return await service.get(session, principal, reservation_id)
+async def get_reservation(principal: CurrentPrincipal, reservation_id: uuid.UUID, session: Session) -> Reservation:
+    return await service.get(session, principal, reservation_id)

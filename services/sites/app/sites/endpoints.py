@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from services.sites.app.sites import repository as repo
@@ -15,8 +15,8 @@ from services.sites.app.sites.repository import SiteQuery
 from services.sites.app.sites.schemas import Site, SiteFeatureCollection, SiteCreate, SitePage, SiteUpdate
 from shared.domain import SiteKind
 from shared.reference import municipalities, provinces
-from shared.runtime import ServiceRuntime
 from shared.web import idempotency
+from shared.web.deps import Runtime, Session
 from shared.web.geojson import GEOJSON_MEDIA_TYPE
 from shared.web.identity import CurrentPrincipal, Principal
 from shared.web.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
@@ -25,10 +25,6 @@ from shared.web.problems import InvalidInput, problem_responses
 router = APIRouter(tags=["sites"])
 
 MAP_MAX_FEATURES = 20_000
-
-
-def _runtime(request: Request) -> ServiceRuntime:
-    return request.app.state.runtime
 
 
 def _site_query(
@@ -115,8 +111,8 @@ BboxQuery = Annotated[
     responses=problem_responses(400, 401),
 )
 async def list_sites(
-    request: Request,
     principal: CurrentPrincipal,
+    session: Session,
     status: StatusQuery = "published",
     municipality: MunicipalityQuery = None,
     province: ProvinceQuery = None,
@@ -150,8 +146,7 @@ async def list_sites(
         bbox=bbox,
         sort=sort,
     )
-    async with _runtime(request).db.sessions() as session:
-        rows, next_cursor = await repo.search(session, q, limit, cursor)
+    rows, next_cursor = await repo.search(session, q, limit, cursor)
     return SitePage(data=[service.to_api(site, distance) for site, distance in rows], next_cursor=next_cursor)
 
 
@@ -163,14 +158,13 @@ async def list_sites(
     responses=problem_responses(400, 401, 403, 422),
 )
 async def create_site(
-    request: Request,
     principal: CurrentPrincipal,
     body: SiteCreate,
+    runtime: Runtime,
     idempotency_key: idempotency.IdempotencyKey = None,
 ) -> JSONResponse:
     """A municipality publishes in its own gemeente; the marktmeester anywhere (e.g. garantiekavels).
     Emits `sites.site.published` unless saved as a draft."""
-    runtime = _runtime(request)
 
     async def create(session):  # noqa: ANN001, ANN202
         site = await service.create(session, runtime, principal, body)
@@ -183,9 +177,8 @@ async def create_site(
 
 
 @router.get("/sites/{site_id}", response_model=Site, summary="Get a plot", responses=problem_responses(400, 401, 404))
-async def get_site(request: Request, principal: CurrentPrincipal, site_id: uuid.UUID) -> Site:
-    async with _runtime(request).db.sessions() as session:
-        return service.to_api(await service.get_visible(session, principal, site_id))
+async def get_site(principal: CurrentPrincipal, site_id: uuid.UUID, session: Session) -> Site:
+    return service.to_api(await service.get_visible(session, principal, site_id))
 
 
 @router.patch(
@@ -194,9 +187,8 @@ async def get_site(request: Request, principal: CurrentPrincipal, site_id: uuid.
     summary="Change a plot (partial); also publishes a draft",
     responses=problem_responses(400, 401, 403, 404, 409),
 )
-async def update_site(request: Request, principal: CurrentPrincipal, site_id: uuid.UUID, body: SiteUpdate) -> Site:
+async def update_site(principal: CurrentPrincipal, site_id: uuid.UUID, body: SiteUpdate, runtime: Runtime) -> Site:
     """Every change bumps `version` and, for a published plot, emits `sites.site.updated`."""
-    runtime = _runtime(request)
     async with runtime.transaction() as session:
         site = await service.update(session, runtime, principal, site_id, body)
         out = service.to_api(site)
@@ -209,9 +201,8 @@ async def update_site(request: Request, principal: CurrentPrincipal, site_id: uu
     summary="Withdraw a plot",
     responses=problem_responses(401, 403, 404, 409),
 )
-async def withdraw_site(request: Request, principal: CurrentPrincipal, site_id: uuid.UUID) -> Site:
+async def withdraw_site(principal: CurrentPrincipal, site_id: uuid.UUID, runtime: Runtime) -> Site:
     """Refused (409) while homes are reserved on the plot. Emits `sites.site.withdrawn`."""
-    runtime = _runtime(request)
     async with runtime.transaction() as session:
         site = await service.withdraw(session, runtime, principal, site_id)
         out = service.to_api(site)
@@ -225,8 +216,8 @@ async def withdraw_site(request: Request, principal: CurrentPrincipal, site_id: 
     responses={**problem_responses(400, 401), 200: {"content": {GEOJSON_MEDIA_TYPE: {}}}},
 )
 async def sites_geojson(
-    request: Request,
     principal: CurrentPrincipal,
+    session: Session,
     status: StatusQuery = "published",
     municipality: MunicipalityQuery = None,
     province: ProvinceQuery = None,
@@ -250,8 +241,7 @@ async def sites_geojson(
         bbox=bbox,
         sort="createdAt",
     )
-    async with _runtime(request).db.sessions() as session:
-        sites = await repo.all_matching(session, q, MAP_MAX_FEATURES)
+    sites = await repo.all_matching(session, q, MAP_MAX_FEATURES)
     features = [
         {
             "type": "Feature",
