@@ -52,7 +52,7 @@ def create_app(
     runtime = GatewayRuntime(settings, upstream_transports)
     app = create_service_app(runtime, routers=ROUTERS, title="Herplaatsing API", description=DESCRIPTION)
     install_openapi(app, ROUTERS)
-    # httpx logs every upstream call at INFO: one extra log line per public request, on the hot path.
+    # httpx/httpcore log per upstream call: keep them to warnings on the hot path.
     for name in ("httpx", "httpcore"):
         logging.getLogger(name).setLevel(logging.WARNING)
     return app

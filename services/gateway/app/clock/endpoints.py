@@ -6,12 +6,13 @@ from fastapi import APIRouter, Request, Response
 
 from services.gateway.app.auth import Authenticated, Marktmeester
 from services.gateway.app.clock.schemas import ClockChange, ClockState
+from services.gateway.app.routing import GatewayRoute
 from services.inventory.app.expiry.schemas import ExpiryScanResult
 from shared.web.idempotency import IdempotencyKey
 from services.gateway.app.upstream import forward
 from shared.web.problems import problem_responses
 
-router = APIRouter(tags=["clock"])
+router = APIRouter(tags=["clock"], route_class=GatewayRoute)
 
 
 @router.get("/clock", response_model=ClockState, summary="Get the clock", responses=problem_responses(503))

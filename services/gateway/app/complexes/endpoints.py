@@ -20,6 +20,7 @@ from services.gateway.app.complexes.schemas import (
     UnitStatusQuery,
     Valuation,
 )
+from services.gateway.app.routing import GatewayRoute
 from shared.web.idempotency import IdempotencyKey
 from services.gateway.app.upstream import forward
 from shared.domain import Role
@@ -27,7 +28,7 @@ from shared.web.identity import Principal
 from shared.web.pagination import CursorQuery, LimitQuery, Page
 from shared.web.problems import problem_responses
 
-router = APIRouter(tags=["complexes"])
+router = APIRouter(tags=["complexes"], route_class=GatewayRoute)
 
 Owner = Annotated[Principal, Depends(require_roles(Role.investor, Role.marktmeester))]
 

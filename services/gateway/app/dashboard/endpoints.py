@@ -7,10 +7,11 @@ from fastapi import APIRouter, Request
 from services.gateway.app.auth import Marktmeester
 from services.gateway.app.dashboard import repository, service
 from services.gateway.app.dashboard.schemas import DashboardForecast, DashboardSummary
+from services.gateway.app.routing import GatewayRoute
 from services.gateway.app.upstream import upstreams_of
 from shared.web.problems import problem_responses
 
-router = APIRouter(tags=["dashboard"])
+router = APIRouter(tags=["dashboard"], route_class=GatewayRoute)
 
 
 @router.get("/dashboard/summary", response_model=DashboardSummary, summary="National summary", responses=problem_responses(502, 503))

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request, Response
 
 from services.gateway.app.auth import Authenticated, Caller
 from services.gateway.app.placements.schemas import ComplexFilter, ExpiringBeforeQuery, PlacementStatusQuery
+from services.gateway.app.routing import GatewayRoute
 from services.gateway.app.sites.schemas import BboxQuery, KindQuery, MunicipalityQuery, ProvinceQuery, StatusQuery
 from services.gateway.app.upstream import forward
 from services.inventory.app.stats.schemas import PlacementFeatureCollection
@@ -13,7 +14,7 @@ from services.sites.app.sites.schemas import SiteFeatureCollection
 from shared.web.geojson import GeoJSONResponse
 from shared.web.problems import problem_responses
 
-router = APIRouter(tags=["maps"])
+router = APIRouter(tags=["maps"], route_class=GatewayRoute)
 
 
 @router.get(

@@ -8,12 +8,13 @@ from fastapi import APIRouter, Request, Response
 
 from services.gateway.app.auth import Marktmeester
 from services.gateway.app.matching.schemas import MatchingRun, MatchingRunCreate
+from services.gateway.app.routing import GatewayRoute
 from shared.web.idempotency import IdempotencyKey
 from services.gateway.app.upstream import forward
 from shared.web.pagination import CursorQuery, LimitQuery, Page
 from shared.web.problems import problem_responses
 
-router = APIRouter(tags=["matching"])
+router = APIRouter(tags=["matching"], route_class=GatewayRoute)
 
 
 @router.post(

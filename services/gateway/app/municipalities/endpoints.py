@@ -7,13 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response
 
 from services.gateway.app.auth import Caller
+from services.gateway.app.routing import GatewayRoute
 from services.gateway.app.sites.schemas import ProvinceQuery
 from services.gateway.app.upstream import forward
 from services.sites.app.municipalities.schemas import Municipality, MunicipalityPage
 from shared.web.pagination import CursorQuery, LimitQuery
 from shared.web.problems import problem_responses
 
-router = APIRouter(tags=["municipalities"])
+router = APIRouter(tags=["municipalities"], route_class=GatewayRoute)
 
 
 @router.get("/municipalities", response_model=MunicipalityPage, summary="List municipalities", responses=problem_responses(400, 503))

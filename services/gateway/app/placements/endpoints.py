@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 
 from services.gateway.app.auth import Authenticated, require_roles
+from services.gateway.app.routing import GatewayRoute
 from shared.web.idempotency import IdempotencyKey
 from services.gateway.app.placements.schemas import (
     ComplexFilter,
@@ -25,7 +26,7 @@ from shared.web.identity import Principal
 from shared.web.pagination import CursorQuery, LimitQuery, Page
 from shared.web.problems import problem_responses
 
-router = APIRouter(tags=["placements"])
+router = APIRouter(tags=["placements"], route_class=GatewayRoute)
 
 Owner = Annotated[Principal, Depends(require_roles(Role.investor, Role.marktmeester))]
 

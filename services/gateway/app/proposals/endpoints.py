@@ -9,13 +9,14 @@ from fastapi import APIRouter, Body, Depends, Request, Response
 
 from services.gateway.app.auth import Authenticated, require_roles
 from services.gateway.app.proposals.schemas import PlacementFilter, Proposal, ProposalDecline, ProposalStatusQuery
+from services.gateway.app.routing import GatewayRoute
 from services.gateway.app.upstream import forward
 from shared.domain import Role
 from shared.web.identity import Principal
 from shared.web.pagination import CursorQuery, LimitQuery, Page
 from shared.web.problems import problem_responses
 
-router = APIRouter(tags=["proposals"])
+router = APIRouter(tags=["proposals"], route_class=GatewayRoute)
 
 Party = Annotated[Principal, Depends(require_roles(Role.investor, Role.municipality))]
 DeclineReason = Annotated[ProposalDecline | None, Body()]

@@ -8,11 +8,12 @@ from fastapi import APIRouter, Request, Response
 
 from services.gateway.app.auth import Authenticated
 from services.gateway.app.relocations.schemas import ComplexFilter, PlacementFilter, Relocation
+from services.gateway.app.routing import GatewayRoute
 from services.gateway.app.upstream import forward
 from shared.web.pagination import CursorQuery, LimitQuery, Page
 from shared.web.problems import problem_responses
 
-router = APIRouter(tags=["relocations"])
+router = APIRouter(tags=["relocations"], route_class=GatewayRoute)
 
 
 @router.get("/relocations", response_model=Page[Relocation], summary="List relocations", responses=problem_responses(400, 503))

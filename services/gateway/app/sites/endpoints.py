@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 
 from services.gateway.app.auth import Caller, require_roles
+from services.gateway.app.routing import GatewayRoute
 from shared.web.idempotency import IdempotencyKey
 from services.gateway.app.sites.schemas import (
     AvailableFromQuery,
@@ -33,7 +34,7 @@ from shared.web.identity import Principal
 from shared.web.pagination import CursorQuery, LimitQuery, Page
 from shared.web.problems import problem_responses
 
-router = APIRouter(tags=["sites"])
+router = APIRouter(tags=["sites"], route_class=GatewayRoute)
 
 Publisher = Annotated[Principal, Depends(require_roles(Role.municipality, Role.marktmeester))]
 

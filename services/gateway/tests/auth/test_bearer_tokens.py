@@ -42,9 +42,10 @@ async def test_expired_token_is_401() -> None:
 async def test_a_token_accepted_before_is_refused_once_it_expires(echo_upstream) -> None:
     """The gateway remembers verified tokens; that must never outlive the token's `exp`."""
     settings = echo_upstream[2]()
-    headers = bearer(settings, Role.investor, "wc-woonbron", ttl_s=1)
-    exp = jwt.decode(headers["Authorization"].split()[1], options={"verify_signature": False})["exp"]
     async with gateway(settings) as client:
+        # minted once the gateway runs, with room for a slow first call: exp is whole seconds
+        headers = bearer(settings, Role.investor, "wc-woonbron", ttl_s=3)
+        exp = jwt.decode(headers["Authorization"].split()[1], options={"verify_signature": False})["exp"]
         r = await client.get("/api/v1/municipalities?limit=1", headers=headers)
         assert r.status_code == 200, r.text
         await asyncio.sleep(max(0.0, exp - time.time()) + 0.05)

@@ -26,6 +26,14 @@ async def test_get_forwards_path_raw_query_identity_and_correlation_id(echo_upst
     assert upstream.calls[("GET", "/api/v1/placements")] == 1
 
 
+async def test_query_reaches_the_service_as_the_client_encoded_it(echo_upstream) -> None:
+    _, _, make = echo_upstream
+    async with gateway(make()) as client:
+        r = await client.get("/api/v1/sites?bbox=4.1%2C51.9%2C5.2%2C52.4&municipality=GM0772&limit=5&cursor=a%2Bb%3D")
+    assert r.status_code == 200
+    assert r.json()["query"] == "bbox=4.1%2C51.9%2C5.2%2C52.4&municipality=GM0772&limit=5&cursor=a%2Bb%3D"
+
+
 async def test_anonymous_public_call_carries_an_anonymous_internal_identity(echo_upstream) -> None:
     _, _, make = echo_upstream
     async with gateway(make()) as client:
