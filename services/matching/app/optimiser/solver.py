@@ -661,7 +661,9 @@ def mip_improve(
         if objective(arcs, candidate, groups, w) < objective(arcs, flow, groups, w):
             out = candidate
     gap = float(info.mip_gap)
+    bound = float(info.mip_dual_bound)
     return out, {"mip_status": h.modelStatusToString(h.getModelStatus()), "mip_gap": gap if math.isfinite(gap) else None,
+                 "mip_dual_bound": bound if math.isfinite(bound) else None,
                  "mip_nodes": int(info.mip_node_count), "mip_arcs": A}
 
 
@@ -888,7 +890,7 @@ def verify(demands: Sequence[Demand], plots: Sequence[Plot], allocations: Sequen
 
 
 def lower_bound(n: int, arcs: Arcs, supply: np.ndarray, capacity: np.ndarray, w: Weights, housed: int,
-                time_limit_s: float = 60.0, ladder_max: float | None = None) -> float:
+                time_limit_s: float = 600.0, ladder_max: float | None = None) -> float | None:
     """LP-relaxation bound of the fixed-charge problem among plans housing `housed` homes (HiGHS LP).
 
     Relaxing the split binaries, a complex housed over arcs a pays at least
@@ -896,6 +898,7 @@ def lower_bound(n: int, arcs: Arcs, supply: np.ndarray, capacity: np.ndarray, w:
     min  c.x + f * sum_i t_i   s.t. t_i >= sum_a x_a / cap_a - 1, t >= 0, flow limits, sum x = housed
     is a valid lower bound on the EUR cost of every plan with that many homes housed (and, with
     `ladder_max`, at most that ladder priority: the lexicographic optimum's).
+    None when HiGHS stops before the LP optimum: an unfinished simplex value is no bound.
     """
     import highspy
 
@@ -938,4 +941,6 @@ def lower_bound(n: int, arcs: Arcs, supply: np.ndarray, capacity: np.ndarray, w:
     h.addRows(len(lo), np.array(lo), np.array(hi), int(sum(len(x) for x in idx)), np.array(starts, dtype=np.int32),
               np.concatenate(idx), np.concatenate(val))
     h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
     return float(h.getInfo().objective_function_value)

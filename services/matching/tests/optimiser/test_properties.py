@@ -7,7 +7,9 @@ import datetime as dt
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services.matching.app.optimiser.solver import Demand, Plot, Weights, solve, verify
+import numpy as np
+
+from services.matching.app.optimiser.solver import Demand, Plot, Weights, lower_bound, solve, verify
 from shared.domain import BblLevel, Doelgroep, PermitInstrument, SiteKind
 
 W = Weights()
@@ -47,3 +49,32 @@ def test_no_plan_breaks_a_hard_constraint_or_overbooks(demands, plots, method):
     if sol.arcs is not None and len(sol.arcs.demand):
         # the herplaatsingsladder comes before EUR: no plan climbs higher than the least any max-flow plan must
         assert sol.cost.ladder == sol.stats["ladder_minimum"]
+
+
+# Instances where every pair is feasible: the cost trade-offs (ladder, splits, min group, readiness) decide.
+open_demands_st = st.lists(st.builds(
+    lambda i, units, gm, days, g: Demand(
+        key=f"d{i}", units=units, lat=gm[2], lon=gm[3], gemeente_code=gm[0], province_code=gm[1],
+        end_date=BASE + dt.timedelta(days=days), min_group_size=g),
+    st.integers(0, 10**6), st.integers(1, 30), st.sampled_from(GEMEENTEN), st.integers(0, 200), st.integers(1, 8),
+), min_size=1, max_size=6, unique_by=lambda d: d.key)
+open_plots_st = st.lists(st.builds(
+    lambda i, free, gm, days, ready, utilities: Plot(
+        key=f"p{i}", free_units=free, lat=gm[2] + 0.01, lon=gm[3], gemeente_code=gm[0], province_code=gm[1],
+        available_from=BASE + dt.timedelta(days=days), bouwrijp=ready, utilities_complete=utilities),
+    st.integers(0, 10**6), st.integers(1, 40), st.sampled_from(GEMEENTEN), st.integers(-100, 150), st.booleans(), st.booleans(),
+), min_size=1, max_size=6, unique_by=lambda p: p.key)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(open_demands_st, open_plots_st)
+def test_the_lower_bound_never_exceeds_the_exact_optimum(demands, plots):
+    """The benchmark's "no plan can save more than" rests on this: the bounds are below the optimum's cost."""
+    sol = solve(demands, plots, W, k=None, method="exact", time_limit_s=5.0)
+    assert sol.stats["mip_status"] == "Optimal"
+    supply = np.array([d.units for d in demands])
+    capacity = np.array([p.free_units for p in plots])
+    bound = lower_bound(len(demands), sol.arcs, supply, capacity, W, sol.housed, ladder_max=sol.stats["ladder_minimum"])
+    assert bound is not None
+    assert bound <= sol.cost.total + 1.0  # cost terms are rounded to cents
+    assert sol.stats["mip_dual_bound"] <= sol.cost.total + 1.0
