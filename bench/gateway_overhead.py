@@ -9,8 +9,9 @@ allocations) into the matching database, then sends the SAME requests
 - through the gateway (with a user's bearer token),
 
 alternating request by request so both see the same machine load. Latency: one request at a time
-(p50/p99); throughput: `--concurrency` requests in flight. Overhead ratio = gateway / direct
-(target: p50 through the gateway <= 1.3x direct). Finally the gateway's RSS.
+(p50/p99); throughput: `--concurrency` requests in flight, direct and gateway taking turns in rounds.
+Overhead ratio = gateway / direct (target: p50 through the gateway <= 1.3x direct). Finally the
+gateway's RSS.
 
 Run: .venv/bin/python bench/gateway_overhead.py [--rows 10000] [--requests 300]
 The last line printed is one JSON object with all figures.
@@ -151,6 +152,7 @@ async def latencies(client: httpx.AsyncClient, paths: list[str], headers: dict[s
 
 
 async def throughput(client: httpx.AsyncClient, paths: list[str], headers: dict[str, str], count: int, concurrency: int) -> float:
+    """Seconds for `count` requests with `concurrency` in flight."""
     queue = iter(range(count))
 
     async def worker() -> None:
@@ -161,7 +163,18 @@ async def throughput(client: httpx.AsyncClient, paths: list[str], headers: dict[
 
     start = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return count / (time.perf_counter() - start)
+    return time.perf_counter() - start
+
+
+async def alternating_throughput(client: httpx.AsyncClient, targets: dict[str, tuple[list[str], dict[str, str]]],
+                                 count: int, concurrency: int, rounds: int = 6) -> dict[str, float]:
+    """Requests/s per target, the targets taking turns in rounds so both see the same machine load."""
+    seconds = dict.fromkeys(targets, 0.0)
+    per_round = max(concurrency, count // rounds)
+    for _ in range(rounds):
+        for name, (paths, headers) in targets.items():
+            seconds[name] += await throughput(client, paths, headers, per_round, concurrency)
+    return {name: per_round * rounds / s for name, s in seconds.items()}
 
 
 def rss_mb(pid: int) -> float:
@@ -190,10 +203,10 @@ async def measure(urls: dict[str, str], gateway_url: str, settings: GatewaySetti
             for i in range(args.requests):
                 samples["direct"] += await latencies(client, direct_paths[i % len(paths) :], direct_headers, 1)
                 samples["gateway"] += await latencies(client, gateway_paths[i % len(paths) :], bearer, 1)
-            rps = {
-                "direct": await throughput(client, direct_paths, direct_headers, args.requests, args.concurrency),
-                "gateway": await throughput(client, gateway_paths, bearer, args.requests, args.concurrency),
-            }
+            rps = await alternating_throughput(
+                client, {"direct": (direct_paths, direct_headers), "gateway": (gateway_paths, bearer)},
+                args.requests, args.concurrency,
+            )
             figures = {
                 target: {
                     "p50_ms": round(pct(ms, 0.5), 2),
