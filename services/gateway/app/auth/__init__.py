@@ -3,10 +3,11 @@
 from services.gateway.app.auth.dependencies import (
     Authenticated,
     Caller,
+    ComplexOwner,
     Marktmeester,
     authenticated,
     optional_principal,
     require_roles,
 )
 
-__all__ = ["Authenticated", "Caller", "Marktmeester", "authenticated", "optional_principal", "require_roles"]
+__all__ = ["Authenticated", "Caller", "ComplexOwner", "Marktmeester", "authenticated", "optional_principal", "require_roles"]

@@ -112,3 +112,5 @@ def require_roles(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
 Authenticated = Annotated[Principal, Depends(authenticated)]
 Caller = Annotated[Principal, Depends(optional_principal)]
 Marktmeester = Annotated[Principal, Depends(require_roles(Role.marktmeester))]
+# Who may register and change complexes and their placements: their investor, or the marktmeester.
+ComplexOwner = Annotated[Principal, Depends(require_roles(Role.investor, Role.marktmeester))]

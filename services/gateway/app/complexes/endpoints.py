@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 
-from services.gateway.app.auth import Authenticated, require_roles
+from services.gateway.app.auth import Authenticated, ComplexOwner
 from services.gateway.app.complexes.schemas import (
     BblLevelQuery,
     Complex,
@@ -23,14 +22,10 @@ from services.gateway.app.complexes.schemas import (
 from services.gateway.app.routing import GatewayRoute
 from shared.web.idempotency import IdempotencyKey
 from services.gateway.app.upstream import forward
-from shared.domain import Role
-from shared.web.identity import Principal
 from shared.web.pagination import CursorQuery, LimitQuery, Page
 from shared.web.problems import problem_responses
 
 router = APIRouter(tags=["complexes"], route_class=GatewayRoute)
-
-Owner = Annotated[Principal, Depends(require_roles(Role.investor, Role.marktmeester))]
 
 
 @router.get("/complexes", response_model=Page[Complex], summary="List complexes", responses=problem_responses(400, 503))
@@ -56,7 +51,7 @@ async def list_complexes(
     responses=problem_responses(400, 409, 422, 503),
 )
 async def register_complex(
-    request: Request, body: ComplexCreate, principal: Owner, idempotency_key: IdempotencyKey = None
+    request: Request, body: ComplexCreate, principal: ComplexOwner, idempotency_key: IdempotencyKey = None
 ) -> Response:
     return await forward(request, "inventory", principal)
 
@@ -88,7 +83,7 @@ async def list_complex_units(
     responses=problem_responses(400, 404, 503),
 )
 async def get_complex_valuation(
-    request: Request, id: uuid.UUID, principal: Owner, sale_eur_per_unit: SaleEurPerUnitQuery = None  # noqa: A002
+    request: Request, id: uuid.UUID, principal: ComplexOwner, sale_eur_per_unit: SaleEurPerUnitQuery = None  # noqa: A002
 ) -> Response:
     """The sale value and, when the sale falls short of the garantiebedrag, the 60/25/15 RTHF split."""
     return await forward(request, "inventory", principal)

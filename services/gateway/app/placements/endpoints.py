@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 
-from services.gateway.app.auth import Authenticated, require_roles
+from services.gateway.app.auth import Authenticated, ComplexOwner
 from services.gateway.app.routing import GatewayRoute
 from shared.web.idempotency import IdempotencyKey
 from services.gateway.app.placements.schemas import (
@@ -21,14 +20,10 @@ from services.gateway.app.placements.schemas import (
     SiteFilter,
 )
 from services.gateway.app.upstream import forward
-from shared.domain import Role
-from shared.web.identity import Principal
 from shared.web.pagination import CursorQuery, LimitQuery, Page
 from shared.web.problems import problem_responses
 
 router = APIRouter(tags=["placements"], route_class=GatewayRoute)
-
-Owner = Annotated[Principal, Depends(require_roles(Role.investor, Role.marktmeester))]
 
 
 @router.get("/placements", response_model=Page[Placement], summary="List placements", responses=problem_responses(400, 503))
@@ -58,7 +53,7 @@ async def list_placements(
     responses=problem_responses(400, 404, 409, 422, 503),
 )
 async def create_placement(
-    request: Request, body: PlacementCreate, principal: Owner, idempotency_key: IdempotencyKey = None
+    request: Request, body: PlacementCreate, principal: ComplexOwner, idempotency_key: IdempotencyKey = None
 ) -> Response:
     return await forward(request, "inventory", principal)
 
