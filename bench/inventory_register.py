@@ -75,7 +75,7 @@ class RssSampler(threading.Thread):
                 procs = [self.proc, *self.proc.children(recursive=True)]
                 self.peak = max(self.peak, sum(p.memory_info().rss for p in procs))
             except psutil.Error:
-                pass
+                pass  # a worker exited between listing and reading it: sample again
             time.sleep(0.05)
 
 

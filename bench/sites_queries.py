@@ -30,6 +30,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx  # noqa: E402
+import numpy as np  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
 from services.sites.app.config import SitesSettings  # noqa: E402
@@ -125,13 +126,10 @@ def scan_free_at(rows: list, day: dt.date, min_free: int) -> list:
 
 
 def scan_near(rows: list, lat: float, lon: float, km: float) -> list:
-    hits = []
-    for r in rows:
-        if r.status != "published":
-            continue
-        d = haversine_km(lat, lon, r.lat, r.lon)
-        if d <= km:
-            hits.append((d, str(r.id), r))
+    published = [r for r in rows if r.status == "published"]
+    # every distance in one vectorised call: the baseline is not slowed by a Python loop of trigonometry
+    dist = haversine_km(lat, lon, np.array([r.lat for r in published]), np.array([r.lon for r in published]))
+    hits = [(float(d), str(r.id), r) for d, r in zip(dist, published, strict=True) if d <= km]
     hits.sort(key=lambda t: (t[0], t[1]))
     return [t[2] for t in hits[:PAGE]]
 

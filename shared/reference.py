@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import csv
 import functools
-import math
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 _DIR = Path(__file__).parent / "reference"
 
@@ -70,8 +71,11 @@ def in_netherlands(lat: float, lon: float) -> bool:
     return NL_BBOX["min_lat"] <= lat <= NL_BBOX["max_lat"] and NL_BBOX["min_lon"] <= lon <= NL_BBOX["max_lon"]
 
 
-def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(a))
+def haversine_km(lat1, lon1, lat2, lon2):  # noqa: ANN001, ANN201 - scalars or numpy arrays
+    """Great-circle distance in km: a float for scalars, an array for numpy arrays (broadcast), so the
+    optimiser's demand x plot matrices and a single distance use the same formula."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dp, dl = p2 - p1, np.radians(np.asarray(lon2) - np.asarray(lon1))
+    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    res = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
+    return float(res) if np.ndim(res) == 0 else res

@@ -42,6 +42,7 @@ import numpy as np
 from ortools.graph.python import max_flow, min_cost_flow
 
 from shared.domain import MAX_TERM_YEARS, BblLevel, Doelgroep, LadderRung, PermitInstrument, SiteKind, is_temporary
+from shared.reference import haversine_km
 
 RUNGS: list[LadderRung] = list(LadderRung)
 RUNG_INDEX = {r: i for i, r in enumerate(RUNGS)}
@@ -228,15 +229,6 @@ def pair_violations(d: Demand, p: Plot, w: Weights) -> list[str]:
     if p.key in d.excluded_plots:
         out.append("declined_before")
     return out
-
-
-def haversine_km(lat1, lon1, lat2, lon2):  # noqa: ANN001, ANN201 - scalars or numpy arrays
-    r = 6371.0088
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dp, dl = p2 - p1, np.radians(np.asarray(lon2) - np.asarray(lon1))
-    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    res = 2 * r * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
-    return float(res) if np.ndim(res) == 0 else res
 
 
 class _Arrays:
