@@ -39,9 +39,9 @@ import httpx  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 
+from bench.sites_queries import make_plots  # noqa: E402 - the same plots as the sites bench
 from services.gateway.app.config import GatewaySettings  # noqa: E402
 from services.matching.app.proposals.models import Proposal, ProposalAllocation  # noqa: E402
-from services.sites.app.sites.geo import wgs84_to_rd  # noqa: E402
 from services.sites.app.sites.models import Site  # noqa: E402
 from shared.db import async_url, drop_database, ensure_database, with_database  # noqa: E402
 from shared.domain import Role  # noqa: E402
@@ -71,32 +71,6 @@ SERVICE_OF = {"sites": "sites", "proposals": "matching"}
 
 
 # -- load phase: bulk rows straight into the services' databases
-
-
-def plot_rows(n: int, rng: random.Random) -> list[dict]:
-    gemeenten = list(municipalities().values())
-    now = dt.datetime.now(dt.timezone.utc)
-    rows = []
-    for i in range(n):
-        gm = rng.choice(gemeenten)
-        lat, lon = gm.lat + rng.uniform(-0.04, 0.04), gm.lon + rng.uniform(-0.06, 0.06)
-        x, y = wgs84_to_rd(lat, lon)
-        capacity = rng.choice([10, 20, 24, 48, 50, 60, 100])
-        start = dt.date(2026, 1, 1) + dt.timedelta(days=rng.randrange(0, 365 * 10))
-        rows.append(
-            dict(
-                id=uuid.uuid4(), status="published" if rng.random() < 0.9 else "draft", version=1,
-                gemeente_code=gm.code, province_code=gm.province_code, name=f"Bench plot {i}",
-                kind=rng.choice(["municipal", "private"]), lat=lat, lon=lon, rd_x=x, rd_y=y,
-                capacity_units=capacity, reserved_units=rng.randint(0, capacity), available_from=start,
-                available_until=None if rng.random() < 0.2 else start + dt.timedelta(days=365 * rng.randint(5, 15)),
-                expected_instrument="ow_bopa", min_term_years=5, max_layers=rng.randint(1, 4),
-                allows_tijdelijk_bbl=True, allows_permanent=True, doelgroep_restrictions=[], social_rent_only=False,
-                bouwrijp=True, utility_water=True, utility_electricity=True, utility_sewer=True, utility_heat=False,
-                exclusions=[], created_by="bench", created_at=now + dt.timedelta(microseconds=i), updated_at=now,
-            )
-        )
-    return rows
 
 
 def proposal_rows(n: int, rng: random.Random) -> tuple[list[dict], list[dict]]:
@@ -262,7 +236,7 @@ def main() -> int:
         print(f"databases migrated in {time.perf_counter() - t0:.1f} s ({', '.join(databases.values())})", flush=True)
 
         t0 = time.perf_counter()
-        asyncio.run(bulk_insert(urls["sites"], Site.__table__, plot_rows(args.rows, rng)))
+        asyncio.run(bulk_insert(urls["sites"], Site.__table__, make_plots(args.rows, rng)))
         proposals, allocations = proposal_rows(args.rows, rng)
         asyncio.run(bulk_insert(urls["matching"], Proposal.__table__, proposals))
         asyncio.run(bulk_insert(urls["matching"], ProposalAllocation.__table__, allocations))
