@@ -1,29 +1,32 @@
 """Settings of the matching service (environment variables, see shared.config)."""
 
+import dataclasses
+
 from services.matching.app.optimiser.solver import Weights
 from shared.config import ServiceSettings
+
+_DEFAULT = Weights()
 
 
 class MatchingSettings(ServiceSettings):
     service_name: str = "matching"
     port: int = 8003
 
-    # hard-constraint parameters
-    max_storage_gap_months: int = 6
-    min_follow_up_years: float = 5.0
-    region_radius_km: float = 30.0
-    # objective weights (EUR)
-    road_factor: float = 1.3
-    transport_eur_per_unit_km: float = 4.0
-    split_fixed_eur: float = 35_000.0  # per extra plot: mobilisation, survey, permit, coordination (see Weights)
-    storage_eur_per_unit_month: float = 250.0
-    relocation_cost_eur_per_unit: float = 30_000.0
-    site_prep_share: float = 0.50
-    connection_share: float = 0.15
-    min_group_penalty_eur: float = 60_000.0  # per piece below min_group_size beyond the one remainder
-    # herplaatsingsladder priority (points, not EUR): must exceed every per-home EUR difference
-    ladder_step_per_unit: float = 200_000.0
-    garantiekavel_penalty_per_unit: float = 5_000_000.0
+    # Hard-constraint parameters and objective weights (env: ROAD_FACTOR, SPLIT_FIXED_EUR, ...); the
+    # defaults and what each one means live on the optimiser's Weights.
+    max_storage_gap_months: int = _DEFAULT.max_storage_gap_months
+    min_follow_up_years: float = _DEFAULT.min_follow_up_years
+    region_radius_km: float = _DEFAULT.region_radius_km
+    road_factor: float = _DEFAULT.road_factor
+    transport_eur_per_unit_km: float = _DEFAULT.transport_eur_per_unit_km
+    split_fixed_eur: float = _DEFAULT.split_fixed_eur
+    storage_eur_per_unit_month: float = _DEFAULT.storage_eur_per_unit_month
+    relocation_cost_eur_per_unit: float = _DEFAULT.relocation_cost_eur_per_unit
+    site_prep_share: float = _DEFAULT.site_prep_share
+    connection_share: float = _DEFAULT.connection_share
+    min_group_penalty_eur: float = _DEFAULT.min_group_penalty_eur
+    ladder_step_per_unit: float = _DEFAULT.ladder_step_per_unit  # herplaatsingsladder priority points, not EUR
+    garantiekavel_penalty_per_unit: float = _DEFAULT.garantiekavel_penalty_per_unit
     # solver
     arc_k: int = 20
     solver_time_limit_s: float = 10.0  # national runs
@@ -33,19 +36,8 @@ class MatchingSettings(ServiceSettings):
     expiry_check_interval_s: float = 30.0
 
     def weights(self, allow_garantiekavel_override: bool = False) -> Weights:
+        """The optimiser's weights from these settings (the override is per run, not a setting)."""
         return Weights(
-            road_factor=self.road_factor,
-            transport_eur_per_unit_km=self.transport_eur_per_unit_km,
-            split_fixed_eur=self.split_fixed_eur,
-            storage_eur_per_unit_month=self.storage_eur_per_unit_month,
-            relocation_cost_eur_per_unit=self.relocation_cost_eur_per_unit,
-            site_prep_share=self.site_prep_share,
-            connection_share=self.connection_share,
-            min_group_penalty_eur=self.min_group_penalty_eur,
-            ladder_step_per_unit=self.ladder_step_per_unit,
-            garantiekavel_penalty_per_unit=self.garantiekavel_penalty_per_unit,
-            max_storage_gap_months=self.max_storage_gap_months,
-            min_follow_up_years=self.min_follow_up_years,
-            region_radius_km=self.region_radius_km,
+            **{f.name: getattr(self, f.name) for f in dataclasses.fields(Weights) if f.name != "allow_garantiekavel_override"},
             allow_garantiekavel_override=allow_garantiekavel_override,
         )
