@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx  # noqa: E402
 
-from shared.demo.loader import load_demo  # noqa: E402
+from herplaatsing.demo.loader import load_demo  # noqa: E402
 from shared.domain import Role  # noqa: E402
 from shared.reference import municipalities  # noqa: E402
 from shared.web.identity import Principal, internal_headers, mint_user_token  # noqa: E402
