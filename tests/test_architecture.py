@@ -19,7 +19,7 @@ EVENT_CONTRACT = LIBRARY / "events"  # subjects ("inventory.placement.expiring")
 
 
 def test_the_contract_has_no_exceptions():
-    assert set(CONTRACTS) == {"services-independent", "library-standalone", "services-without-runner"}
+    assert set(CONTRACTS) == {"services-independent", "library-standalone", "services-without-runner", "runner-acyclic"}
     assert not any("ignore_imports" in c or "allow_indirect_imports" in c for c in CONTRACTS.values())
 
 
@@ -34,6 +34,7 @@ def test_the_contract_has_no_exceptions():
         ),
         "library-standalone",
         "services-without-runner",
+        "runner-acyclic",
     ],
 )
 def test_import_contract(contract):
