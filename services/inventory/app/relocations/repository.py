@@ -12,6 +12,7 @@ from services.inventory.app.placements.models import Placement, PlacementUnit
 from services.inventory.app.relocations.models import Relocation
 from shared.domain import Role
 from shared.web.identity import Principal
+from shared.web.pagination import paginate
 
 
 async def by_reservation(session: AsyncSession, reservation_id: uuid.UUID) -> Relocation | None:
@@ -48,3 +49,25 @@ def visible(principal: Principal) -> sa.Select:
     if principal.role is Role.marktmeester:
         return query
     return query.where(sa.false())
+
+
+async def page_visible(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    complex_id: uuid.UUID | None,
+    placement_id: uuid.UUID | None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[Relocation], str | None]:
+    query = visible(principal)
+    if complex_id:
+        query = query.where(Relocation.complex_id == complex_id)
+    if placement_id:
+        query = query.where(Relocation.placement_id == placement_id)
+    rows, next_cursor = await paginate(session, query, [Relocation.created_at, Relocation.id], limit, cursor)
+    return [r[0] for r in rows], next_cursor
+
+
+async def get_visible(session: AsyncSession, principal: Principal, relocation_id: uuid.UUID) -> Relocation | None:
+    return (await session.execute(visible(principal).where(Relocation.id == relocation_id))).scalar_one_or_none()

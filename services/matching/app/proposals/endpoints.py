@@ -13,9 +13,9 @@ from services.matching.app.proposals import service
 from services.matching.app.proposals.models import Proposal
 from services.matching.app.proposals.schemas import AllocationOut, DeclineIn, PartyOut, ProposalOut, ProposalStatus
 from shared.domain import Role
-from shared.web.deps import Runtime, Session
+from shared.web.deps import Runtime, Session, WriteSession
 from shared.web.identity import CurrentPrincipal, require_role
-from shared.web.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page, paginate
+from shared.web.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
 from shared.web.problems import problem_responses
 
 router = APIRouter(prefix="/proposals", tags=["proposals"])
@@ -50,13 +50,10 @@ async def list_proposals(
 ) -> Page[ProposalOut]:
     """Proposals visible to the caller: investors their own, municipalities those touching their plots."""
     require_role(principal, *ALL_ROLES)
-    q = repo.visible_to(principal)
-    if status:
-        q = q.where(Proposal.status == status)
-    if placement:
-        q = q.where(Proposal.placement_id == placement)
-    rows, next_cursor = await paginate(session, q, [Proposal.created_at, Proposal.id], limit, cursor)
-    return Page(data=await to_out(session, [r[0] for r in rows]), next_cursor=next_cursor)
+    proposals, next_cursor = await repo.page_visible(
+        session, principal, status=status, placement_id=placement, limit=limit, cursor=cursor
+    )
+    return Page(data=await to_out(session, proposals), next_cursor=next_cursor)
 
 
 @router.get("/{proposal_id}", response_model=ProposalOut, responses=problem_responses(401, 403, 404))
@@ -67,22 +64,21 @@ async def get_proposal(principal: CurrentPrincipal, proposal_id: uuid.UUID, sess
 
 
 @router.post("/{proposal_id}/accept", response_model=ProposalOut, responses=problem_responses(401, 403, 404, 409))
-async def accept_proposal(principal: CurrentPrincipal, proposal_id: uuid.UUID, runtime: Runtime) -> ProposalOut:
+async def accept_proposal(
+    principal: CurrentPrincipal, proposal_id: uuid.UUID, session: WriteSession, runtime: Runtime
+) -> ProposalOut:
     """A party accepts. When every party has accepted, `matching.proposal.accepted` is emitted."""
     require_role(principal, Role.investor, Role.municipality)
-    async with runtime.transaction() as session:
-        proposal = await service.accept(session, runtime, principal, proposal_id)
-        out = (await to_out(session, [proposal]))[0]
-    return out
+    proposal = await service.accept(session, runtime, principal, proposal_id)
+    return (await to_out(session, [proposal]))[0]
 
 
 @router.post("/{proposal_id}/decline", response_model=ProposalOut, responses=problem_responses(400, 401, 403, 404, 409))
 async def decline_proposal(
-    principal: CurrentPrincipal, proposal_id: uuid.UUID, runtime: Runtime, body: Annotated[DeclineIn | None, Body()] = None
+    principal: CurrentPrincipal, proposal_id: uuid.UUID, session: WriteSession, runtime: Runtime,
+    body: Annotated[DeclineIn | None, Body()] = None,
 ) -> ProposalOut:
     """A party declines: the homes go back to the pool and get a different proposal."""
     require_role(principal, Role.investor, Role.municipality)
-    async with runtime.transaction() as session:
-        proposal = await service.decline(session, runtime, principal, proposal_id, body.reason if body else None)
-        out = (await to_out(session, [proposal]))[0]
-    return out
+    proposal = await service.decline(session, runtime, principal, proposal_id, body.reason if body else None)
+    return (await to_out(session, [proposal]))[0]
