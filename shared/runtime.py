@@ -135,7 +135,11 @@ class ServiceRuntime:
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """A unit of work that may emit events: commits, then wakes the relay to publish them."""
+        """The unit of work that may emit events: commits, then wakes the relay to publish them.
+
+        Requests get it through `shared.web.deps.WriteSession`; background jobs (expiry scans,
+        proposal expiry) open it here. Consumers run handlers in their inbox transaction.
+        """
         assert self.db is not None
         async with self.db.transaction() as session:
             yield session

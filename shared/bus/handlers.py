@@ -39,10 +39,11 @@ class EventHandlers(Generic[C]):
             raise ValueError(f"no event model for {unknown or 'an empty list'}")
 
         def register(handler: ServiceHandler[C]) -> ServiceHandler[C]:
+            taken = [t for routes in self._routes.values() for t in routes if t in event_types]
+            if taken:
+                raise ValueError(f"{taken} would be handled twice")
             routes = self._routes.setdefault(subject_filter, {})
             for event_type in event_types:
-                if event_type in routes:
-                    raise ValueError(f"{event_type} is handled twice")
                 routes[event_type] = handler
             return handler
 

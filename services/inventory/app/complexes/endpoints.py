@@ -17,6 +17,7 @@ from shared.domain import BblLevel, Role, Typology, UnitStatus
 from shared.web.identity import CurrentPrincipal, require_role
 from shared.web.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
 from shared.web.problems import not_found, problem_responses
+from shared.web.mapping import to_schema
 
 router = APIRouter(tags=["complexes"])
 
@@ -39,7 +40,7 @@ async def register_complex(
     require_role(principal, Role.investor, Role.marktmeester)
     today = await clock_today(session, runtime)
     item = await service.register(session, runtime, principal, body, today)
-    return answer(session, ComplexOut.model_validate(item), location=f"/api/v1/complexes/{item.id}")
+    return answer(session, to_schema(ComplexOut, item), location=f"/api/v1/complexes/{item.id}")
 
 
 @router.get("/complexes", response_model=Page[ComplexOut], responses=problem_responses(400, 401, 403))
@@ -59,7 +60,7 @@ async def list_complexes(
         session, principal, investor_org=investor_org, typology=typology and typology.value,
         bbl_level=bbl_level and bbl_level.value, rthf=rthf, limit=limit, cursor=cursor,
     )
-    return Page[ComplexOut](data=[ComplexOut.model_validate(c) for c in items], next_cursor=next_cursor)
+    return Page[ComplexOut](data=[to_schema(ComplexOut, c) for c in items], next_cursor=next_cursor)
 
 
 @router.get("/complexes/{complex_id}", response_model=ComplexOut, responses=problem_responses(400, 401, 403, 404))
@@ -68,7 +69,7 @@ async def get_complex(complex_id: uuid.UUID, principal: CurrentPrincipal, sessio
     item = await repository.get_visible(session, principal, complex_id)
     if item is None:
         raise not_found("complex", complex_id)
-    return ComplexOut.model_validate(item)
+    return to_schema(ComplexOut, item)
 
 
 @router.get("/complexes/{complex_id}/units", response_model=Page[UnitOut], responses=problem_responses(400, 401, 403, 404))
@@ -87,7 +88,7 @@ async def list_units(
     units, next_cursor = await repository.page_units(
         session, complex_id, status=status and status.value, limit=limit, cursor=cursor
     )
-    return Page[UnitOut](data=[UnitOut.model_validate(u) for u in units], next_cursor=next_cursor)
+    return Page[UnitOut](data=[to_schema(UnitOut, u) for u in units], next_cursor=next_cursor)
 
 
 @router.get("/complexes/{complex_id}/valuation", response_model=Valuation, responses=problem_responses(400, 401, 403, 404))

@@ -14,6 +14,7 @@ from shared.domain import Role
 from shared.web.identity import CurrentPrincipal, require_role
 from shared.web.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
 from shared.web.problems import not_found, problem_responses
+from shared.web.mapping import to_schema
 
 router = APIRouter(tags=["relocations"])
 
@@ -32,7 +33,7 @@ async def list_relocations(
     items, next_cursor = await repository.page_visible(
         session, principal, complex_id=complex_id, placement_id=placement_id, limit=limit, cursor=cursor
     )
-    return Page[RelocationOut](data=[RelocationOut.model_validate(r) for r in items], next_cursor=next_cursor)
+    return Page[RelocationOut](data=[to_schema(RelocationOut, r) for r in items], next_cursor=next_cursor)
 
 
 @router.get("/relocations/{relocation_id}", response_model=RelocationOut, responses=problem_responses(400, 401, 403, 404))
@@ -41,4 +42,4 @@ async def get_relocation(relocation_id: uuid.UUID, principal: CurrentPrincipal, 
     item = await repository.get_visible(session, principal, relocation_id)
     if item is None:
         raise not_found("relocation", relocation_id)
-    return RelocationOut.model_validate(item)
+    return to_schema(RelocationOut, item)

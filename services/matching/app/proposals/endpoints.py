@@ -17,6 +17,7 @@ from shared.web.deps import Runtime, Session, WriteSession
 from shared.web.identity import CurrentPrincipal, require_role
 from shared.web.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
 from shared.web.problems import problem_responses
+from shared.web.mapping import to_schema
 
 router = APIRouter(prefix="/proposals", tags=["proposals"])
 ALL_ROLES = (Role.marktmeester, Role.investor, Role.municipality)
@@ -27,16 +28,11 @@ async def to_out(session: AsyncSession, proposals: list[Proposal]) -> list[Propo
     out = []
     for p in proposals:
         accepted = {(a["role"], a["org"]) for a in p.acceptances}
-        out.append(ProposalOut(
-            id=p.id, placement_id=p.placement_id, complex_id=p.complex_id, investor_org=p.investor_org, status=p.status,
-            unit_count=p.unit_count, shortfall_units=p.shortfall_units, rung=p.rung,
-            allocations=[AllocationOut(site_id=a.site_id, gemeente_code=a.gemeente_code, units=a.units,
-                                       distance_km=a.distance_km, rung=a.rung) for a in allocations[p.id]],
+        out.append(to_schema(
+            ProposalOut, p,
+            allocations=[to_schema(AllocationOut, a) for a in allocations[p.id]],
             cost={k: v for k, v in p.cost.items() if isinstance(v, (int, float))},
-            binding_constraints=p.binding_constraints, alternatives=p.alternatives,
             parties=[PartyOut(role=x["role"], org=x["org"], accepted=(x["role"], x["org"]) in accepted) for x in p.parties],
-            move_window_start=p.move_window_start, expires_at=p.expires_at, created_at=p.created_at,
-            decided_at=p.decided_at, reason=p.reason, run_id=p.run_id,
         ))
     return out
 

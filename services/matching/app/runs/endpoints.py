@@ -16,16 +16,15 @@ from shared.web.idempotency import IdempotencyKey, answer
 from shared.web.identity import CurrentPrincipal, require_role
 from shared.web.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
 from shared.web.problems import not_found, problem_responses
+from shared.web.mapping import to_schema
 
 router = APIRouter(prefix="/matching/runs", tags=["matching-runs"])
 
 
 def to_out(r: MatchingRun) -> RunOut:
-    return RunOut(
-        id=r.id, mode=r.mode, allow_garantiekavel_override=r.allow_garantiekavel_override, created_at=r.created_at,
-        wall_time_s=r.wall_time_s, demand_units=r.demand_units, housed_units=r.housed_units,
-        shortfall_units=r.shortfall_units, proposals_created=r.proposals_created, cost=r.result.get("cost", {}),
-        shortfall=r.result.get("shortfall", []), solver_stats=r.result.get("solver_stats", {}), plan=r.result.get("plan", []),
+    return to_schema(
+        RunOut, r, cost=r.result.get("cost", {}), shortfall=r.result.get("shortfall", []),
+        solver_stats=r.result.get("solver_stats", {}), plan=r.result.get("plan", []),
     )
 
 
