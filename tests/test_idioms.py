@@ -10,7 +10,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 APPS = [ROOT / "services" / name / "app" for name in ("inventory", "sites", "matching")]
-QUERY = re.compile(r"session\.(execute|scalars?|get)\(|\bsa\.(select|update|insert|delete|text)\(|pg_insert\(|paginate\(")
+QUERY = re.compile(r"session\.(execute|scalars?|get)\(|\bsa\.(select|update|insert|delete|text)\(|pg_insert\(|paginate(_entities)?\(")
 OWN_UNIT_OF_WORK = re.compile(r"\.transaction\(\)|\.sessions\(\)")
 
 

@@ -11,7 +11,7 @@ from services.inventory.app.complexes.models import Complex, Unit
 from services.inventory.app.placements.models import Placement
 from shared.domain import Role
 from shared.web.identity import Principal
-from shared.web.pagination import paginate
+from shared.web.pagination import paginate_entities
 
 
 def visible_complexes(principal: Principal) -> sa.Select:
@@ -47,8 +47,7 @@ async def page_visible(
         query = query.where(Complex.bbl_level == bbl_level)
     if rthf is not None:
         query = query.where(Complex.rthf.is_not(None) if rthf else Complex.rthf.is_(None))
-    rows, next_cursor = await paginate(session, query, [Complex.created_at, Complex.id], limit, cursor)
-    return [r[0] for r in rows], next_cursor
+    return await paginate_entities(session, query, [Complex.created_at, Complex.id], limit, cursor)
 
 
 async def get(session: AsyncSession, complex_id: uuid.UUID) -> Complex | None:
@@ -78,8 +77,7 @@ async def page_units(
     query = sa.select(Unit).where(Unit.complex_id == complex_id)
     if status:
         query = query.where(Unit.status == status)
-    rows, next_cursor = await paginate(session, query, [Unit.seq], limit, cursor)
-    return [r[0] for r in rows], next_cursor
+    return await paginate_entities(session, query, [Unit.seq], limit, cursor)
 
 
 async def owned_unit_count(session: AsyncSession, complex_id: uuid.UUID) -> int:

@@ -12,7 +12,7 @@ from services.inventory.app.placements.models import Placement, PlacementUnit
 from services.inventory.app.relocations.models import Relocation
 from shared.domain import Role
 from shared.web.identity import Principal
-from shared.web.pagination import paginate
+from shared.web.pagination import paginate_entities
 
 
 async def by_reservation(session: AsyncSession, reservation_id: uuid.UUID) -> Relocation | None:
@@ -65,8 +65,7 @@ async def page_visible(
         query = query.where(Relocation.complex_id == complex_id)
     if placement_id:
         query = query.where(Relocation.placement_id == placement_id)
-    rows, next_cursor = await paginate(session, query, [Relocation.created_at, Relocation.id], limit, cursor)
-    return [r[0] for r in rows], next_cursor
+    return await paginate_entities(session, query, [Relocation.created_at, Relocation.id], limit, cursor)
 
 
 async def get_visible(session: AsyncSession, principal: Principal, relocation_id: uuid.UUID) -> Relocation | None:

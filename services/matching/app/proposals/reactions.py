@@ -1,6 +1,6 @@
 """How the matcher follows the world: each event is folded into the read model, then (when
 `react`) proposals are made or withdrawn. A read-model rebuild folds with react=False, so
-nothing is proposed or emitted twice.
+nothing is proposed or emitted twice. Every handler takes (session, runtime, data, react).
 """
 
 from __future__ import annotations
@@ -21,12 +21,20 @@ if TYPE_CHECKING:
     from shared.runtime import ServiceRuntime
 
 
-async def placement_expiring(session: AsyncSession, runtime: "ServiceRuntime", data: ev.PlacementExpiring, react: bool) -> None:
+async def complex_registered(session: AsyncSession, runtime: "ServiceRuntime", data: ev.ComplexRegistered, react: bool = True) -> None:
+    await readmodel.record_complex(session, data)
+
+
+async def placement_created(session: AsyncSession, runtime: "ServiceRuntime", data: ev.PlacementCreated, react: bool = True) -> None:
+    await readmodel.record_placement(session, data)
+
+
+async def placement_expiring(session: AsyncSession, runtime: "ServiceRuntime", data: ev.PlacementExpiring, react: bool = True) -> None:
     if await readmodel.record_expiring(session, data) and react:
         await proposals.propose(session, runtime, [data.placement_id])
 
 
-async def placement_ended(session: AsyncSession, runtime: "ServiceRuntime", data: ev.PlacementEnded, react: bool) -> None:
+async def placement_ended(session: AsyncSession, runtime: "ServiceRuntime", data: ev.PlacementEnded, react: bool = True) -> None:
     await readmodel.record_ended(session, data)
     if react:
         pending = await repo.open_proposal_for(session, data.placement_id, ("pending",))
@@ -34,7 +42,7 @@ async def placement_ended(session: AsyncSession, runtime: "ServiceRuntime", data
             await proposals.withdraw(session, runtime, pending, "placement_ended")
 
 
-async def relocation_scheduled(session: AsyncSession, data: ev.RelocationScheduled) -> None:
+async def relocation_scheduled(session: AsyncSession, runtime: "ServiceRuntime", data: ev.RelocationScheduled, react: bool = True) -> None:
     proposal = await repo.get_for_update(session, data.proposal_id)
     if proposal is not None and proposal.status in ("accepted", "reserved"):
         proposal.status = "scheduled"
@@ -43,7 +51,7 @@ async def relocation_scheduled(session: AsyncSession, data: ev.RelocationSchedul
         row.demand_status = "scheduled"
 
 
-async def site_changed(session: AsyncSession, runtime: "ServiceRuntime", data: ev.SiteSnapshot, react: bool) -> None:
+async def site_changed(session: AsyncSession, runtime: "ServiceRuntime", data: ev.SiteSnapshot, react: bool = True) -> None:
     applied = await readmodel.record_site(session, data)
     if not (applied and react):
         return
@@ -52,7 +60,7 @@ async def site_changed(session: AsyncSession, runtime: "ServiceRuntime", data: e
     await proposals.propose(session, runtime)  # new or changed supply: retry waiting demand
 
 
-async def site_withdrawn(session: AsyncSession, runtime: "ServiceRuntime", data: ev.SiteWithdrawn, react: bool) -> None:
+async def site_withdrawn(session: AsyncSession, runtime: "ServiceRuntime", data: ev.SiteWithdrawn, react: bool = True) -> None:
     if await readmodel.record_site_withdrawn(session, data) and react:
         await _withdraw_on_site(session, runtime, data.site_id)
         await proposals.propose(session, runtime)
@@ -64,7 +72,7 @@ async def _withdraw_on_site(session: AsyncSession, runtime: "ServiceRuntime", si
         await proposals.return_to_pool(session, proposal, remember_allocation=False)
 
 
-async def reservation_confirmed(session: AsyncSession, data: ev.ReservationConfirmed) -> None:
+async def reservation_confirmed(session: AsyncSession, runtime: "ServiceRuntime", data: ev.ReservationConfirmed, react: bool = True) -> None:
     await readmodel.record_reserved(session, data.sites)
     proposal = await repo.get_for_update(session, data.proposal_id)
     if proposal is not None and proposal.status == "accepted":
@@ -74,7 +82,7 @@ async def reservation_confirmed(session: AsyncSession, data: ev.ReservationConfi
         row.demand_status = "reserved"
 
 
-async def reservation_rejected(session: AsyncSession, runtime: "ServiceRuntime", data: ev.ReservationRejected, react: bool) -> None:
+async def reservation_rejected(session: AsyncSession, runtime: "ServiceRuntime", data: ev.ReservationRejected, react: bool = True) -> None:
     await readmodel.record_short_sites(session, data.short_sites)
     if not react:
         return
@@ -86,7 +94,7 @@ async def reservation_rejected(session: AsyncSession, runtime: "ServiceRuntime",
         await proposals.propose(session, runtime, [proposal.placement_id])
 
 
-async def reservation_released(session: AsyncSession, runtime: "ServiceRuntime", data: ev.ReservationReleased, react: bool) -> None:
+async def reservation_released(session: AsyncSession, runtime: "ServiceRuntime", data: ev.ReservationReleased, react: bool = True) -> None:
     await readmodel.record_reserved(session, data.sites)
     if react:
         await proposals.propose(session, runtime)

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.matching.app.proposals.models import Proposal, ProposalAllocation
 from shared.domain import Role
 from shared.web.identity import Principal
-from shared.web.pagination import paginate
+from shared.web.pagination import paginate_entities
 
 ALLOCATOR_LOCK = 7_300_451_003  # one allocator at a time: promised capacity is never handed out twice
 
@@ -77,8 +77,7 @@ async def page_visible(
         q = q.where(Proposal.status == status)
     if placement_id:
         q = q.where(Proposal.placement_id == placement_id)
-    rows, next_cursor = await paginate(session, q, [Proposal.created_at, Proposal.id], limit, cursor)
-    return [r[0] for r in rows], next_cursor
+    return await paginate_entities(session, q, [Proposal.created_at, Proposal.id], limit, cursor)
 
 
 async def overdue_pending(session: AsyncSession, now: dt.datetime) -> list[Proposal]:

@@ -8,12 +8,11 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.matching.app.runs.models import MatchingRun
-from shared.web.pagination import paginate
+from shared.web.pagination import paginate_entities
 
 
 async def page(session: AsyncSession, limit: int, cursor: str | None) -> tuple[list[MatchingRun], str | None]:
-    rows, next_cursor = await paginate(session, sa.select(MatchingRun), [MatchingRun.created_at, MatchingRun.id], limit, cursor)
-    return [r[0] for r in rows], next_cursor
+    return await paginate_entities(session, sa.select(MatchingRun), [MatchingRun.created_at, MatchingRun.id], limit, cursor)
 
 
 async def get(session: AsyncSession, run_id: uuid.UUID) -> MatchingRun | None:
