@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.inventory.app.complexes.models import Complex, Unit
 from services.inventory.app.placements.models import Placement
+from shared.db import where_given
 from shared.domain import Role
 from shared.web.identity import Principal
 from shared.web.pagination import paginate_entities
@@ -38,13 +39,10 @@ async def page_visible(
     limit: int,
     cursor: str | None,
 ) -> tuple[list[Complex], str | None]:
-    query = visible_complexes(principal)
-    if investor_org:
-        query = query.where(Complex.investor_org == investor_org)
-    if typology:
-        query = query.where(Complex.typology == typology)
-    if bbl_level:
-        query = query.where(Complex.bbl_level == bbl_level)
+    query = where_given(
+        visible_complexes(principal),
+        (Complex.investor_org, investor_org), (Complex.typology, typology), (Complex.bbl_level, bbl_level),
+    )
     if rthf is not None:
         query = query.where(Complex.rthf.is_not(None) if rthf else Complex.rthf.is_(None))
     return await paginate_entities(session, query, [Complex.created_at, Complex.id], limit, cursor)
@@ -74,9 +72,7 @@ async def insert_units(session: AsyncSession, rows: list[dict]) -> None:
 async def page_units(
     session: AsyncSession, complex_id: uuid.UUID, *, status: str | None, limit: int, cursor: str | None
 ) -> tuple[list[Unit], str | None]:
-    query = sa.select(Unit).where(Unit.complex_id == complex_id)
-    if status:
-        query = query.where(Unit.status == status)
+    query = where_given(sa.select(Unit).where(Unit.complex_id == complex_id), (Unit.status, status))
     return await paginate_entities(session, query, [Unit.seq], limit, cursor)
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.inventory.app.complexes.models import Unit
 from services.inventory.app.placements.models import Placement, PlacementUnit
+from shared.db import where_given
 from shared.domain import Role
 from shared.web.identity import Principal
 from shared.web.pagination import paginate
@@ -55,17 +56,13 @@ async def page_visible(
     cursor: str | None,
 ) -> tuple[list[tuple[Placement, str]], str | None]:
     """Visible placements with their status as of `today`, soonest end date first."""
-    query = visible(principal, today)
+    query = where_given(
+        visible(principal, today),
+        (Placement.complex_id, complex_id), (Placement.gemeente_code, gemeente), (Placement.site_id, site_id),
+        (status_expr(today), status),
+    )
     if expiring_before:
         query = query.where(Placement.end_date < expiring_before)
-    if complex_id:
-        query = query.where(Placement.complex_id == complex_id)
-    if gemeente:
-        query = query.where(Placement.gemeente_code == gemeente)
-    if site_id:
-        query = query.where(Placement.site_id == site_id)
-    if status:
-        query = query.where(status_expr(today) == status)
     rows, next_cursor = await paginate(session, query, [Placement.end_date, Placement.id], limit, cursor)
     return [(r[0], r[1]) for r in rows], next_cursor
 
@@ -87,12 +84,9 @@ async def map_rows(
         ),
         principal,
     )
-    if status:
-        query = query.where(status_expr(today) == status)
+    query = where_given(query, (status_expr(today), status), (Placement.complex_id, complex_id))
     if expiring_before:
         query = query.where(Placement.end_date < expiring_before)
-    if complex_id:
-        query = query.where(Placement.complex_id == complex_id)
     return (await session.execute(query.order_by(Placement.end_date, Placement.id))).all()
 
 

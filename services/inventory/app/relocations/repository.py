@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.inventory.app.complexes.models import Unit
 from services.inventory.app.placements.models import Placement, PlacementUnit
 from services.inventory.app.relocations.models import Relocation
+from shared.db import where_given
 from shared.domain import Role
 from shared.web.identity import Principal
 from shared.web.pagination import paginate_entities
@@ -60,11 +61,7 @@ async def page_visible(
     limit: int,
     cursor: str | None,
 ) -> tuple[list[Relocation], str | None]:
-    query = visible(principal)
-    if complex_id:
-        query = query.where(Relocation.complex_id == complex_id)
-    if placement_id:
-        query = query.where(Relocation.placement_id == placement_id)
+    query = where_given(visible(principal), (Relocation.complex_id, complex_id), (Relocation.placement_id, placement_id))
     return await paginate_entities(session, query, [Relocation.created_at, Relocation.id], limit, cursor)
 
 

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.matching.app.proposals.models import Proposal, ProposalAllocation
+from shared.db import where_given
 from shared.domain import Role
 from shared.web.identity import Principal
 from shared.web.pagination import paginate_entities
@@ -72,11 +73,7 @@ async def get_for_update(session: AsyncSession, proposal_id: uuid.UUID) -> Propo
 async def page_visible(
     session: AsyncSession, principal: Principal, *, status: str | None, placement_id: uuid.UUID | None, limit: int, cursor: str | None
 ) -> tuple[list[Proposal], str | None]:
-    q = visible_to(principal)
-    if status:
-        q = q.where(Proposal.status == status)
-    if placement_id:
-        q = q.where(Proposal.placement_id == placement_id)
+    q = where_given(visible_to(principal), (Proposal.status, status), (Proposal.placement_id, placement_id))
     return await paginate_entities(session, q, [Proposal.created_at, Proposal.id], limit, cursor)
 
 
