@@ -5,6 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 
+def utcnow() -> dt.datetime:
+    """The real instant, for record timestamps (the demo clock does not move these)."""
+    return dt.datetime.now(dt.timezone.utc)
+
+
 class Clock:
     """Gives today's date and the current time, optionally pinned or shifted.
 
@@ -16,12 +21,15 @@ class Clock:
         self.fixed_today = fixed_today
         self.offset_days = offset_days
 
+    def base_date(self) -> dt.date:
+        """The date before any offset: the pinned date, or the real one."""
+        return self.fixed_today or utcnow().date()
+
     def today(self) -> dt.date:
-        base = self.fixed_today or dt.datetime.now(dt.timezone.utc).date()
-        return base + dt.timedelta(days=self.offset_days)
+        return self.base_date() + dt.timedelta(days=self.offset_days)
 
     def now(self) -> dt.datetime:
-        real = dt.datetime.now(dt.timezone.utc)
+        real = utcnow()
         if self.fixed_today is None and not self.offset_days:
             return real
         return dt.datetime.combine(self.today(), real.timetz())

@@ -23,6 +23,14 @@ def new_metadata() -> sa.MetaData:
     return sa.MetaData(naming_convention=NAMING_CONVENTION)
 
 
+def where_given(query: sa.Select, *filters: tuple[sa.ColumnElement, object]) -> sa.Select:
+    """Add `column == value` for each optional filter the caller gave (a falsy value means "any")."""
+    for column, value in filters:
+        if value:
+            query = query.where(column == value)
+    return query
+
+
 def async_url(url: str) -> str:
     """Accept postgres://, postgresql:// or postgresql+asyncpg:// and return the asyncpg form."""
     parsed = make_url(url.replace("postgres://", "postgresql://", 1))

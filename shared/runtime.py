@@ -12,7 +12,8 @@ from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.bus.consumer import Consumer, Handler
+from shared.bus.consumer import Consumer
+from shared.bus.handlers import EventHandlers
 from shared.bus.nats import connect, ensure_stream
 from shared.bus.outbox import OutboxRelay, record_event
 from shared.bus.tables import BusTables
@@ -30,19 +31,20 @@ BackgroundTask = Callable[["ServiceRuntime", asyncio.Event], Awaitable[None]]
 class ServiceRuntime:
     """Starts and stops a service's moving parts; endpoints reach it as `request.app.state.runtime`.
 
-    `handlers` maps a subject filter (one durable consumer each) to {event type: handler}.
+    `handlers` is the service's registry; bound to this runtime it maps a subject filter
+    (one durable consumer each) to {event type: handler}.
     """
 
     def __init__(
         self,
         settings: ServiceSettings,
         tables: BusTables | None = None,
-        handlers: dict[str, dict[str, Handler]] | None = None,
+        handlers: EventHandlers[ServiceRuntime] | None = None,
         background: list[BackgroundTask] | None = None,
     ) -> None:
         self.settings = settings
         self.tables = tables
-        self.handlers = handlers or {}
+        self.handlers = handlers.bind(self) if handlers is not None else {}
         self.background = background or []
         self.clock = Clock(settings.today)
         self.db: Database | None = None
@@ -133,7 +135,11 @@ class ServiceRuntime:
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """A unit of work that may emit events: commits, then wakes the relay to publish them."""
+        """The unit of work that may emit events: commits, then wakes the relay to publish them.
+
+        Requests get it through `shared.web.deps.WriteSession`; background jobs (expiry scans,
+        proposal expiry) open it here. Consumers run handlers in their inbox transaction.
+        """
         assert self.db is not None
         async with self.db.transaction() as session:
             yield session

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 import nats.errors
@@ -16,8 +16,8 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.bus.handlers import Handler
 from shared.bus.nats import ensure_stream
 from shared.bus.tables import BusTables
 from shared.config import ServiceSettings
@@ -28,9 +28,6 @@ from shared.logs import correlation_id
 from shared.metrics import EVENTS_CONSUMED
 
 log = logging.getLogger(__name__)
-
-Handler = Callable[[AsyncSession, CloudEvent, EventData], Awaitable[None]]
-
 
 class PoisonMessage(Exception):
     """The message can never be handled (not a CloudEvent, or its data breaks the schema)."""

@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from shared.logs import configure_logging, correlation_id
 from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from shared.runtime import ServiceRuntime
+from shared.web import idempotency
 from shared.web.problems import install_problem_handlers, problem_response
 
 API_PREFIX = "/api/v1"
@@ -102,6 +103,7 @@ def create_service_app(
     app.state.runtime = runtime
     app.add_middleware(RequestContextMiddleware, service=settings.service_name)
     install_problem_handlers(app)
+    app.add_exception_handler(idempotency.Replayed, _replay)
 
     ops = APIRouter(tags=["operations"], include_in_schema=False)
 
@@ -130,6 +132,11 @@ def create_service_app(
     for router in routers:
         app.include_router(router, prefix=API_PREFIX)
     return app
+
+
+async def _replay(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, idempotency.Replayed)
+    return exc.response
 
 
 def _json(value: dict[str, str]) -> str:

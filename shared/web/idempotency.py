@@ -1,21 +1,22 @@
 """Idempotency-Key on creating POSTs, stored in the service's own database.
 
-The first response is stored in the same transaction as the creation, so a retry
-returns it and nothing is created twice; the same key with another body is refused
-(422, IETF httpapi Idempotency-Key draft).
+The write session (`shared.web.deps.WriteSession`) acts on the header: it replays a
+stored answer, or refuses the same key with another body (422, IETF httpapi
+Idempotency-Key draft); the answer an endpoint gives with `answer()` is stored in the
+same transaction as the creation, so a retry after a crash finds both or neither.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
-from fastapi import Header
+import sqlalchemy as sa
+from fastapi import Header, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
-import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,7 +28,9 @@ if TYPE_CHECKING:
     from shared.web.identity import Principal
 
 HEADER = "Idempotency-Key"
+_ANSWER = "idempotency.answer"  # session.info slot for the answer the endpoint gives
 
+# Declared by the endpoints that honour the key, so it is documented and validated there.
 IdempotencyKey = Annotated[
     str | None,
     Header(
@@ -39,6 +42,20 @@ IdempotencyKey = Annotated[
 ]
 
 
+@dataclass(frozen=True)
+class Claim:
+    scope: str
+    key: str
+    body_hash: str
+
+
+class Replayed(Exception):
+    """The stored answer of an earlier request with this key; the app returns it as is."""
+
+    def __init__(self, response: JSONResponse) -> None:
+        self.response = response
+
+
 def request_hash(body: Any) -> str:
     return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS, default=str)).hexdigest()
 
@@ -47,67 +64,67 @@ def _lock_id(scope: str, key: str) -> int:
     return int.from_bytes(hashlib.sha256(f"{scope}\x00{key}".encode()).digest()[:8], "big", signed=True)
 
 
-async def lookup(
-    session: AsyncSession, tables: BusTables, scope: str, key: str, body_hash: str
-) -> tuple[int, Any] | None:
-    """Serialise requests with this key, then return the stored (status, body) if any."""
+def answer(session: AsyncSession, result: Any, *, status: int = 201, location: str | None = None) -> JSONResponse:
+    """The response of a creating endpoint; the write session stores it under the request's key."""
+    body = jsonable_encoder(result)
+    session.info[_ANSWER] = (status, body)
+    return JSONResponse(body, status_code=status, headers={"Location": location} if location else None)
+
+
+async def claim(session: AsyncSession, runtime: "ServiceRuntime", request: Request, principal: "Principal") -> Claim | None:
+    """Serialise requests with this key; raise `Replayed` when an answer is stored already."""
+    key = request.headers.get(HEADER)
+    if key is None:
+        return None
     if len(key) > 200:
         raise ProblemError(400, "Invalid input", "The Idempotency-Key header is longer than 200 characters.")
-    await session.execute(sa.select(sa.func.pg_advisory_xact_lock(_lock_id(scope, key))))
+    from shared.web.app import API_PREFIX  # here: the app module installs this one
+
+    route = request.scope.get("route")
+    path = getattr(route, "path", request.url.path).removeprefix(API_PREFIX)
+    raw = await request.body()
+    found = Claim(f"{principal.key}|{request.method} {path}", key, request_hash(orjson.loads(raw) if raw else {}))
+    stored = await _lookup(session, _tables(runtime), found)
+    if stored is not None:
+        status, response = stored
+        headers = {"Idempotent-Replayed": "true"}
+        if status == 201 and isinstance(response, dict) and "id" in response:
+            headers["Location"] = f"{request.url.path}/{response['id']}"
+        raise Replayed(JSONResponse(response, status_code=status, headers=headers))
+    return found
+
+
+async def remember(session: AsyncSession, runtime: "ServiceRuntime", found: Claim) -> None:
+    given = session.info.pop(_ANSWER, None)
+    if given is None:
+        return  # an endpoint that gives no answer to keep (it is not idempotent by key)
+    status, response = given
+    await session.execute(
+        pg_insert(_tables(runtime).idempotency_keys)
+        .values(principal=found.scope, key=found.key, request_hash=found.body_hash, status_code=status, response=response)
+        .on_conflict_do_nothing()
+    )
+
+
+def _tables(runtime: "ServiceRuntime") -> BusTables:
+    assert runtime.tables is not None
+    return runtime.tables
+
+
+async def _lookup(session: AsyncSession, tables: BusTables, found: Claim) -> tuple[int, Any] | None:
+    await session.execute(sa.select(sa.func.pg_advisory_xact_lock(_lock_id(found.scope, found.key))))
     t = tables.idempotency_keys
     row = (
         await session.execute(
-            sa.select(t.c.request_hash, t.c.status_code, t.c.response).where(t.c.principal == scope, t.c.key == key)
+            sa.select(t.c.request_hash, t.c.status_code, t.c.response).where(t.c.principal == found.scope, t.c.key == found.key)
         )
     ).first()
     if row is None:
         return None
-    if row.request_hash != body_hash:
+    if row.request_hash != found.body_hash:
         raise ProblemError(
             422,
             "Idempotency-Key reused",
             "This Idempotency-Key was used before with a different request body.",
         )
     return row.status_code, row.response
-
-
-async def remember(
-    session: AsyncSession, tables: BusTables, scope: str, key: str, body_hash: str, status: int, response: Any
-) -> None:
-    await session.execute(
-        pg_insert(tables.idempotency_keys)
-        .values(principal=scope, key=key, request_hash=body_hash, status_code=status, response=response)
-        .on_conflict_do_nothing()
-    )
-
-
-async def create_once(
-    runtime: "ServiceRuntime",
-    principal: "Principal",
-    operation: str,
-    key: str | None,
-    body: Any,
-    create: Callable[[AsyncSession], Awaitable[tuple[int, Any, dict[str, str]]]],
-    replay_headers: Callable[[Any], dict[str, str]] | None = None,
-) -> JSONResponse:
-    """Run `create(session)` -> (status, response body, headers) once per Idempotency-Key.
-
-    The stored response commits with the creation and its outbox rows, so a retry
-    after a crash finds both or neither. `replay_headers` rebuilds headers (Location)
-    for a replayed response.
-    """
-    assert runtime.db is not None and runtime.tables is not None
-    scope = f"{principal.key}|{operation}"
-    body_hash = request_hash(jsonable_encoder(body))
-    async with runtime.transaction() as session:
-        if key is not None:
-            stored = await lookup(session, runtime.tables, scope, key, body_hash)
-            if stored is not None:
-                status, response = stored
-                headers = {"Idempotent-Replayed": "true", **(replay_headers(response) if replay_headers else {})}
-                return JSONResponse(response, status_code=status, headers=headers)
-        status, result, headers = await create(session)
-        response = jsonable_encoder(result)
-        if key is not None:
-            await remember(session, runtime.tables, scope, key, body_hash, status, response)
-    return JSONResponse(response, status_code=status, headers=headers)

@@ -63,6 +63,14 @@ async def paginate(
     return rows, next_cursor
 
 
+async def paginate_entities(
+    session: AsyncSession, query: sa.Select, order_by: list[sa.ColumnElement], limit: int, cursor: str | None
+) -> tuple[list[Any], str | None]:
+    """`paginate` for a query that selects one ORM entity: the entities themselves."""
+    rows, next_cursor = await paginate(session, query, order_by, limit, cursor)
+    return [r[0] for r in rows], next_cursor
+
+
 def _value(row: Any, col: sa.ColumnElement) -> Any:
     mapping = row._mapping
     if col in mapping:

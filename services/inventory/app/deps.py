@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from services.inventory.app.config import InventorySettings
 from shared.runtime import ServiceRuntime
-from shared.web.deps import Runtime, Session
+from shared.web.deps import Runtime, Session, WriteSession
 
-__all__ = ["Runtime", "Session", "settings_of"]
+__all__ = ["Runtime", "Session", "WriteSession", "settings_of"]
 
 
 def settings_of(runtime: ServiceRuntime) -> InventorySettings:

@@ -1,13 +1,17 @@
-"""Event wiring of the inventory service: which subjects it consumes and who handles them."""
+"""Event wiring of the inventory service: which events it consumes and which service handles them."""
 
 from __future__ import annotations
 
-from shared.bus.consumer import Handler
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.inventory.app.relocations import service as relocations
+from shared.bus.handlers import EventHandlers
+from shared.events.models import ReservationConfirmed
 from shared.runtime import ServiceRuntime
 
+handlers = EventHandlers[ServiceRuntime]()
 
-def build_handlers(runtime: ServiceRuntime) -> dict[str, dict[str, Handler]]:
-    """subject filter (one durable consumer each) -> {event type: handler}."""
-    from services.inventory.app.relocations.service import reservation_confirmed_handler
 
-    return {"sites.reservation.confirmed": {"sites.reservation.confirmed": reservation_confirmed_handler(runtime)}}
+@handlers.on("sites.reservation.confirmed", "sites.reservation.confirmed")
+async def reservation_confirmed(session: AsyncSession, runtime: ServiceRuntime, data: ReservationConfirmed) -> None:
+    await relocations.schedule(session, runtime, data)

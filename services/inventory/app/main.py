@@ -7,7 +7,7 @@ from services.inventory.app.clock.endpoints import router as clock_router
 from services.inventory.app.complexes.endpoints import router as complexes_router
 from services.inventory.app.config import InventorySettings
 from services.inventory.app.db import bus_tables
-from services.inventory.app.events import build_handlers
+from services.inventory.app.events import handlers
 from services.inventory.app.expiry.endpoints import router as expiry_router
 from services.inventory.app.expiry.service import scan_loop
 from services.inventory.app.placements.endpoints import router as placements_router
@@ -19,8 +19,7 @@ from shared.web.app import create_service_app
 
 def create_app(settings: InventorySettings | None = None) -> FastAPI:
     settings = settings or InventorySettings()
-    runtime = ServiceRuntime(settings, bus_tables, background=[scan_loop])
-    runtime.handlers = build_handlers(runtime)
+    runtime = ServiceRuntime(settings, bus_tables, handlers=handlers, background=[scan_loop])
     return create_service_app(
         runtime,
         routers=[complexes_router, placements_router, expiry_router, relocations_router, clock_router, stats_router],

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from services.matching.app import models  # noqa: F401 - registers the tables on Base
 from services.matching.app.config import MatchingSettings
 from services.matching.app.db import bus_tables
-from services.matching.app.events import build_handlers
+from services.matching.app.events import handlers
 from services.matching.app.proposals import service as proposals
 from services.matching.app.proposals.endpoints import router as proposals_router
 from services.matching.app.runs.endpoints import router as runs_router
@@ -37,8 +37,7 @@ async def expiry_loop(runtime: ServiceRuntime, stop: asyncio.Event) -> None:
 
 def create_app(settings: MatchingSettings | None = None) -> FastAPI:
     settings = settings or MatchingSettings()
-    runtime = ServiceRuntime(settings, bus_tables, background=[expiry_loop])
-    runtime.handlers = build_handlers(runtime)
+    runtime = ServiceRuntime(settings, bus_tables, handlers=handlers, background=[expiry_loop])
     return create_service_app(
         runtime,
         routers=[proposals_router, runs_router, stats_router],

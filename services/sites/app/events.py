@@ -1,28 +1,22 @@
-"""Event wiring of the sites service: which subjects it consumes and who handles them."""
+"""Event wiring of the sites service: which events it consumes and which service handles them."""
 
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.sites.app.reservations import service as reservations
-from shared.bus.consumer import Handler
-from shared.events.envelope import CloudEvent
-from shared.events.models import EventData, ProposalAccepted, ProposalWithdrawn
+from shared.bus.handlers import EventHandlers
+from shared.events.models import ProposalAccepted, ProposalWithdrawn
 from shared.runtime import ServiceRuntime
 
+handlers = EventHandlers[ServiceRuntime]()
 
-def build_handlers(runtime: ServiceRuntime) -> dict[str, dict[str, Handler]]:
-    """subject filter (one durable consumer each) -> {event type: handler}; handlers emit through `runtime`."""
 
-    async def on_proposal_accepted(session: AsyncSession, event: CloudEvent, data: EventData) -> None:
-        assert isinstance(data, ProposalAccepted)
-        await reservations.reserve(session, runtime, data)
+@handlers.on("matching.proposal.accepted", "matching.proposal.accepted")
+async def proposal_accepted(session: AsyncSession, runtime: ServiceRuntime, data: ProposalAccepted) -> None:
+    await reservations.reserve(session, runtime, data)
 
-    async def on_proposal_withdrawn(session: AsyncSession, event: CloudEvent, data: EventData) -> None:
-        assert isinstance(data, ProposalWithdrawn)
-        await reservations.release(session, runtime, data)
 
-    return {
-        "matching.proposal.accepted": {"matching.proposal.accepted": on_proposal_accepted},
-        "matching.proposal.withdrawn": {"matching.proposal.withdrawn": on_proposal_withdrawn},
-    }
+@handlers.on("matching.proposal.withdrawn", "matching.proposal.withdrawn")
+async def proposal_withdrawn(session: AsyncSession, runtime: ServiceRuntime, data: ProposalWithdrawn) -> None:
+    await reservations.release(session, runtime, data)

@@ -5,7 +5,7 @@ from fastapi import FastAPI
 from services.sites.app import models  # noqa: F401 - registers the tables on Base
 from services.sites.app.config import SitesSettings
 from services.sites.app.db import bus_tables
-from services.sites.app.events import build_handlers
+from services.sites.app.events import handlers
 from services.sites.app.municipalities.endpoints import router as municipalities_router
 from services.sites.app.reservations.endpoints import router as reservations_router
 from services.sites.app.sites.endpoints import router as sites_router
@@ -16,8 +16,7 @@ from shared.web.app import create_service_app
 
 def create_app(settings: SitesSettings | None = None) -> FastAPI:
     settings = settings or SitesSettings()
-    runtime = ServiceRuntime(settings, bus_tables)
-    runtime.handlers = build_handlers(runtime)
+    runtime = ServiceRuntime(settings, bus_tables, handlers=handlers)
     return create_service_app(
         runtime,
         routers=[municipalities_router, sites_router, reservations_router, stats_router],

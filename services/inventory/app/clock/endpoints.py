@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from services.inventory.app.clock import repository, service
 from services.inventory.app.clock.schemas import ClockChange, ClockState
-from services.inventory.app.deps import Runtime, Session
+from services.inventory.app.deps import Runtime, Session, WriteSession
 from shared.domain import Role
 from shared.web.identity import CurrentPrincipal, require_role
 from shared.web.problems import problem_responses
@@ -23,11 +23,9 @@ async def get_clock(principal: CurrentPrincipal, session: Session, runtime: Runt
 
 
 @router.patch("/clock", response_model=ClockState, responses=problem_responses(400, 401, 403))
-async def move_clock(body: ClockChange, principal: CurrentPrincipal, runtime: Runtime) -> ClockState:
+async def move_clock(body: ClockChange, principal: CurrentPrincipal, session: WriteSession, runtime: Runtime) -> ClockState:
     """Move the demo clock (persisted, shared by every replica). The next expiry scan uses the new date."""
     require_role(principal, Role.marktmeester)
-    assert runtime.db is not None
-    async with runtime.db.transaction() as session:
-        today = await service.move(session, runtime, offset_days=body.offset_days, to=body.today)
-        offset = await repository.get_offset_days(session)
+    today = await service.move(session, runtime, offset_days=body.offset_days, to=body.today)
+    offset = await repository.get_offset_days(session)
     return ClockState(today=today, offset_days=offset)

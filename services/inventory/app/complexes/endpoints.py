@@ -10,14 +10,14 @@ from fastapi.responses import JSONResponse
 
 from services.inventory.app.clock.service import today as clock_today
 from services.inventory.app.complexes import repository, service
-from services.inventory.app.complexes.models import Complex, Unit
 from services.inventory.app.complexes.schemas import ComplexCreate, ComplexOut, UnitOut, Valuation
-from services.inventory.app.deps import Runtime, Session
-from shared.web.idempotency import IdempotencyKey, create_once
+from services.inventory.app.deps import Runtime, Session, WriteSession
+from shared.web.idempotency import IdempotencyKey, answer
 from shared.domain import BblLevel, Role, Typology, UnitStatus
 from shared.web.identity import CurrentPrincipal, require_role
-from shared.web.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page, paginate
+from shared.web.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
 from shared.web.problems import not_found, problem_responses
+from shared.web.mapping import to_schema
 
 router = APIRouter(tags=["complexes"])
 
@@ -30,20 +30,17 @@ router = APIRouter(tags=["complexes"])
     responses=problem_responses(400, 401, 403, 409, 422),
 )
 async def register_complex(
-    body: ComplexCreate, principal: CurrentPrincipal, runtime: Runtime, idempotency_key: IdempotencyKey = None
+    body: ComplexCreate,
+    principal: CurrentPrincipal,
+    session: WriteSession,
+    runtime: Runtime,
+    idempotency_key: IdempotencyKey = None,  # noqa: ARG001 - documented here, honoured by WriteSession
 ) -> JSONResponse:
     """Register a complex with all its units (up to 500); emits `inventory.complex.registered`."""
     require_role(principal, Role.investor, Role.marktmeester)
-
-    async def create(session):  # noqa: ANN001, ANN202
-        today = await clock_today(session, runtime)
-        item = await service.register(session, runtime, principal, body, today)
-        return 201, ComplexOut.model_validate(item), {"Location": f"/api/v1/complexes/{item.id}"}
-
-    return await create_once(
-        runtime, principal, "POST /complexes", idempotency_key, body, create,
-        replay_headers=lambda stored: {"Location": f"/api/v1/complexes/{stored['id']}"},
-    )
+    today = await clock_today(session, runtime)
+    item = await service.register(session, runtime, principal, body, today)
+    return answer(session, to_schema(ComplexOut, item), location=f"/api/v1/complexes/{item.id}")
 
 
 @router.get("/complexes", response_model=Page[ComplexOut], responses=problem_responses(400, 401, 403))
@@ -59,17 +56,11 @@ async def list_complexes(
 ) -> Page[ComplexOut]:
     """Complexes the caller may see (investors: their own; municipalities: placed in their gemeente)."""
     require_role(principal, Role.investor, Role.municipality, Role.marktmeester)
-    query = repository.visible_complexes(principal)
-    if investor_org:
-        query = query.where(Complex.investor_org == investor_org)
-    if typology:
-        query = query.where(Complex.typology == typology.value)
-    if bbl_level:
-        query = query.where(Complex.bbl_level == bbl_level.value)
-    if rthf is not None:
-        query = query.where(Complex.rthf.is_not(None) if rthf else Complex.rthf.is_(None))
-    rows, next_cursor = await paginate(session, query, [Complex.created_at, Complex.id], limit, cursor)
-    return Page[ComplexOut](data=[ComplexOut.model_validate(r[0]) for r in rows], next_cursor=next_cursor)
+    items, next_cursor = await repository.page_visible(
+        session, principal, investor_org=investor_org, typology=typology and typology.value,
+        bbl_level=bbl_level and bbl_level.value, rthf=rthf, limit=limit, cursor=cursor,
+    )
+    return Page[ComplexOut](data=[to_schema(ComplexOut, c) for c in items], next_cursor=next_cursor)
 
 
 @router.get("/complexes/{complex_id}", response_model=ComplexOut, responses=problem_responses(400, 401, 403, 404))
@@ -78,7 +69,7 @@ async def get_complex(complex_id: uuid.UUID, principal: CurrentPrincipal, sessio
     item = await repository.get_visible(session, principal, complex_id)
     if item is None:
         raise not_found("complex", complex_id)
-    return ComplexOut.model_validate(item)
+    return to_schema(ComplexOut, item)
 
 
 @router.get("/complexes/{complex_id}/units", response_model=Page[UnitOut], responses=problem_responses(400, 401, 403, 404))
@@ -94,11 +85,10 @@ async def list_units(
     require_role(principal, Role.investor, Role.municipality, Role.marktmeester)
     if await repository.get_visible(session, principal, complex_id) is None:
         raise not_found("complex", complex_id)
-    query = repository.units_of(complex_id)
-    if status:
-        query = query.where(Unit.status == status.value)
-    rows, next_cursor = await paginate(session, query, [Unit.seq], limit, cursor)
-    return Page[UnitOut](data=[UnitOut.model_validate(r[0]) for r in rows], next_cursor=next_cursor)
+    units, next_cursor = await repository.page_units(
+        session, complex_id, status=status and status.value, limit=limit, cursor=cursor
+    )
+    return Page[UnitOut](data=[to_schema(UnitOut, u) for u in units], next_cursor=next_cursor)
 
 
 @router.get("/complexes/{complex_id}/valuation", response_model=Valuation, responses=problem_responses(400, 401, 403, 404))

@@ -9,8 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.inventory.app.complexes.models import Complex, Unit
 from services.inventory.app.placements.models import Placement
+from shared.db import where_given
 from shared.domain import Role
 from shared.web.identity import Principal
+from shared.web.pagination import paginate_entities
 
 
 def visible_complexes(principal: Principal) -> sa.Select:
@@ -26,6 +28,34 @@ def visible_complexes(principal: Principal) -> sa.Select:
     return query
 
 
+async def page_visible(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    investor_org: str | None,
+    typology: str | None,
+    bbl_level: str | None,
+    rthf: bool | None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[Complex], str | None]:
+    query = where_given(
+        visible_complexes(principal),
+        (Complex.investor_org, investor_org), (Complex.typology, typology), (Complex.bbl_level, bbl_level),
+    )
+    if rthf is not None:
+        query = query.where(Complex.rthf.is_not(None) if rthf else Complex.rthf.is_(None))
+    return await paginate_entities(session, query, [Complex.created_at, Complex.id], limit, cursor)
+
+
+async def get(session: AsyncSession, complex_id: uuid.UUID) -> Complex | None:
+    return await session.get(Complex, complex_id)
+
+
+async def by_ids(session: AsyncSession, ids: set[uuid.UUID]) -> dict[uuid.UUID, Complex]:
+    return {c.id: c for c in await session.scalars(sa.select(Complex).where(Complex.id.in_(ids)))}
+
+
 async def get_visible(session: AsyncSession, principal: Principal, complex_id: uuid.UUID) -> Complex | None:
     return (await session.execute(visible_complexes(principal).where(Complex.id == complex_id))).scalar_one_or_none()
 
@@ -39,8 +69,11 @@ async def insert_units(session: AsyncSession, rows: list[dict]) -> None:
     await session.execute(sa.insert(Unit.__table__), rows)
 
 
-def units_of(complex_id: uuid.UUID) -> sa.Select:
-    return sa.select(Unit).where(Unit.complex_id == complex_id)
+async def page_units(
+    session: AsyncSession, complex_id: uuid.UUID, *, status: str | None, limit: int, cursor: str | None
+) -> tuple[list[Unit], str | None]:
+    query = where_given(sa.select(Unit).where(Unit.complex_id == complex_id), (Unit.status, status))
+    return await paginate_entities(session, query, [Unit.seq], limit, cursor)
 
 
 async def owned_unit_count(session: AsyncSession, complex_id: uuid.UUID) -> int:

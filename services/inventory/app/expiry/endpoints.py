@@ -7,10 +7,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from services.inventory.app.deps import Runtime
+from services.inventory.app.deps import Runtime, WriteSession
 from services.inventory.app.expiry import service
 from services.inventory.app.expiry.schemas import ExpiryScanResult
-from shared.web.idempotency import IdempotencyKey, create_once
+from shared.web.idempotency import IdempotencyKey, answer
 from shared.domain import Role
 from shared.web.identity import CurrentPrincipal, require_role
 from shared.web.problems import problem_responses
@@ -20,7 +20,10 @@ router = APIRouter(tags=["expiry"])
 
 @router.post("/expiry-scans", status_code=200, response_model=ExpiryScanResult, responses=problem_responses(401, 403, 422))
 async def run_expiry_scan(
-    principal: CurrentPrincipal, runtime: Runtime, idempotency_key: IdempotencyKey = None
+    principal: CurrentPrincipal,
+    session: WriteSession,
+    runtime: Runtime,
+    idempotency_key: IdempotencyKey = None,  # noqa: ARG001 - documented here, honoured by WriteSession
 ) -> JSONResponse:
     """Run one expiry scan now and return its counts (the background scan runs on an interval too).
 
@@ -28,12 +31,5 @@ async def run_expiry_scan(
     horizon, and `inventory.placement.ended` once per placement past its end date.
     """
     require_role(principal, Role.marktmeester)
-    if idempotency_key is None:
-        result = await service.scan(runtime)
-        return JSONResponse(result.model_dump(mode="json"), status_code=200)
-
-    async def create(session):  # noqa: ANN001, ANN202
-        # The scan commits batch by batch on its own; only the stored response rides this transaction.
-        return 200, await service.scan(runtime), {}
-
-    return await create_once(runtime, principal, "POST /expiry-scans", idempotency_key, {}, create)
+    # The scan commits batch by batch in its own units of work; only the stored answer rides this one.
+    return answer(session, await service.scan(runtime), status=200)

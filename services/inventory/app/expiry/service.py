@@ -5,13 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import uuid
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.inventory.app.clock.service import today as clock_today
-from services.inventory.app.complexes.models import Complex
+from services.inventory.app.complexes import repository as complexes_repo
 from services.inventory.app.complexes.service import spec
 from services.inventory.app.deps import settings_of
 from services.inventory.app.expiry import repository
@@ -26,13 +24,8 @@ from shared.runtime import ServiceRuntime
 log = logging.getLogger(__name__)
 
 
-async def _complexes(session: AsyncSession, ids: set[uuid.UUID]) -> dict[uuid.UUID, Complex]:
-    rows = await session.execute(sa.select(Complex).where(Complex.id.in_(ids)))
-    return {c.id: c for c in rows.scalars()}
-
-
 async def _emit_expiring(session: AsyncSession, runtime: ServiceRuntime, claimed: list[Placement], today) -> None:  # noqa: ANN001
-    complexes = await _complexes(session, {p.complex_id for p in claimed})
+    complexes = await complexes_repo.by_ids(session, {p.complex_id for p in claimed})
     unit_ids = await placements.unit_ids_by_placement(session, [p.id for p in claimed])
     for p in claimed:
         await runtime.emit(
@@ -81,8 +74,7 @@ async def _emit_ended(session: AsyncSession, runtime: ServiceRuntime, claimed: l
 async def scan(runtime: ServiceRuntime) -> ExpiryScanResult:
     """One scan, in batches; each batch claims and writes its events in one transaction."""
     settings = settings_of(runtime)
-    assert runtime.db is not None
-    async with runtime.db.sessions() as session:
+    async with runtime.transaction() as session:
         today = await clock_today(session, runtime)
     horizon = add_months(today, settings.expiry_horizon_months)
     batch = settings.expiry_scan_batch_size
@@ -99,7 +91,7 @@ async def scan(runtime: ServiceRuntime) -> ExpiryScanResult:
             counts[kind] += len(claimed)
             if len(claimed) < batch:
                 break
-    async with runtime.db.transaction() as session:
+    async with runtime.transaction() as session:
         settled = await repository.settle_started(session, today)
     if counts["expiring"] or counts["ended"]:
         log.info("expiry scan", extra={"today": str(today), **counts})

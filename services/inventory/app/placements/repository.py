@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.inventory.app.complexes.models import Unit
 from services.inventory.app.placements.models import Placement, PlacementUnit
+from shared.db import where_given
 from shared.domain import Role
 from shared.web.identity import Principal
+from shared.web.pagination import paginate
 
 
 def status_expr(today: dt.date) -> sa.ColumnElement[str]:
@@ -37,6 +40,61 @@ def scope(query: sa.Select, principal: Principal) -> sa.Select:
 
 def visible(principal: Principal, today: dt.date) -> sa.Select:
     return scope(sa.select(Placement, status_expr(today).label("status")), principal)
+
+
+async def page_visible(
+    session: AsyncSession,
+    principal: Principal,
+    today: dt.date,
+    *,
+    expiring_before: dt.date | None,
+    complex_id: uuid.UUID | None,
+    gemeente: str | None,
+    site_id: uuid.UUID | None,
+    status: str | None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[tuple[Placement, str]], str | None]:
+    """Visible placements with their status as of `today`, soonest end date first."""
+    query = where_given(
+        visible(principal, today),
+        (Placement.complex_id, complex_id), (Placement.gemeente_code, gemeente), (Placement.site_id, site_id),
+        (status_expr(today), status),
+    )
+    if expiring_before:
+        query = query.where(Placement.end_date < expiring_before)
+    rows, next_cursor = await paginate(session, query, [Placement.end_date, Placement.id], limit, cursor)
+    return [(r[0], r[1]) for r in rows], next_cursor
+
+
+async def map_rows(
+    session: AsyncSession,
+    principal: Principal,
+    today: dt.date,
+    *,
+    status: str | None,
+    expiring_before: dt.date | None,
+    complex_id: uuid.UUID | None,
+) -> Sequence[sa.Row]:
+    """The columns a map point needs, scoped like the placement list, soonest end date first."""
+    query = scope(
+        sa.select(
+            Placement.id, Placement.complex_id, Placement.investor_org, Placement.gemeente_code,
+            Placement.unit_count, Placement.end_date, Placement.lat, Placement.lon, status_expr(today).label("status"),
+        ),
+        principal,
+    )
+    query = where_given(query, (status_expr(today), status), (Placement.complex_id, complex_id))
+    if expiring_before:
+        query = query.where(Placement.end_date < expiring_before)
+    return (await session.execute(query.order_by(Placement.end_date, Placement.id))).all()
+
+
+async def get_visible(
+    session: AsyncSession, principal: Principal, today: dt.date, placement_id: uuid.UUID
+) -> tuple[Placement, str] | None:
+    row = (await session.execute(visible(principal, today).where(Placement.id == placement_id))).first()
+    return None if row is None else (row[0], row[1])
 
 
 async def lock_units(session: AsyncSession, complex_id: uuid.UUID, unit_ids: list[uuid.UUID] | None) -> list[Unit]:

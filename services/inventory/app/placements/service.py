@@ -20,6 +20,7 @@ from shared.reference import in_netherlands, municipalities
 from shared.runtime import ServiceRuntime
 from shared.web.identity import Principal
 from shared.web.problems import InvalidInput, ProblemError, conflict, not_found
+from shared.web.mapping import to_schema
 
 GONE = {UnitStatus.sold.value, UnitStatus.dismantled.value}
 
@@ -41,15 +42,11 @@ def status_of(placement: Placement, today: dt.date) -> PlacementStatus:
 
 
 def to_out(placement: Placement, status: str | PlacementStatus) -> PlacementOut:
-    return PlacementOut.model_validate({**_columns(placement), "status": status})
+    return to_schema(PlacementOut, placement, status=status)
 
 
 def to_detail(placement: Placement, status: str | PlacementStatus, unit_ids: list[uuid.UUID]) -> PlacementDetail:
-    return PlacementDetail.model_validate({**_columns(placement), "status": status, "unit_ids": unit_ids})
-
-
-def _columns(placement: Placement) -> dict:
-    return {c.key: getattr(placement, c.key) for c in Placement.__table__.columns}
+    return to_schema(PlacementDetail, placement, status=status, unit_ids=unit_ids)
 
 
 def validate_placement(body: PlacementCreate) -> list[tuple[str, str]]:

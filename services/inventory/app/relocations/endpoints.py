@@ -9,12 +9,12 @@ from fastapi import APIRouter, Query
 
 from services.inventory.app.deps import Session
 from services.inventory.app.relocations import repository
-from services.inventory.app.relocations.models import Relocation
 from services.inventory.app.relocations.schemas import RelocationOut
 from shared.domain import Role
 from shared.web.identity import CurrentPrincipal, require_role
-from shared.web.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page, paginate
+from shared.web.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
 from shared.web.problems import not_found, problem_responses
+from shared.web.mapping import to_schema
 
 router = APIRouter(tags=["relocations"])
 
@@ -30,19 +30,16 @@ async def list_relocations(
 ) -> Page[RelocationOut]:
     """Relocation plans the caller may see (investors: own; municipalities: moving from or to their gemeente)."""
     require_role(principal, Role.investor, Role.municipality, Role.marktmeester)
-    query = repository.visible(principal)
-    if complex_id:
-        query = query.where(Relocation.complex_id == complex_id)
-    if placement_id:
-        query = query.where(Relocation.placement_id == placement_id)
-    rows, next_cursor = await paginate(session, query, [Relocation.created_at, Relocation.id], limit, cursor)
-    return Page[RelocationOut](data=[RelocationOut.model_validate(r[0]) for r in rows], next_cursor=next_cursor)
+    items, next_cursor = await repository.page_visible(
+        session, principal, complex_id=complex_id, placement_id=placement_id, limit=limit, cursor=cursor
+    )
+    return Page[RelocationOut](data=[to_schema(RelocationOut, r) for r in items], next_cursor=next_cursor)
 
 
 @router.get("/relocations/{relocation_id}", response_model=RelocationOut, responses=problem_responses(400, 401, 403, 404))
 async def get_relocation(relocation_id: uuid.UUID, principal: CurrentPrincipal, session: Session) -> RelocationOut:
     require_role(principal, Role.investor, Role.municipality, Role.marktmeester)
-    item = (await session.execute(repository.visible(principal).where(Relocation.id == relocation_id))).scalar_one_or_none()
+    item = await repository.get_visible(session, principal, relocation_id)
     if item is None:
         raise not_found("relocation", relocation_id)
-    return RelocationOut.model_validate(item)
+    return to_schema(RelocationOut, item)

@@ -10,8 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.inventory.app.complexes.models import Unit
 from services.inventory.app.placements.models import Placement, PlacementUnit
 from services.inventory.app.relocations.models import Relocation
+from shared.db import where_given
 from shared.domain import Role
 from shared.web.identity import Principal
+from shared.web.pagination import paginate_entities
 
 
 async def by_reservation(session: AsyncSession, reservation_id: uuid.UUID) -> Relocation | None:
@@ -48,3 +50,20 @@ def visible(principal: Principal) -> sa.Select:
     if principal.role is Role.marktmeester:
         return query
     return query.where(sa.false())
+
+
+async def page_visible(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    complex_id: uuid.UUID | None,
+    placement_id: uuid.UUID | None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[Relocation], str | None]:
+    query = where_given(visible(principal), (Relocation.complex_id, complex_id), (Relocation.placement_id, placement_id))
+    return await paginate_entities(session, query, [Relocation.created_at, Relocation.id], limit, cursor)
+
+
+async def get_visible(session: AsyncSession, principal: Principal, relocation_id: uuid.UUID) -> Relocation | None:
+    return (await session.execute(visible(principal).where(Relocation.id == relocation_id))).scalar_one_or_none()

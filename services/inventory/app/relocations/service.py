@@ -9,7 +9,7 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.inventory.app.clock.service import today as clock_today
-from services.inventory.app.complexes.models import Complex
+from services.inventory.app.complexes import repository as complexes_repo
 from services.inventory.app.deps import settings_of
 from services.inventory.app.placements import repository as placements_repo
 from services.inventory.app.placements import service as placements
@@ -17,7 +17,6 @@ from services.inventory.app.relocations import repository
 from services.inventory.app.relocations.models import Relocation
 from shared.clock import add_months
 from shared.domain import MAX_TERM_YEARS, PermitInstrument, UnitStatus
-from shared.events.envelope import CloudEvent
 from shared.events.models import RelocatedAllocation, RelocationScheduled, ReservationConfirmed, ReservedSite
 from shared.runtime import ServiceRuntime
 
@@ -55,7 +54,7 @@ async def schedule(session: AsyncSession, runtime: ServiceRuntime, data: Reserva
             extra={"placement_id": str(old.id), "reservation_id": str(data.reservation_id)},
         )
         return None
-    complex_item = await session.get(Complex, old.complex_id)
+    complex_item = await complexes_repo.get(session, old.complex_id)
     assert complex_item is not None
     today = await clock_today(session, runtime)
     units = await repository.units_of_placement(session, old.id)
@@ -128,12 +127,3 @@ async def schedule(session: AsyncSession, runtime: ServiceRuntime, data: Reserva
         ),
     )
     return relocation
-
-
-def reservation_confirmed_handler(runtime: ServiceRuntime):  # noqa: ANN201
-    """The consumer handler (runs in the inbox transaction: effect and inbox row commit together)."""
-
-    async def handle(session: AsyncSession, event: CloudEvent, data: ReservationConfirmed) -> None:
-        await schedule(session, runtime, data)
-
-    return handle

@@ -7,14 +7,12 @@ import uuid
 from typing import Annotated
 
 import orjson
-import sqlalchemy as sa
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from services.inventory.app.clock.service import today as clock_today
 from services.inventory.app.deps import Runtime, Session
 from services.inventory.app.placements import repository as placements
-from services.inventory.app.placements.models import Placement
 from services.inventory.app.placements.schemas import PlacementStatus
 from services.inventory.app.stats import service
 from shared.web.geojson import GEOJSON_MEDIA_TYPE
@@ -48,21 +46,9 @@ async def placements_map(
     """Placements as a GeoJSON FeatureCollection of points, scoped like the placement list."""
     require_role(principal, Role.investor, Role.municipality, Role.marktmeester)
     today = await clock_today(session, runtime)
-    status_col = placements.status_expr(today).label("status")
-    query = placements.scope(
-        sa.select(
-            Placement.id, Placement.complex_id, Placement.investor_org, Placement.gemeente_code,
-            Placement.unit_count, Placement.end_date, Placement.lat, Placement.lon, status_col,
-        ),
-        principal,
+    rows = await placements.map_rows(
+        session, principal, today, status=status and status.value, expiring_before=expiring_before, complex_id=complex_id
     )
-    if status:
-        query = query.where(placements.status_expr(today) == status.value)
-    if expiring_before:
-        query = query.where(Placement.end_date < expiring_before)
-    if complex_id:
-        query = query.where(Placement.complex_id == complex_id)
-    rows = (await session.execute(query.order_by(Placement.end_date, Placement.id))).all()
     features = [
         {
             "type": "Feature",

@@ -13,10 +13,11 @@ from services.matching.app.proposals import service
 from services.matching.app.proposals.models import Proposal
 from services.matching.app.proposals.schemas import AllocationOut, DeclineIn, PartyOut, ProposalOut, ProposalStatus
 from shared.domain import Role
-from shared.web.deps import Runtime, Session
+from shared.web.deps import Runtime, Session, WriteSession
 from shared.web.identity import CurrentPrincipal, require_role
-from shared.web.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page, paginate
+from shared.web.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
 from shared.web.problems import problem_responses
+from shared.web.mapping import to_schema
 
 router = APIRouter(prefix="/proposals", tags=["proposals"])
 ALL_ROLES = (Role.marktmeester, Role.investor, Role.municipality)
@@ -27,16 +28,11 @@ async def to_out(session: AsyncSession, proposals: list[Proposal]) -> list[Propo
     out = []
     for p in proposals:
         accepted = {(a["role"], a["org"]) for a in p.acceptances}
-        out.append(ProposalOut(
-            id=p.id, placement_id=p.placement_id, complex_id=p.complex_id, investor_org=p.investor_org, status=p.status,
-            unit_count=p.unit_count, shortfall_units=p.shortfall_units, rung=p.rung,
-            allocations=[AllocationOut(site_id=a.site_id, gemeente_code=a.gemeente_code, units=a.units,
-                                       distance_km=a.distance_km, rung=a.rung) for a in allocations[p.id]],
+        out.append(to_schema(
+            ProposalOut, p,
+            allocations=[to_schema(AllocationOut, a) for a in allocations[p.id]],
             cost={k: v for k, v in p.cost.items() if isinstance(v, (int, float))},
-            binding_constraints=p.binding_constraints, alternatives=p.alternatives,
             parties=[PartyOut(role=x["role"], org=x["org"], accepted=(x["role"], x["org"]) in accepted) for x in p.parties],
-            move_window_start=p.move_window_start, expires_at=p.expires_at, created_at=p.created_at,
-            decided_at=p.decided_at, reason=p.reason, run_id=p.run_id,
         ))
     return out
 
@@ -50,13 +46,10 @@ async def list_proposals(
 ) -> Page[ProposalOut]:
     """Proposals visible to the caller: investors their own, municipalities those touching their plots."""
     require_role(principal, *ALL_ROLES)
-    q = repo.visible_to(principal)
-    if status:
-        q = q.where(Proposal.status == status)
-    if placement:
-        q = q.where(Proposal.placement_id == placement)
-    rows, next_cursor = await paginate(session, q, [Proposal.created_at, Proposal.id], limit, cursor)
-    return Page(data=await to_out(session, [r[0] for r in rows]), next_cursor=next_cursor)
+    proposals, next_cursor = await repo.page_visible(
+        session, principal, status=status, placement_id=placement, limit=limit, cursor=cursor
+    )
+    return Page(data=await to_out(session, proposals), next_cursor=next_cursor)
 
 
 @router.get("/{proposal_id}", response_model=ProposalOut, responses=problem_responses(401, 403, 404))
@@ -67,22 +60,21 @@ async def get_proposal(principal: CurrentPrincipal, proposal_id: uuid.UUID, sess
 
 
 @router.post("/{proposal_id}/accept", response_model=ProposalOut, responses=problem_responses(401, 403, 404, 409))
-async def accept_proposal(principal: CurrentPrincipal, proposal_id: uuid.UUID, runtime: Runtime) -> ProposalOut:
+async def accept_proposal(
+    principal: CurrentPrincipal, proposal_id: uuid.UUID, session: WriteSession, runtime: Runtime
+) -> ProposalOut:
     """A party accepts. When every party has accepted, `matching.proposal.accepted` is emitted."""
     require_role(principal, Role.investor, Role.municipality)
-    async with runtime.transaction() as session:
-        proposal = await service.accept(session, runtime, principal, proposal_id)
-        out = (await to_out(session, [proposal]))[0]
-    return out
+    proposal = await service.accept(session, runtime, principal, proposal_id)
+    return (await to_out(session, [proposal]))[0]
 
 
 @router.post("/{proposal_id}/decline", response_model=ProposalOut, responses=problem_responses(400, 401, 403, 404, 409))
 async def decline_proposal(
-    principal: CurrentPrincipal, proposal_id: uuid.UUID, runtime: Runtime, body: Annotated[DeclineIn | None, Body()] = None
+    principal: CurrentPrincipal, proposal_id: uuid.UUID, session: WriteSession, runtime: Runtime,
+    body: Annotated[DeclineIn | None, Body()] = None,
 ) -> ProposalOut:
     """A party declines: the homes go back to the pool and get a different proposal."""
     require_role(principal, Role.investor, Role.municipality)
-    async with runtime.transaction() as session:
-        proposal = await service.decline(session, runtime, principal, proposal_id, body.reason if body else None)
-        out = (await to_out(session, [proposal]))[0]
-    return out
+    proposal = await service.decline(session, runtime, principal, proposal_id, body.reason if body else None)
+    return (await to_out(session, [proposal]))[0]

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.matching.app.proposals.models import Proposal, ProposalAllocation
+from shared.db import where_given
 from shared.domain import Role
 from shared.web.identity import Principal
+from shared.web.pagination import paginate_entities
+
+ALLOCATOR_LOCK = 7_300_451_003  # one allocator at a time: promised capacity is never handed out twice
 
 
 def visible_to(principal: Principal) -> sa.Select:
@@ -50,3 +55,33 @@ async def proposals_on_site(session: AsyncSession, site_id: uuid.UUID, statuses:
         .with_for_update(of=Proposal)
     )
     return list((await session.scalars(q)).all())
+
+
+async def lock_allocator(session: AsyncSession) -> None:
+    await session.execute(sa.select(sa.func.pg_advisory_xact_lock(ALLOCATOR_LOCK)))
+
+
+async def get_visible(session: AsyncSession, principal: Principal, proposal_id: uuid.UUID, *, lock: bool = False) -> Proposal | None:
+    q = visible_to(principal).where(Proposal.id == proposal_id)
+    return await session.scalar(q.with_for_update() if lock else q)
+
+
+async def get_for_update(session: AsyncSession, proposal_id: uuid.UUID) -> Proposal | None:
+    return await session.get(Proposal, proposal_id, with_for_update=True)
+
+
+async def page_visible(
+    session: AsyncSession, principal: Principal, *, status: str | None, placement_id: uuid.UUID | None, limit: int, cursor: str | None
+) -> tuple[list[Proposal], str | None]:
+    q = where_given(visible_to(principal), (Proposal.status, status), (Proposal.placement_id, placement_id))
+    return await paginate_entities(session, q, [Proposal.created_at, Proposal.id], limit, cursor)
+
+
+async def overdue_pending(session: AsyncSession, now: dt.datetime) -> list[Proposal]:
+    """Pending proposals past their deadline, locked (another replica's check skips them)."""
+    q = sa.select(Proposal).where(Proposal.status == "pending", Proposal.expires_at < now).with_for_update(skip_locked=True)
+    return list((await session.scalars(q)).all())
+
+
+async def count_by_status(session: AsyncSession) -> dict[str, int]:
+    return {s: int(n) for s, n in (await session.execute(sa.select(Proposal.status, sa.func.count()).group_by(Proposal.status))).all()}

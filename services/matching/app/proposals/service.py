@@ -10,7 +10,6 @@ from collections import defaultdict
 from typing import TYPE_CHECKING
 
 import numpy as np
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.matching.app.optimiser import explain
@@ -31,19 +30,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ALLOCATOR_LOCK = 7_300_451_003  # one allocator at a time: promised capacity is never handed out twice
-
-
 @dataclasses.dataclass
 class MatchInputs:
     rows: list[PlacementDemand]
     demands: list[Demand]
     plots: list[Plot]
     plot_rows: list[PlotView]
-
-
-async def lock_allocator(session: AsyncSession) -> None:
-    await session.execute(sa.select(sa.func.pg_advisory_xact_lock(ALLOCATOR_LOCK)))
 
 
 async def load_inputs(session: AsyncSession, placement_ids: list[uuid.UUID] | None = None) -> MatchInputs:
@@ -81,7 +73,7 @@ async def propose(
     settings: MatchingSettings = runtime.settings  # type: ignore[assignment]
     w = settings.weights(override)
     if prepared is None:
-        await lock_allocator(session)
+        await repo.lock_allocator(session)
         inputs = await load_inputs(session, placement_ids)
         if not inputs.demands:
             return []
@@ -194,10 +186,7 @@ def _party_of(proposal: Proposal, principal: Principal) -> dict | None:
 
 
 async def get_visible(session: AsyncSession, principal: Principal, proposal_id: uuid.UUID, lock: bool = False) -> Proposal:
-    q = repo.visible_to(principal).where(Proposal.id == proposal_id)
-    if lock:
-        q = q.with_for_update()
-    proposal = await session.scalar(q)
+    proposal = await repo.get_visible(session, principal, proposal_id, lock=lock)
     if proposal is None:
         raise not_found("proposal", proposal_id)
     return proposal
@@ -251,7 +240,7 @@ async def decline(
 async def return_to_pool(session: AsyncSession, proposal: Proposal, excluded_gemeente: str | None = None,
                          remember_allocation: bool = True) -> None:
     """The placement is waiting demand again; the turned-down allocation is not offered again at once."""
-    row = await session.get(PlacementDemand, proposal.placement_id, with_for_update=True)
+    row = await rm_repo.demand_for_update(session, proposal.placement_id)
     if row is None or row.demand_status == "ended":
         return
     allocations = (await repo.allocations_of(session, [proposal.id]))[proposal.id]
@@ -274,9 +263,7 @@ async def withdraw(session: AsyncSession, runtime: "ServiceRuntime", proposal: P
 async def expire_overdue(session: AsyncSession, runtime: "ServiceRuntime") -> int:
     """Pending proposals past their deadline expire; their demand goes back to the pool."""
     now = runtime.clock.now()
-    overdue = list((await session.scalars(
-        sa.select(Proposal).where(Proposal.status == "pending", Proposal.expires_at < now).with_for_update(skip_locked=True)
-    )).all())
+    overdue = await repo.overdue_pending(session, now)
     for proposal in overdue:
         proposal.status, proposal.decided_at = "expired", now
         await runtime.emit(session, "matching.proposal.expired", proposal.id,

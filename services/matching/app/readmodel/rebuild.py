@@ -11,18 +11,17 @@ import asyncio
 import logging
 
 import nats.errors
-import sqlalchemy as sa
 from nats.js.api import DeliverPolicy
 
 from services.matching.app.config import MatchingSettings
-from services.matching.app.events import build_handlers
+from services.matching.app.events import handlers as event_handlers
+from services.matching.app.readmodel import repository
 from shared.bus.consumer import PoisonMessage, parse
 from shared.bus.nats import connect
 from shared.db import Database
 from shared.runtime import ServiceRuntime
 
 log = logging.getLogger(__name__)
-READ_MODEL_TABLES = ("complexes", "placements", "plots")
 
 
 async def rebuild_read_model(settings: MatchingSettings, db: Database | None = None, idle_timeout_s: float = 1.0) -> int:
@@ -30,18 +29,15 @@ async def rebuild_read_model(settings: MatchingSettings, db: Database | None = N
     own_db = db is None
     db = db or Database(settings.database_url or "", service=f"{settings.service_name}-rebuild")
     runtime = ServiceRuntime(settings)
-    handlers = {t: h for group in build_handlers(runtime, react=False).values() for t, h in group.items()}
-    # Keep what the matcher derived from the demand (declines, exclusions, states) across the rebuild.
+    handlers = {t: h for group in event_handlers.bind(runtime, react=False).values() for t, h in group.items()}
     async with db.sessions() as session:
-        kept = {r.placement_id: r for r in (await session.execute(sa.text(
-            "SELECT placement_id, demand_status, shortfall_units, excluded_sites, declined_allocations FROM placements"
-        ))).all()}
+        kept = await repository.derived_demand_state(session)
     nc = await connect(settings, name=f"{settings.service_name}-rebuild")
     applied = 0
     try:
         js = nc.jetstream()
         async with db.transaction() as session:
-            await session.execute(sa.text(f"TRUNCATE {', '.join(READ_MODEL_TABLES)}"))
+            await repository.truncate_read_model(session)
             for prefix in ("inventory.>", "sites.>"):
                 sub = await js.subscribe(settings.subject(prefix), ordered_consumer=True, deliver_policy=DeliverPolicy.ALL)
                 try:
@@ -65,24 +61,13 @@ async def rebuild_read_model(settings: MatchingSettings, db: Database | None = N
                             break
                 finally:
                     await sub.unsubscribe()
-            for pid, row in kept.items():
-                await session.execute(sa.text(
-                    "UPDATE placements SET demand_status = :s, shortfall_units = :f, excluded_sites = CAST(:e AS jsonb), "
-                    "declined_allocations = CAST(:d AS jsonb) WHERE placement_id = :p"
-                ), {"s": row.demand_status, "f": row.shortfall_units, "e": _json(row.excluded_sites),
-                    "d": _json(row.declined_allocations), "p": pid})
+            await repository.restore_demand_state(session, kept)
     finally:
         await nc.close()
         if own_db:
             await db.dispose()
     log.info("read model rebuilt", extra={"events": applied})
     return applied
-
-
-def _json(value: object) -> str:
-    import orjson
-
-    return orjson.dumps(value).decode()
 
 
 if __name__ == "__main__":

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
+from typing import Any
 
+import orjson
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.matching.app.proposals.models import OPEN_STATUSES, Proposal, ProposalAllocation
-from services.matching.app.readmodel.models import PlacementDemand, PlotView
+from services.matching.app.readmodel.models import ComplexView, PlacementDemand, PlotView
+
+OPEN_DEMAND = ("waiting", "proposed")
+READ_MODEL_TABLES = ("complexes", "placements", "plots")
 
 
 async def promised_units_by_site(session: AsyncSession) -> dict[uuid.UUID, int]:
@@ -31,3 +38,86 @@ async def waiting_demand(session: AsyncSession, placement_ids: list[uuid.UUID] |
     if placement_ids is not None:
         q = q.where(PlacementDemand.placement_id.in_(placement_ids))
     return list((await session.scalars(q.order_by(PlacementDemand.end_date, PlacementDemand.placement_id).with_for_update())).all())
+
+
+async def upsert_complex(session: AsyncSession, complex_id: uuid.UUID, investor_org: str, spec: dict) -> None:
+    await session.execute(
+        pg_insert(ComplexView)
+        .values(complex_id=complex_id, investor_org=investor_org, spec=spec)
+        .on_conflict_do_update(index_elements=["complex_id"], set_={"spec": spec, "investor_org": investor_org})
+    )
+
+
+async def insert_demand_if_new(session: AsyncSession, placement_id: uuid.UUID, **values: Any) -> None:
+    await session.execute(pg_insert(PlacementDemand).values(placement_id=placement_id, **values).on_conflict_do_nothing())
+
+
+async def demand_for_update(session: AsyncSession, placement_id: uuid.UUID) -> PlacementDemand | None:
+    return await session.get(PlacementDemand, placement_id, with_for_update=True)
+
+
+async def plot_for_update(session: AsyncSession, site_id: uuid.UUID) -> PlotView | None:
+    return await session.get(PlotView, site_id, with_for_update=True)
+
+
+async def upsert_plot_if_newer(session: AsyncSession, site_id: uuid.UUID, version: int, values: dict[str, Any]) -> bool:
+    """Upsert unless a newer version is held already; True when applied."""
+    result = await session.execute(
+        pg_insert(PlotView)
+        .values(site_id=site_id, **values)
+        .on_conflict_do_update(index_elements=["site_id"], set_=values, where=PlotView.version < version)
+        .returning(PlotView.site_id)
+    )
+    return result.first() is not None
+
+
+async def withdraw_plot_unless_newer(session: AsyncSession, site_id: uuid.UUID, version: int) -> bool:
+    result = await session.execute(
+        sa.update(PlotView)
+        .where(PlotView.site_id == site_id, PlotView.version <= version)
+        .values(status="withdrawn", version=version)
+        .returning(PlotView.site_id)
+    )
+    return result.first() is not None
+
+
+async def set_reserved(session: AsyncSession, site_id: uuid.UUID, reserved_units: int) -> None:
+    await session.execute(sa.update(PlotView).where(PlotView.site_id == site_id).values(reserved_units=reserved_units))
+
+
+async def open_demand_units(session: AsyncSession) -> int:
+    """Homes waiting or in an open proposal."""
+    q = sa.select(sa.func.coalesce(sa.func.sum(PlacementDemand.unit_count), 0)).where(PlacementDemand.demand_status.in_(OPEN_DEMAND))
+    return int(await session.scalar(q) or 0)
+
+
+async def open_shortfall(session: AsyncSession) -> list[tuple[str | None, dt.date, int]]:
+    """(province, end date, homes short) of open demand that has a shortfall."""
+    rows = await session.execute(
+        sa.select(PlacementDemand.province_code, PlacementDemand.end_date, PlacementDemand.shortfall_units)
+        .where(PlacementDemand.demand_status.in_(OPEN_DEMAND), PlacementDemand.shortfall_units > 0)
+    )
+    return [tuple(r) for r in rows.all()]  # type: ignore[misc]
+
+
+# ----------------------------------------------------------------- rebuild
+
+
+async def derived_demand_state(session: AsyncSession) -> list[sa.Row]:
+    """What the matcher derived from the demand (declines, exclusions, states): kept across a rebuild."""
+    return list((await session.execute(sa.text(
+        "SELECT placement_id, demand_status, shortfall_units, excluded_sites, declined_allocations FROM placements"
+    ))).all())
+
+
+async def truncate_read_model(session: AsyncSession) -> None:
+    await session.execute(sa.text(f"TRUNCATE {', '.join(READ_MODEL_TABLES)}"))
+
+
+async def restore_demand_state(session: AsyncSession, rows: list[sa.Row]) -> None:
+    for row in rows:
+        await session.execute(sa.text(
+            "UPDATE placements SET demand_status = :s, shortfall_units = :f, excluded_sites = CAST(:e AS jsonb), "
+            "declined_allocations = CAST(:d AS jsonb) WHERE placement_id = :p"
+        ), {"s": row.demand_status, "f": row.shortfall_units, "e": orjson.dumps(row.excluded_sites).decode(),
+            "d": orjson.dumps(row.declined_allocations).decode(), "p": row.placement_id})

@@ -3,38 +3,29 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
+from collections.abc import Sequence
 
-import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.matching.app.optimiser.solver import Demand, Plot
-from services.matching.app.readmodel.models import ComplexView, PlacementDemand, PlotView
+from services.matching.app.readmodel import repository as repo
+from services.matching.app.readmodel.models import PlacementDemand, PlotView
 from shared.domain import BblLevel, Doelgroep, PermitInstrument, SiteKind
 from shared.events import models as ev
 from shared.reference import province_of
 
 
 async def record_complex(session: AsyncSession, data: ev.ComplexRegistered) -> None:
-    spec = data.model_dump(mode="json")
-    await session.execute(
-        pg_insert(ComplexView)
-        .values(complex_id=data.complex_id, investor_org=data.investor_org, spec=spec)
-        .on_conflict_do_update(index_elements=["complex_id"], set_={"spec": spec, "investor_org": data.investor_org})
-    )
+    await repo.upsert_complex(session, data.complex_id, data.investor_org, data.model_dump(mode="json"))
 
 
 async def record_placement(session: AsyncSession, data: ev.PlacementCreated) -> None:
-    await session.execute(
-        pg_insert(PlacementDemand)
-        .values(
-            placement_id=data.placement_id, complex_id=data.complex_id, investor_org=data.investor_org,
-            gemeente_code=data.gemeente_code, province_code=province_of(data.gemeente_code), lat=data.lat, lon=data.lon,
-            instrument=data.instrument.value, start_date=data.start_date, end_date=data.end_date,
-            unit_count=len(data.unit_ids), demand_status="active", shortfall_units=0, excluded_sites=[], declined_allocations=[],
-        )
-        .on_conflict_do_nothing()  # an expiring event that arrived first already holds more
+    # Insert only: an expiring event that arrived first already holds more.
+    await repo.insert_demand_if_new(
+        session, data.placement_id, complex_id=data.complex_id, investor_org=data.investor_org,
+        gemeente_code=data.gemeente_code, province_code=province_of(data.gemeente_code), lat=data.lat, lon=data.lon,
+        instrument=data.instrument.value, start_date=data.start_date, end_date=data.end_date,
+        unit_count=len(data.unit_ids), demand_status="active", shortfall_units=0, excluded_sites=[], declined_allocations=[],
     )
 
 
@@ -46,7 +37,7 @@ async def record_expiring(session: AsyncSession, data: ev.PlacementExpiring) -> 
         instrument=data.instrument.value, start_date=data.start_date, end_date=data.end_date,
         unit_count=len(data.unit_ids) or data.complex.unit_count, complex_spec=data.complex.model_dump(mode="json"),
     )
-    existing = await session.get(PlacementDemand, data.placement_id, with_for_update=True)
+    existing = await repo.demand_for_update(session, data.placement_id)
     if existing is None:
         session.add(PlacementDemand(placement_id=data.placement_id, demand_status="waiting", shortfall_units=0,
                                     excluded_sites=[], declined_allocations=[], **values))
@@ -61,7 +52,7 @@ async def record_expiring(session: AsyncSession, data: ev.PlacementExpiring) -> 
 
 
 async def record_ended(session: AsyncSession, data: ev.PlacementEnded) -> PlacementDemand | None:
-    row = await session.get(PlacementDemand, data.placement_id, with_for_update=True)
+    row = await repo.demand_for_update(session, data.placement_id)
     if row is not None:
         row.demand_status = "ended"
         row.shortfall_units = 0
@@ -70,32 +61,30 @@ async def record_ended(session: AsyncSession, data: ev.PlacementEnded) -> Placem
 
 async def record_site(session: AsyncSession, data: ev.SiteSnapshot) -> bool:
     """Upsert a plot snapshot unless we already hold a newer version. Returns True when applied."""
-    snapshot = data.model_dump(mode="json")
     values = dict(
         version=data.version, status=data.status, gemeente_code=data.gemeente_code, province_code=data.province_code,
-        kind=data.kind.value, capacity_units=data.capacity_units, reserved_units=data.reserved_units, snapshot=snapshot,
+        kind=data.kind.value, capacity_units=data.capacity_units, reserved_units=data.reserved_units,
+        snapshot=data.model_dump(mode="json"),
     )
-    result = await session.execute(
-        pg_insert(PlotView)
-        .values(site_id=data.site_id, **values)
-        .on_conflict_do_update(index_elements=["site_id"], set_=values, where=PlotView.version < data.version)
-        .returning(PlotView.site_id)
-    )
-    return result.first() is not None
+    return await repo.upsert_plot_if_newer(session, data.site_id, data.version, values)
 
 
 async def record_site_withdrawn(session: AsyncSession, data: ev.SiteWithdrawn) -> bool:
-    result = await session.execute(
-        sa.update(PlotView)
-        .where(PlotView.site_id == data.site_id, PlotView.version <= data.version)
-        .values(status="withdrawn", version=data.version)
-        .returning(PlotView.site_id)
-    )
-    return result.first() is not None
+    return await repo.withdraw_plot_unless_newer(session, data.site_id, data.version)
 
 
-async def set_reserved(session: AsyncSession, site_id: uuid.UUID, reserved_units: int) -> None:
-    await session.execute(sa.update(PlotView).where(PlotView.site_id == site_id).values(reserved_units=reserved_units))
+async def record_reserved(session: AsyncSession, sites: Sequence[ev.ReservedSite | ev.ReleasedSite]) -> None:
+    """The sites service's own count of reserved homes per plot."""
+    for s in sites:
+        await repo.set_reserved(session, s.site_id, s.reserved_units)
+
+
+async def record_short_sites(session: AsyncSession, short_sites: list[ev.ShortSite]) -> None:
+    """A rejected reservation told us what is really free on these plots."""
+    for s in short_sites:
+        plot = await repo.plot_for_update(session, s.site_id)
+        if plot is not None:
+            plot.reserved_units = max(0, plot.capacity_units - s.free_units)
 
 
 # ----------------------------------------------------------------- solver inputs

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.matching.app.proposals import repository as proposals_repo
 from services.matching.app.proposals import service as proposals
 from services.matching.app.runs.models import MatchingRun
 from shared.web.identity import Principal
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 async def run(session: AsyncSession, runtime: "ServiceRuntime", principal: Principal, mode: str, override: bool) -> MatchingRun:
     started = time.perf_counter()
     run_id = uuid.uuid4()
-    await proposals.lock_allocator(session)
+    await proposals_repo.lock_allocator(session)
     inputs = await proposals.load_inputs(session)
     solution = proposals.solve_inputs(inputs, runtime.settings, override) if inputs.demands else None  # type: ignore[arg-type]
     housed_by: dict[int, int] = {}

@@ -8,12 +8,11 @@ from services.sites.app.municipalities.schemas import Municipality as Municipali
 from shared.reference import Municipality
 from shared.web.pagination import decode_cursor, encode_cursor
 from shared.web.problems import InvalidInput, not_found
+from shared.web.mapping import to_schema
 
 
 def to_api(m: Municipality) -> MunicipalityOut:
-    return MunicipalityOut(
-        code=m.code, name=m.name, province_code=m.province_code, province_name=m.province_name, centroid=Centroid(lat=m.lat, lon=m.lon)
-    )
+    return to_schema(MunicipalityOut, m, centroid=Centroid(lat=m.lat, lon=m.lon))
 
 
 def list_page(province: str | None, limit: int, cursor: str | None) -> tuple[list[MunicipalityOut], str | None]:

@@ -7,7 +7,6 @@ the CHECK reserved_units <= capacity_units backs this up in the database.
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from collections import defaultdict
 
@@ -19,6 +18,7 @@ from services.sites.app.reservations.schemas import Reservation as ReservationOu
 from services.sites.app.reservations.schemas import ReservationLine as LineOut
 from services.sites.app.sites import repository as sites_repo
 from services.sites.app.sites.service import emit_site_updated
+from shared.clock import utcnow
 from shared.domain import PermitInstrument, Role
 from shared.events.models import (
     ProposalAccepted,
@@ -33,13 +33,10 @@ from shared.events.models import (
 from shared.runtime import ServiceRuntime
 from shared.web.identity import Principal, require_role
 from shared.web.problems import not_found
+from shared.web.mapping import to_schema
 
 INSUFFICIENT_CAPACITY = "insufficient_capacity"
 SITE_UNAVAILABLE = "site_unavailable"  # withdrawn, still a draft, or unknown
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 async def reserve(session: AsyncSession, runtime: ServiceRuntime, data: ProposalAccepted) -> Reservation:
@@ -62,7 +59,7 @@ async def reserve(session: AsyncSession, runtime: ServiceRuntime, data: Proposal
         complex_id=data.complex_id,
         investor_org=data.investor_org,
         move_window_start=data.move_window_start,
-        created_at=_now(),
+        created_at=utcnow(),
     )
     lines = [
         ReservationLine(reservation_id=reservation.id, site_id=site_id, units=units, gemeente_code=gemeente[site_id])
@@ -99,7 +96,7 @@ async def reserve(session: AsyncSession, runtime: ServiceRuntime, data: Proposal
         return reservation
 
     reservation.status = "confirmed"
-    now = _now()
+    now = utcnow()
     reserved_sites: list[ReservedSite] = []
     for line in lines:
         site = sites[line.site_id]
@@ -150,7 +147,7 @@ async def release(session: AsyncSession, runtime: ServiceRuntime, data: Proposal
     reservation = await repo.by_proposal(session, data.proposal_id, for_update=True)
     if reservation is None or reservation.status != "confirmed":
         return reservation
-    now = _now()
+    now = utcnow()
     released: list[ReleasedSite] = []
     for line in lines:
         site = sites.get(line.site_id)
@@ -191,23 +188,11 @@ def _scope(principal: Principal) -> tuple[str | None, str | None]:
 
 
 def to_api(reservation: Reservation, lines: list[ReservationLine], gemeente_code: str | None) -> ReservationOut:
-    return ReservationOut(
-        id=reservation.id,
-        proposal_id=reservation.proposal_id,
-        placement_id=reservation.placement_id,
-        complex_id=reservation.complex_id,
-        investor_org=reservation.investor_org,
-        status=reservation.status,  # type: ignore[arg-type]
-        reason=reservation.reason,
-        move_window_start=reservation.move_window_start,
-        created_at=reservation.created_at,
-        released_at=reservation.released_at,
+    return to_schema(
+        ReservationOut,
+        reservation,
         # a municipality sees only the lines on its own plots
-        lines=[
-            LineOut(site_id=li.site_id, gemeente_code=li.gemeente_code, units=li.units)
-            for li in lines
-            if gemeente_code is None or li.gemeente_code == gemeente_code
-        ],
+        lines=[to_schema(LineOut, li) for li in lines if gemeente_code is None or li.gemeente_code == gemeente_code],
     )
 
 

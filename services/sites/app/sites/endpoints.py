@@ -15,8 +15,8 @@ from services.sites.app.sites.repository import SiteQuery
 from services.sites.app.sites.schemas import Site, SiteFeatureCollection, SiteCreate, SitePage, SiteUpdate
 from shared.domain import SiteKind
 from shared.reference import municipalities, provinces
-from shared.web import idempotency
-from shared.web.deps import Runtime, Session
+from shared.web.deps import Runtime, Session, WriteSession
+from shared.web.idempotency import IdempotencyKey, answer
 from shared.web.geojson import GEOJSON_MEDIA_TYPE
 from shared.web.identity import CurrentPrincipal, Principal
 from shared.web.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
@@ -160,20 +160,14 @@ async def list_sites(
 async def create_site(
     principal: CurrentPrincipal,
     body: SiteCreate,
+    session: WriteSession,
     runtime: Runtime,
-    idempotency_key: idempotency.IdempotencyKey = None,
+    idempotency_key: IdempotencyKey = None,  # noqa: ARG001 - documented here, honoured by WriteSession
 ) -> JSONResponse:
     """A municipality publishes in its own gemeente; the marktmeester anywhere (e.g. garantiekavels).
     Emits `sites.site.published` unless saved as a draft."""
-
-    async def create(session):  # noqa: ANN001, ANN202
-        site = await service.create(session, runtime, principal, body)
-        return 201, service.to_api(site).model_dump(mode="json"), {"Location": f"/api/v1/sites/{site.id}"}
-
-    return await idempotency.create_once(
-        runtime, principal, "POST /sites", idempotency_key, body.model_dump(mode="json", exclude_unset=True), create,
-        replay_headers=lambda stored: {"Location": f"/api/v1/sites/{stored['id']}"},
-    )
+    site = await service.create(session, runtime, principal, body)
+    return answer(session, service.to_api(site).model_dump(mode="json"), location=f"/api/v1/sites/{site.id}")
 
 
 @router.get("/sites/{site_id}", response_model=Site, summary="Get a plot", responses=problem_responses(400, 401, 404))
@@ -187,12 +181,11 @@ async def get_site(principal: CurrentPrincipal, site_id: uuid.UUID, session: Ses
     summary="Change a plot (partial); also publishes a draft",
     responses=problem_responses(400, 401, 403, 404, 409),
 )
-async def update_site(principal: CurrentPrincipal, site_id: uuid.UUID, body: SiteUpdate, runtime: Runtime) -> Site:
+async def update_site(
+    principal: CurrentPrincipal, site_id: uuid.UUID, body: SiteUpdate, session: WriteSession, runtime: Runtime
+) -> Site:
     """Every change bumps `version` and, for a published plot, emits `sites.site.updated`."""
-    async with runtime.transaction() as session:
-        site = await service.update(session, runtime, principal, site_id, body)
-        out = service.to_api(site)
-    return out
+    return service.to_api(await service.update(session, runtime, principal, site_id, body))
 
 
 @router.delete(
@@ -201,12 +194,9 @@ async def update_site(principal: CurrentPrincipal, site_id: uuid.UUID, body: Sit
     summary="Withdraw a plot",
     responses=problem_responses(401, 403, 404, 409),
 )
-async def withdraw_site(principal: CurrentPrincipal, site_id: uuid.UUID, runtime: Runtime) -> Site:
+async def withdraw_site(principal: CurrentPrincipal, site_id: uuid.UUID, session: WriteSession, runtime: Runtime) -> Site:
     """Refused (409) while homes are reserved on the plot. Emits `sites.site.withdrawn`."""
-    async with runtime.transaction() as session:
-        site = await service.withdraw(session, runtime, principal, site_id)
-        out = service.to_api(site)
-    return out
+    return service.to_api(await service.withdraw(session, runtime, principal, site_id))
 
 
 @router.get(

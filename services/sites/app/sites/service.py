@@ -21,7 +21,7 @@ from services.sites.app.sites.schemas import (
     SiteUpdate,
 )
 from services.sites.app.sites.schemas import Site as SiteOut
-from shared.clock import add_months
+from shared.clock import add_months, utcnow
 from shared.domain import MAX_TERM_YEARS, PermitInstrument, Role, SiteKind, is_temporary
 from shared.events.models import GarantiekavelInfo, SitePublished, SiteSnapshot, SiteUpdated, SiteWithdrawn
 from shared.events.models import Readiness as ReadinessEvent
@@ -29,10 +29,7 @@ from shared.reference import MUNICIPALITY_TOLERANCE_M, distance_to_municipality_
 from shared.runtime import ServiceRuntime
 from shared.web.identity import Principal, require_role
 from shared.web.problems import InvalidInput, ProblemError, conflict, not_found
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
-
+from shared.web.mapping import to_schema
 
 # ---------------------------------------------------------------- who may see / change a plot
 
@@ -173,37 +170,14 @@ def _readiness_of(site: Site) -> Readiness:
 
 def to_api(site: Site, distance_km: float | None = None) -> SiteOut:
     g = _garantiekavel_of(site)
-    return SiteOut(
-        id=site.id,
-        status=site.status,  # type: ignore[arg-type]
-        version=site.version,
-        gemeente_code=site.gemeente_code,
-        province_code=site.province_code,
-        name=site.name,
-        kind=SiteKind(site.kind),
+    return to_schema(
+        SiteOut,
+        site,
         location={"lat": site.lat, "lon": site.lon, "rd_x": round(site.rd_x, 2), "rd_y": round(site.rd_y, 2)},
-        boundary=site.boundary,
-        area_ha=site.area_ha,
-        capacity_units=site.capacity_units,
-        reserved_units=site.reserved_units,
         free_units=site.capacity_units - site.reserved_units,
-        available_from=site.available_from,
-        available_until=site.available_until,
-        expected_instrument=PermitInstrument(site.expected_instrument),
         max_term_years=MAX_TERM_YEARS[PermitInstrument(site.expected_instrument)],
-        min_term_years=site.min_term_years,
-        max_layers=site.max_layers,
-        allows_tijdelijk_bbl=site.allows_tijdelijk_bbl,
-        allows_permanent=site.allows_permanent,
-        doelgroep_restrictions=site.doelgroep_restrictions,
-        social_rent_only=site.social_rent_only,
         readiness=_readiness_of(site),
-        exclusions=site.exclusions,
-        dist_ov_m=site.dist_ov_m,
-        dist_shops_m=site.dist_shops_m,
         garantiekavel=Garantiekavel(**g.model_dump()) if g else None,
-        created_at=site.created_at,
-        updated_at=site.updated_at,
         distance_km=round(distance_km, 3) if distance_km is not None else None,
     )
 
@@ -268,7 +242,7 @@ async def create(session: AsyncSession, runtime: ServiceRuntime, principal: Prin
     ) + location_violations(body.gemeente_code, body.location)
     if errors:
         raise InvalidInput(errors)
-    now = _now()
+    now = utcnow()
     site = Site(
         id=uuid.uuid4(),
         status=body.status,
@@ -368,7 +342,7 @@ async def update(
         site.exclusions = sorted({e.value for e in changes["exclusions"]})
     _set_garantiekavel(site, merged.garantiekavel)
     site.version += 1
-    site.updated_at = _now()
+    site.updated_at = utcnow()
     if was == "draft" and site.status == "published":
         site.published_at = site.updated_at
         await runtime.emit(session, "sites.site.published", site.id, SitePublished(**snapshot_fields(site)))
@@ -388,7 +362,7 @@ async def withdraw(session: AsyncSession, runtime: ServiceRuntime, principal: Pr
     was = site.status
     site.status = "withdrawn"
     site.version += 1
-    site.updated_at = site.withdrawn_at = _now()
+    site.updated_at = site.withdrawn_at = utcnow()
     if was == "published":
         await runtime.emit(
             session, "sites.site.withdrawn", site.id, SiteWithdrawn(site_id=site.id, version=site.version, gemeente_code=site.gemeente_code)
