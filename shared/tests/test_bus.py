@@ -239,3 +239,36 @@ async def test_replay_recreates_a_missing_stream(producer_db, make_settings):
     assert await relay.replay() == 1
     assert (await js.stream_info(settings.stream_name)).state.messages == 1
     await nc.close()
+
+
+async def _relay_leader_activity(db) -> list[tuple[str, object]]:
+    """(state, backend_xmin) of every session holding an advisory lock on this database."""
+    async with db.sessions() as s:
+        rows = await s.execute(
+            sa.text(
+                "SELECT a.state, a.backend_xmin FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+                " WHERE l.locktype = 'advisory' AND l.granted AND a.datname = current_database()"
+            )
+        )
+        return [tuple(r) for r in rows]
+
+
+async def test_relay_leader_holds_its_lock_without_an_open_transaction(producer_db, make_settings):
+    # A leader `idle in transaction` pins xmin for as long as it leads, and vacuum stalls.
+    settings = settings_for(make_settings, "sites", outbox_poll_interval_s=0.05, stream_check_interval_s=0.1)
+    nc = await nats.connect(settings.nats_url)
+    js = nc.jetstream()
+    await ensure_stream(js, settings)
+    relays = [OutboxRelay(producer_db, TABLES, js, settings) for _ in range(2)]
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(r.run(stop)) for r in relays]
+    try:
+        await _commit_event(producer_db, settings)
+        await eventually(lambda: _published(producer_db, 1))
+        await asyncio.sleep(0.3)  # several publish rounds and stream checks on the lock connection
+        leaders = await _relay_leader_activity(producer_db)
+        assert leaders == [("idle", None)]
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks)
+        await nc.close()

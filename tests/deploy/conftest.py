@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -31,12 +32,32 @@ def env_names(settings_cls: type[ServiceSettings]) -> set[str]:
     return {name.upper() for name in settings_cls.model_fields}
 
 
-_INTERPOLATION = re.compile(r"\$\{(?P<name>[A-Z0-9_]+)(?::?-(?P<default>[^}]*))?\}")
+_INTERPOLATION = re.compile(r"\$\{(?P<name>[A-Z0-9_]+)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}")
+
+# What deploy/compose-secrets.sh would write into .env.
+COMPOSE_SECRETS = {
+    "JWT_SECRET": secrets.token_urlsafe(48),
+    "INTERNAL_SECRET": secrets.token_urlsafe(48),
+    "POSTGRES_PASSWORD": secrets.token_hex(24),
+}
 
 
-def interpolate(value: Any) -> str:
-    """docker compose's `${VAR:-default}` with nothing set in the shell: the default."""
-    return _INTERPOLATION.sub(lambda m: m.group("default") or "", str(value))
+class MissingVariable(LookupError):
+    """docker compose's `${VAR:?message}` with VAR unset: compose refuses to start."""
+
+
+def interpolate(value: Any, env: dict[str, str] | None = None) -> str:
+    """docker compose's `${VAR}`, `${VAR:-default}` and `${VAR:?error}` (env: the shell and .env)."""
+    env = COMPOSE_SECRETS if env is None else env
+
+    def substitute(m: re.Match[str]) -> str:
+        if env.get(m.group("name")):
+            return env[m.group("name")]
+        if m.group("op") and m.group("op").endswith("?"):
+            raise MissingVariable(f"{m.group('name')}: {m.group('arg')}")
+        return m.group("arg") or ""
+
+    return _INTERPOLATION.sub(substitute, str(value))
 
 
 def read_env_file(path: Path) -> dict[str, str]:

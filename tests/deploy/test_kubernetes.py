@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import subprocess
 from urllib.parse import urlsplit
 
@@ -235,10 +236,13 @@ def test_example_secrets_are_refused_in_production(k8s_objects, example_secrets,
         clean_env.setenv(key, value)
     clean_env.setenv("JWT_SECRET", example_secrets["JWT_SECRET"])
     clean_env.setenv("INTERNAL_SECRET", example_secrets["INTERNAL_SECRET"])
-    with pytest.raises(ValueError, match="at least 32 characters"):
+    with pytest.raises(ValueError, match="at least 128 bits"):
         ServiceSettings()
-    clean_env.setenv("JWT_SECRET", "j" * 48)
-    clean_env.setenv("INTERNAL_SECRET", "i" * 48)
+    clean_env.setenv("JWT_SECRET", "j" * 48)  # long, but no entropy
+    clean_env.setenv("INTERNAL_SECRET", secrets.token_urlsafe(48))
+    with pytest.raises(ValueError, match="JWT_SECRET must be a random secret"):
+        ServiceSettings()
+    clean_env.setenv("JWT_SECRET", secrets.token_urlsafe(48))
     settings = ServiceSettings()
     assert (settings.environment, settings.stream_replicas) == ("production", 3)
 
