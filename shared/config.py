@@ -60,6 +60,11 @@ class ServiceSettings(BaseSettings):
     db_max_overflow: int = 5
 
     nats_url: str = "nats://127.0.0.1:4222"
+    # deploy/: each service its own NATS user (publish rights for its own events only) and
+    # the CA that signed the servers' TLS certificate (NATS_URL=tls://...).
+    nats_user: str | None = None
+    nats_password: SecretStr | None = None
+    nats_tls_ca_file: str | None = None
     # One stream carries every subject; a prefix lets several environments (or test
     # runs) share one NATS server without their subjects overlapping.
     stream_name: str = "HERPLAATSING"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 import secrets
 from pathlib import Path
 from typing import Any
@@ -113,3 +114,20 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyP
             monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
     return monkeypatch
+
+
+@pytest.fixture(scope="session")
+def tls_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A throwaway CA and a server certificate for localhost, as cert-manager would issue them."""
+    d = tmp_path_factory.mktemp("tls")
+    ext = d / "ext.cnf"
+    ext.write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n", encoding="utf-8")
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+    for command in (
+        ["req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.crt", "-subj", "/CN=test-ca", "-days", "1"],
+        ["req", *ec, "-keyout", "tls.key", "-out", "tls.csr", "-subj", "/CN=nats"],
+        ["x509", "-req", "-in", "tls.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+         "-out", "tls.crt", "-days", "1", "-extfile", "ext.cnf"],
+    ):
+        subprocess.run(["openssl", *command], cwd=d, check=True, capture_output=True)
+    return {name: d / name for name in ("ca.crt", "tls.crt", "tls.key")}
