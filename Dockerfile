@@ -40,8 +40,8 @@ RUN groupadd --system --gid 10001 herplaatsing \
 
 COPY --from=build /opt/venv /opt/venv
 # Caches go to /tmp: the root filesystem is read-only in compose and Kubernetes.
-# ENVIRONMENT=production is the safe default: it refuses the dev secrets, so a container
-# started without JWT_SECRET / INTERNAL_SECRET stops at once (compose sets development).
+# ENVIRONMENT=production is the safe default: it refuses the dev secrets and weak ones, so a
+# container started without real JWT_SECRET / INTERNAL_SECRET stops at once.
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
