@@ -22,6 +22,7 @@ RUN pip install --require-hashes --no-deps -r /tmp/requirements.txt
 
 WORKDIR /src
 COPY pyproject.toml README.md ./
+COPY herplaatsing ./herplaatsing
 COPY shared ./shared
 COPY services ./services
 RUN pip install --no-deps . \

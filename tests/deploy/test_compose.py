@@ -9,13 +9,17 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from shared.cli import build_parser, service_database_url
-from shared.config import DEV_INTERNAL_SECRET, DEV_JWT_SECRET, SERVICE_PORTS, STATEFUL_SERVICES, ServiceSettings
-from shared.embedded import nats_server_binary
+from herplaatsing.cli import build_parser
+from herplaatsing.embedded import nats_server_binary
+from herplaatsing.migrations import service_database_url
+from herplaatsing.registry import STATEFUL as STATEFUL_SERVICES
+from herplaatsing.registry import ports
+from shared.config import DEV_INTERNAL_SECRET, DEV_JWT_SECRET, ServiceSettings
 
 from .conftest import COMPOSE_SECRETS, ROOT, SETTINGS_CLASSES, MissingVariable, env_names, interpolate, read_env_file
 from .test_image import dockerignored
 
+SERVICE_PORTS = ports()
 APP_SERVICES = list(SERVICE_PORTS)
 
 

@@ -17,12 +17,13 @@ import nats
 import pytest
 import yaml
 
+from herplaatsing.embedded import nats_server_binary
+from herplaatsing.registry import STATEFUL as STATEFUL_SERVICES
 from shared.bus.nats import connect, ensure_stream
-from shared.config import SERVICE_PORTS, STATEFUL_SERVICES, ServiceSettings
-from shared.embedded import nats_server_binary
+from shared.config import ServiceSettings
 
 from .conftest import DEPLOY, find
-from .test_kubernetes import NATS_PASSWORDS, container, pod_env, secret_key, write_nats_config
+from .test_kubernetes import NATS_PASSWORDS, SERVICE_PORTS, container, pod_env, secret_key, write_nats_config
 
 # --- NATS: per-service users over TLS, on a real server with the shipped auth.conf -------------
 

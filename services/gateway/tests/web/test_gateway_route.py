@@ -12,11 +12,11 @@ from typing import Any
 
 import httpx
 
+from herplaatsing.testing import running_app
 from services.gateway.app import routing
 from services.gateway.app.main import create_app
 from services.gateway.tests.support import MISSING_ID, bearer
 from shared.domain import Role
-from shared.testing import running_app
 
 SITE = uuid.uuid4()
 
