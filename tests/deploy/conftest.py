@@ -121,10 +121,17 @@ def tls_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """A throwaway CA and a server certificate for localhost, as cert-manager would issue them."""
     d = tmp_path_factory.mktemp("tls")
     ext = d / "ext.cnf"
-    ext.write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n", encoding="utf-8")
+    # The extensions cert-manager sets too; Python 3.13 verifies strictly (VERIFY_X509_STRICT).
+    ext.write_text(
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n"
+        "keyUsage=critical,digitalSignature\nbasicConstraints=critical,CA:FALSE\n"
+        "authorityKeyIdentifier=keyid\nsubjectKeyIdentifier=hash\n",
+        encoding="utf-8",
+    )
     ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+    ca_ext = ["-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"]
     for command in (
-        ["req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.crt", "-subj", "/CN=test-ca", "-days", "1"],
+        ["req", "-x509", *ec, *ca_ext, "-keyout", "ca.key", "-out", "ca.crt", "-subj", "/CN=test-ca", "-days", "1"],
         ["req", *ec, "-keyout", "tls.key", "-out", "tls.csr", "-subj", "/CN=nats"],
         ["x509", "-req", "-in", "tls.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
          "-out", "tls.crt", "-days", "1", "-extfile", "ext.cnf"],
