@@ -14,9 +14,11 @@ RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 
 # Dependencies first: this layer is rebuilt only when the lock changes, not on every code edit.
-# --no-deps: the lock is the complete closure; `pip check` below proves it.
+# The lock (deploy/lock.sh, uv) is the complete runtime closure with hashes: --require-hashes
+# refuses anything else, and `pip check` below proves nothing is missing. The embedded
+# PostgreSQL/NATS packages (the `embedded` extra) are not in it: the image never runs them.
 COPY deploy/requirements.txt /tmp/requirements.txt
-RUN pip install --no-deps -r /tmp/requirements.txt
+RUN pip install --require-hashes --no-deps -r /tmp/requirements.txt
 
 WORKDIR /src
 COPY pyproject.toml README.md ./
@@ -39,8 +41,8 @@ RUN groupadd --system --gid 10001 herplaatsing \
 
 COPY --from=build /opt/venv /opt/venv
 # Caches go to /tmp: the root filesystem is read-only in compose and Kubernetes.
-# ENVIRONMENT=production is the safe default: it refuses the dev secrets, so a container
-# started without JWT_SECRET / INTERNAL_SECRET stops at once (compose sets development).
+# ENVIRONMENT=production is the safe default: it refuses the dev secrets and weak ones, so a
+# container started without real JWT_SECRET / INTERNAL_SECRET stops at once.
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \

@@ -258,7 +258,7 @@ def main() -> int:
             p.wait_ready(90)
         print(f"services up (logs in {log_dir}); gateway RSS before {rss_mb(gateway.proc.pid):.1f} MB", flush=True)
 
-        settings = GatewaySettings()  # same (development) secrets as the processes
+        settings = GatewaySettings(environment="development")  # same (development) secrets as the processes
         results = asyncio.run(measure(service_urls, gateway.url, settings, args))
         rss_after = rss_mb(gateway.proc.pid)
         print(f"gateway RSS after the run: {rss_after:.1f} MB", flush=True)

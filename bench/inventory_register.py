@@ -157,7 +157,7 @@ async def main() -> None:
         assert service.proc is not None
         sampler = RssSampler(service.proc.pid)
         sampler.start()
-        headers = internal_headers(InventorySettings(), Principal(sub="bench", role=Role.investor, org="bench-corp"))
+        headers = internal_headers(InventorySettings(environment="development"), Principal(sub="bench", role=Role.investor, org="bench-corp"))
         print(f"inventory service on {service.url}, database {database}, stream {stream}")
 
         base_s = await register_many(service.url, headers, 0, args.baseline_complexes, args.units, 1)

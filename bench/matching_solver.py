@@ -286,7 +286,7 @@ def proposals_for_waiting(seed: int, placements: int = 500, plots: int = 500) ->
     from services.matching.app.config import MatchingSettings
     from services.matching.app.optimiser import explain
 
-    settings = MatchingSettings()
+    settings = MatchingSettings(environment="development")
     w = settings.weights()
     demands, sites = generate(seed + 1, placements, placements * 40, plots)
     t = time.perf_counter()

@@ -181,8 +181,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Everywhere else ENVIRONMENT must be set explicitly (shared/config.py has no default).
+LOCAL_COMMANDS = ("up", "demo", "token")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command in LOCAL_COMMANDS:  # the embedded system on this machine is a development one
+        os.environ.setdefault("ENVIRONMENT", "development")
     return int(args.func(args) or 0)
 
 

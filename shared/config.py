@@ -7,6 +7,8 @@ docker-compose set the same variables, so a service never knows which one starte
 from __future__ import annotations
 
 import datetime as dt
+import math
+from collections import Counter
 from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
@@ -18,14 +20,37 @@ from shared.events.models import PRODUCERS
 DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789"
 DEV_INTERNAL_SECRET = "dev-only-internal-secret-change-me-0123"
 
+# What a production secret must carry: 128 bits, as estimated below. secrets.token_urlsafe(48)
+# gives ~340; a long but repetitive or dictionary-like string falls short.
+MIN_SECRET_BITS = 128
+
+
+def estimated_entropy_bits(secret: str) -> float:
+    """Length times the Shannon entropy of the secret's own characters: 'x' * 64 scores 0.
+
+    A lower bound for random strings; not a proof of randomness (nothing is), but it
+    refuses the placeholders, repeated characters and short secrets a length check lets in.
+    """
+    if not secret:
+        return 0.0
+    counts = Counter(secret)
+    n = len(secret)
+    return n * -sum(c / n * math.log2(c / n) for c in counts.values())
+
+
 
 class ServiceSettings(BaseSettings):
     """Settings shared by all four services; a service subclasses it for its own knobs."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", env_nested_delimiter="__")
+    # The process environment only: a .env file in the working directory is docker compose's
+    # (generated secrets), and reading it would give embedded processes other secrets than
+    # the runner's.
+    model_config = SettingsConfigDict(extra="ignore", env_nested_delimiter="__")
 
     service_name: str = "herplaatsing"
-    environment: Literal["development", "test", "production"] = "development"
+    # No default: a deployment that forgets it must not fail open as development.
+    # (`herplaatsing up / demo / token` set development for the machine they run on.)
+    environment: Literal["development", "test", "production"]
     host: str = "127.0.0.1"
     port: int = 8000
 
@@ -34,6 +59,11 @@ class ServiceSettings(BaseSettings):
     db_max_overflow: int = 5
 
     nats_url: str = "nats://127.0.0.1:4222"
+    # deploy/: each service its own NATS user (publish rights for its own events only) and
+    # the CA that signed the servers' TLS certificate (NATS_URL=tls://...).
+    nats_user: str | None = None
+    nats_password: SecretStr | None = None
+    nats_tls_ca_file: str | None = None
     # One stream carries every subject; a prefix lets several environments (or test
     # runs) share one NATS server without their subjects overlapping.
     stream_name: str = "HERPLAATSING"
@@ -66,12 +96,16 @@ class ServiceSettings(BaseSettings):
     log_json: bool = True
 
     @model_validator(mode="after")
-    def _refuse_dev_secrets_outside_development(self) -> "ServiceSettings":
+    def _refuse_weak_secrets_in_production(self) -> "ServiceSettings":
         if self.environment == "production":
             for name, dev in (("jwt_secret", DEV_JWT_SECRET), ("internal_secret", DEV_INTERNAL_SECRET)):
                 value = getattr(self, name).get_secret_value()
-                if value == dev or len(value) < 32:
-                    raise ValueError(f"{name.upper()} must be set to a secret of at least 32 characters in production")
+                if value == dev or estimated_entropy_bits(value) < MIN_SECRET_BITS:
+                    raise ValueError(
+                        f"{name.upper()} must be a random secret of at least {MIN_SECRET_BITS} bits in production"
+                        f" (estimated {estimated_entropy_bits(value):.0f}); generate one with"
+                        " `python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
+                    )
         return self
 
     def subject(self, event_type: str) -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import ssl
+from typing import Any
 
 import nats
 from nats.aio.client import Client as NATS
@@ -25,7 +27,14 @@ async def connect(settings: ServiceSettings, name: str | None = None) -> NATS:
     async def on_reconnect() -> None:
         log.info("nats reconnected")
 
+    credentials: dict[str, Any] = {}
+    if settings.nats_user:
+        password = settings.nats_password.get_secret_value() if settings.nats_password else None
+        credentials.update(user=settings.nats_user, password=password)
+    if settings.nats_tls_ca_file:
+        credentials["tls"] = ssl.create_default_context(cafile=settings.nats_tls_ca_file)
     return await nats.connect(
+        **credentials,
         servers=[s.strip() for s in settings.nats_url.split(",")],
         name=name or settings.service_name,
         max_reconnect_attempts=-1,

@@ -67,7 +67,8 @@ def _relay_lock_id(service: str) -> int:
 class OutboxRelay:
     """Publishes outbox rows in order with Nats-Msg-Id = event id; retries forever.
 
-    Leadership: a session-level advisory lock held on a dedicated connection, so with
+    Leadership: a session-level advisory lock held on a dedicated autocommit connection
+    (no transaction stays open, so vacuum is never held back), so with
     several replicas exactly one relays and the others stand by. Published rows stay
     for `outbox_retention_days` and can be re-published (replay) when the broker lost them.
     """
@@ -165,6 +166,9 @@ class OutboxRelay:
         while not stop.is_set():
             try:
                 async with self.db.engine.connect() as lock_conn:
+                    # Autocommit: the lock is session-level, so the connection needs no
+                    # transaction; an open one would sit `idle in transaction` and pin xmin.
+                    await lock_conn.execution_options(isolation_level="AUTOCOMMIT")
                     got = await lock_conn.scalar(sa.select(sa.func.pg_try_advisory_lock(lock_id)))
                     if not got:
                         await _sleep_or_stop(stop, 2.0)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -31,12 +33,32 @@ def env_names(settings_cls: type[ServiceSettings]) -> set[str]:
     return {name.upper() for name in settings_cls.model_fields}
 
 
-_INTERPOLATION = re.compile(r"\$\{(?P<name>[A-Z0-9_]+)(?::?-(?P<default>[^}]*))?\}")
+_INTERPOLATION = re.compile(r"\$\{(?P<name>[A-Z0-9_]+)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}")
+
+# What deploy/compose-secrets.sh would write into .env.
+COMPOSE_SECRETS = {
+    "JWT_SECRET": secrets.token_urlsafe(48),
+    "INTERNAL_SECRET": secrets.token_urlsafe(48),
+    "POSTGRES_PASSWORD": secrets.token_hex(24),
+}
 
 
-def interpolate(value: Any) -> str:
-    """docker compose's `${VAR:-default}` with nothing set in the shell: the default."""
-    return _INTERPOLATION.sub(lambda m: m.group("default") or "", str(value))
+class MissingVariable(LookupError):
+    """docker compose's `${VAR:?message}` with VAR unset: compose refuses to start."""
+
+
+def interpolate(value: Any, env: dict[str, str] | None = None) -> str:
+    """docker compose's `${VAR}`, `${VAR:-default}` and `${VAR:?error}` (env: the shell and .env)."""
+    env = COMPOSE_SECRETS if env is None else env
+
+    def substitute(m: re.Match[str]) -> str:
+        if env.get(m.group("name")):
+            return env[m.group("name")]
+        if m.group("op") and m.group("op").endswith("?"):
+            raise MissingVariable(f"{m.group('name')}: {m.group('arg')}")
+        return m.group("arg") or ""
+
+    return _INTERPOLATION.sub(substitute, str(value))
 
 
 def read_env_file(path: Path) -> dict[str, str]:
@@ -92,3 +114,27 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyP
             monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
     return monkeypatch
+
+
+@pytest.fixture(scope="session")
+def tls_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A throwaway CA and a server certificate for localhost, as cert-manager would issue them."""
+    d = tmp_path_factory.mktemp("tls")
+    ext = d / "ext.cnf"
+    # The extensions cert-manager sets too; Python 3.13 verifies strictly (VERIFY_X509_STRICT).
+    ext.write_text(
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n"
+        "keyUsage=critical,digitalSignature\nbasicConstraints=critical,CA:FALSE\n"
+        "authorityKeyIdentifier=keyid\nsubjectKeyIdentifier=hash\n",
+        encoding="utf-8",
+    )
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+    ca_ext = ["-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"]
+    for command in (
+        ["req", "-x509", *ec, *ca_ext, "-keyout", "ca.key", "-out", "ca.crt", "-subj", "/CN=test-ca", "-days", "1"],
+        ["req", *ec, "-keyout", "tls.key", "-out", "tls.csr", "-subj", "/CN=nats"],
+        ["x509", "-req", "-in", "tls.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+         "-out", "tls.crt", "-days", "1", "-extfile", "ext.cnf"],
+    ):
+        subprocess.run(["openssl", *command], cwd=d, check=True, capture_output=True)
+    return {name: d / name for name in ("ca.crt", "tls.crt", "tls.key")}

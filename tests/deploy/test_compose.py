@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -15,7 +16,8 @@ from herplaatsing.registry import STATEFUL as STATEFUL_SERVICES
 from herplaatsing.registry import ports
 from shared.config import DEV_INTERNAL_SECRET, DEV_JWT_SECRET, ServiceSettings
 
-from .conftest import ROOT, SETTINGS_CLASSES, env_names, interpolate
+from .conftest import COMPOSE_SECRETS, ROOT, SETTINGS_CLASSES, MissingVariable, env_names, interpolate, read_env_file
+from .test_image import dockerignored
 
 SERVICE_PORTS = ports()
 APP_SERVICES = list(SERVICE_PORTS)
@@ -32,12 +34,16 @@ def test_every_service_exists(compose):
 
 
 @pytest.mark.parametrize("svc", APP_SERVICES)
-def test_service_publishes_its_port_from_shared_config(compose, svc):
-    port = SERVICE_PORTS[svc]
-    definition = compose["services"][svc]
-    assert definition["ports"] == [f"{port}:{port}"]
-    assert service_env(compose, svc)["PORT"] == str(port)
+def test_service_listens_on_its_port_from_shared_config(compose, svc):
+    assert service_env(compose, svc)["PORT"] == str(SERVICE_PORTS[svc])
     assert service_env(compose, svc)["SERVICE_NAME"] == svc
+
+
+def test_only_the_gateway_is_published_and_only_on_loopback(compose):
+    # The services trust the internal identity header: reachable only through the gateway.
+    published = {name: d["ports"] for name, d in compose["services"].items() if d.get("ports")}
+    port = SERVICE_PORTS["gateway"]
+    assert published == {"gateway": [f"127.0.0.1:{port}:{port}"]}
 
 
 @pytest.mark.parametrize("svc", APP_SERVICES)
@@ -100,15 +106,46 @@ def test_compose_environment_loads_into_the_settings(compose, clean_env, svc):
     assert settings.nats_url == "nats://nats:4222"
 
 
+@pytest.mark.parametrize("name", ["postgres", "migrate", *APP_SERVICES])
+def test_compose_refuses_to_start_without_explicit_secrets(compose, name):
+    env = compose["services"][name]["environment"]
+    with pytest.raises(MissingVariable):
+        {key: interpolate(value, env={}) for key, value in env.items()}
+    for secret in COMPOSE_SECRETS:  # each one on its own is required
+        partial = {k: v for k, v in COMPOSE_SECRETS.items() if k != secret}
+        if any(f"${{{secret}:?" in str(value) for value in env.values()):
+            with pytest.raises(MissingVariable, match=secret):
+                {key: interpolate(value, env=partial) for key, value in env.items()}
+
+
 @pytest.mark.parametrize("svc", APP_SERVICES)
-def test_dev_secrets_only_in_development(compose, svc):
+def test_services_run_as_production_with_the_given_secrets(compose, clean_env, svc):
     env = service_env(compose, svc)
-    assert env["ENVIRONMENT"] == "development"
-    assert (env["JWT_SECRET"], env["INTERNAL_SECRET"]) == (DEV_JWT_SECRET, DEV_INTERNAL_SECRET)
-    # ...and overridable from the shell without editing the file.
-    raw = compose["services"][svc]["environment"]
-    assert raw["JWT_SECRET"].startswith("${JWT_SECRET:-")
-    assert raw["INTERNAL_SECRET"].startswith("${INTERNAL_SECRET:-")
+    assert env["ENVIRONMENT"] == "production"
+    assert (env["JWT_SECRET"], env["INTERNAL_SECRET"]) == (COMPOSE_SECRETS["JWT_SECRET"], COMPOSE_SECRETS["INTERNAL_SECRET"])
+    assert DEV_JWT_SECRET not in str(compose) and DEV_INTERNAL_SECRET not in str(compose)
+    for key, value in env.items():
+        clean_env.setenv(key, value)
+    clean_env.setenv("JWT_SECRET", "x" * 64)  # a weak secret from the shell is refused
+    with pytest.raises(ValueError, match="JWT_SECRET must be a random secret"):
+        SETTINGS_CLASSES[svc]()
+
+
+def test_compose_secrets_script_writes_a_git_ignored_env_that_production_accepts(tmp_path, clean_env):
+    (tmp_path / "deploy").mkdir()
+    shutil.copy(ROOT / "deploy" / "compose-secrets.sh", tmp_path / "deploy")
+    run = lambda: subprocess.run(["bash", str(tmp_path / "deploy" / "compose-secrets.sh")], capture_output=True, text=True, check=True)  # noqa: E731
+    run()
+    written = read_env_file(tmp_path / ".env")
+    assert set(written) == set(COMPOSE_SECRETS)
+    assert (tmp_path / ".env").stat().st_mode & 0o077 == 0, "secrets readable by the owner only"
+    for key, value in written.items():
+        clean_env.setenv(key, value)
+    ServiceSettings(environment="production")
+    run()  # a second run keeps the secrets
+    assert read_env_file(tmp_path / ".env") == written
+    assert ".env" in (ROOT / ".gitignore").read_text(encoding="utf-8").split()
+    assert dockerignored(".env")
 
 
 @pytest.mark.parametrize("svc", APP_SERVICES)
@@ -147,7 +184,8 @@ def test_postgres_is_15_with_healthcheck_and_volume(compose):
     assert any(v.endswith(":/var/lib/postgresql/data") for v in pg["volumes"])
     # The migrate URL logs in as the user the container creates.
     server = urlsplit(service_env(compose, "migrate")["DATABASE_URL"])
-    assert (server.username, server.password) == (pg["environment"]["POSTGRES_USER"], pg["environment"]["POSTGRES_PASSWORD"])
+    assert (server.username, server.password) == (pg["environment"]["POSTGRES_USER"], COMPOSE_SECRETS["POSTGRES_PASSWORD"])
+    assert interpolate(pg["environment"]["POSTGRES_PASSWORD"]) == COMPOSE_SECRETS["POSTGRES_PASSWORD"]
 
 
 def _nats_compose_config(compose) -> tuple[Path, str]:

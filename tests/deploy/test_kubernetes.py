@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
+from pathlib import Path
 import subprocess
 from urllib.parse import urlsplit
 
@@ -121,14 +123,42 @@ def test_nats_cluster_routes_name_every_statefulset_pod(k8s_objects):
     assert set(routes) == expected
 
 
-def test_nats_config_is_accepted_by_nats_server(k8s_objects, tmp_path):
-    path = tmp_path / "nats.conf"
-    path.write_text(nats_conf(k8s_objects), encoding="utf-8")
+def write_nats_config(objects, directory, tls_files) -> Path:
+    """nats.conf and auth.conf as the pods mount them, the TLS paths pointed at test files."""
+    data = find(objects, "ConfigMap", "nats-config")["data"]
+    for name, text in data.items():
+        for file, path in tls_files.items():
+            text = text.replace(f"/etc/nats-tls/{file}", str(path))
+        (directory / name).write_text(text, encoding="utf-8")
+    return directory / "nats.conf"
+
+
+NATS_PASSWORDS = {f"NATS_PASSWORD_{svc.upper()}": secrets.token_hex(16) for svc in STATEFUL_SERVICES}
+
+
+def test_nats_config_is_accepted_by_nats_server(k8s_objects, tmp_path, tls_files):
+    path = write_nats_config(k8s_objects, tmp_path, tls_files)
     result = subprocess.run(
         [nats_server_binary(), "-t", "-c", str(path)],
-        capture_output=True, text=True, timeout=30, env={**os.environ, "POD_NAME": "nats-0"},
+        capture_output=True, text=True, timeout=30, env={**os.environ, "POD_NAME": "nats-0", **NATS_PASSWORDS},
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_nats_requires_tls_from_clients_and_mutual_tls_between_servers(k8s_objects):
+    text = nats_conf(k8s_objects)
+    client, cluster = text.split("cluster {", 1)
+    assert "tls {" in client and "include ./auth.conf" in client
+    assert "verify: true" in cluster.split("tls {", 1)[1].split("}", 1)[0]
+    sts = find(k8s_objects, "StatefulSet", "nats")
+    volumes = {v["name"]: v for v in sts["spec"]["template"]["spec"]["volumes"]}
+    mounts = {m["mountPath"]: m["name"] for m in container(sts)["volumeMounts"]}
+    assert volumes[mounts["/etc/nats-tls"]]["secret"]["secretName"] == "nats-tls"
+    # the Secret comes from cert-manager: a Certificate naming the client Service and every pod
+    cert = find(k8s_objects, "Certificate", "nats-tls")
+    assert cert["spec"]["secretName"] == "nats-tls"
+    assert {"nats", "*.nats-headless"} <= set(cert["spec"]["dnsNames"])
+    assert {"server auth", "client auth"} <= set(cert["spec"]["usages"])
 
 
 def test_nats_keeps_quorum_through_voluntary_disruption(k8s_objects):
@@ -156,7 +186,13 @@ def test_streams_are_replicated_three_times_in_production(k8s_objects):
 @pytest.mark.parametrize("svc", APP_SERVICES)
 def test_deployment_runs_several_replicas_of_the_service(k8s_objects, svc):
     deployment = find(k8s_objects, "Deployment", svc)
-    assert deployment["spec"]["replicas"] >= 2
+    # The autoscaler owns the replica count (never below 2); a fixed one would fight it on apply.
+    assert "replicas" not in deployment["spec"]
+    hpa = find(k8s_objects, "HorizontalPodAutoscaler", svc)
+    assert hpa["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": svc}
+    assert 2 <= hpa["spec"]["minReplicas"] < hpa["spec"]["maxReplicas"]
+    assert [m["resource"]["name"] for m in hpa["spec"]["metrics"]] == ["cpu"]
+    assert "cpu" in container(deployment)["resources"]["requests"], "CPU utilisation needs a request"
     args = build_parser().parse_args(container(deployment)["command"][1:])
     assert (args.command, args.service) == ("serve", svc)
     assert deployment["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
@@ -239,10 +275,13 @@ def test_example_secrets_are_refused_in_production(k8s_objects, example_secrets,
         clean_env.setenv(key, value)
     clean_env.setenv("JWT_SECRET", example_secrets["JWT_SECRET"])
     clean_env.setenv("INTERNAL_SECRET", example_secrets["INTERNAL_SECRET"])
-    with pytest.raises(ValueError, match="at least 32 characters"):
+    with pytest.raises(ValueError, match="at least 128 bits"):
         ServiceSettings()
-    clean_env.setenv("JWT_SECRET", "j" * 48)
-    clean_env.setenv("INTERNAL_SECRET", "i" * 48)
+    clean_env.setenv("JWT_SECRET", "j" * 48)  # long, but no entropy
+    clean_env.setenv("INTERNAL_SECRET", secrets.token_urlsafe(48))
+    with pytest.raises(ValueError, match="JWT_SECRET must be a random secret"):
+        ServiceSettings()
+    clean_env.setenv("JWT_SECRET", secrets.token_urlsafe(48))
     settings = ServiceSettings()
     assert (settings.environment, settings.stream_replicas) == ("production", 3)
 

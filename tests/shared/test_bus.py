@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 
 import nats
 import orjson
 import sqlalchemy as sa
+from nats.js import JetStreamContext
 
 from herplaatsing.testing import eventually
 from shared.bus.consumer import Consumer
@@ -175,26 +178,34 @@ async def test_relay_replays_the_outbox_when_the_stream_lost_its_events(producer
     await nc.close()
 
 
-async def test_only_one_relay_per_service_publishes(producer_db, make_settings):
-    settings = settings_for(make_settings, "sites", outbox_poll_interval_s=0.05)
+@contextlib.asynccontextmanager
+async def _two_relays_running(db, settings) -> AsyncIterator[JetStreamContext]:
+    """Two relays of one service competing for leadership, as two replicas would."""
     nc = await nats.connect(settings.nats_url)
     js = nc.jetstream()
     await ensure_stream(js, settings)
-    relays = [OutboxRelay(producer_db, TABLES, js, settings) for _ in range(2)]
     stop = asyncio.Event()
-    tasks = [asyncio.create_task(r.run(stop)) for r in relays]
-    for _ in range(20):
-        await _commit_event(producer_db, settings)
-    await eventually(lambda: _published(producer_db, 20))
-    stop.set()
-    await asyncio.gather(*tasks)
-    info = await js.stream_info(settings.stream_name)
+    tasks = [asyncio.create_task(OutboxRelay(db, TABLES, js, settings).run(stop)) for _ in range(2)]
+    try:
+        yield js
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks)
+        await nc.close()
+
+
+async def test_only_one_relay_per_service_publishes(producer_db, make_settings):
+    settings = settings_for(make_settings, "sites", outbox_poll_interval_s=0.05)
+    async with _two_relays_running(producer_db, settings) as js:
+        for _ in range(20):
+            await _commit_event(producer_db, settings)
+        await eventually(lambda: _published(producer_db, 20))
+        info = await js.stream_info(settings.stream_name)
     assert info.state.messages == 20
     # published in commit order
     async with producer_db.sessions() as s:
         seqs = (await s.execute(sa.select(TABLES.outbox.c.stream_seq).order_by(TABLES.outbox.c.seq))).scalars().all()
     assert seqs == sorted(seqs)
-    await nc.close()
 
 
 async def _published(db, n: int) -> bool:
@@ -240,3 +251,25 @@ async def test_replay_recreates_a_missing_stream(producer_db, make_settings):
     assert await relay.replay() == 1
     assert (await js.stream_info(settings.stream_name)).state.messages == 1
     await nc.close()
+
+
+async def _relay_leader_activity(db) -> list[tuple[str, object]]:
+    """(state, backend_xmin) of every session holding an advisory lock on this database."""
+    async with db.sessions() as s:
+        rows = await s.execute(
+            sa.text(
+                "SELECT a.state, a.backend_xmin FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+                " WHERE l.locktype = 'advisory' AND l.granted AND a.datname = current_database()"
+            )
+        )
+        return [tuple(r) for r in rows]
+
+
+async def test_relay_leader_holds_its_lock_without_an_open_transaction(producer_db, make_settings):
+    # A leader `idle in transaction` pins xmin for as long as it leads, and vacuum stalls.
+    settings = settings_for(make_settings, "sites", outbox_poll_interval_s=0.05, stream_check_interval_s=0.1)
+    async with _two_relays_running(producer_db, settings):
+        await _commit_event(producer_db, settings)
+        await eventually(lambda: _published(producer_db, 1))
+        await asyncio.sleep(0.3)  # several publish rounds and stream checks on the lock connection
+        assert await _relay_leader_activity(producer_db) == [("idle", None)]

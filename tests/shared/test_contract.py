@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import secrets
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -37,9 +39,31 @@ def test_asyncapi_lists_every_subject_of_the_design():
 def test_production_refuses_development_secrets():
     with pytest.raises(ValidationError, match="JWT_SECRET"):
         ServiceSettings(environment="production")
-    strong = "x" * 40
-    settings = ServiceSettings(environment="production", jwt_secret=strong, internal_secret="y" * 40)
+    strong = secrets.token_urlsafe(48)
+    settings = ServiceSettings(environment="production", jwt_secret=strong, internal_secret=secrets.token_urlsafe(48))
     assert settings.jwt_secret.get_secret_value() == strong
+
+
+@pytest.mark.parametrize(
+    "weak",
+    [
+        "x" * 64,  # long enough by length, no entropy
+        "REPLACE-ME",
+        "passwordpasswordpasswordpasswordpassword",
+        secrets.token_hex(8),
+    ],
+)
+def test_production_refuses_weak_secrets_by_entropy_not_length(weak):
+    with pytest.raises(ValidationError, match="INTERNAL_SECRET must be a random secret of at least 128 bits"):
+        ServiceSettings(environment="production", jwt_secret=secrets.token_urlsafe(48), internal_secret=weak)
+
+
+def test_environment_must_be_set_explicitly(monkeypatch):
+    # No default: a deployment that forgets ENVIRONMENT must not run as development.
+    monkeypatch.delenv("ENVIRONMENT", raising=False)
+    monkeypatch.chdir(Path(__file__).parent)  # no .env file here
+    with pytest.raises(ValidationError, match="environment"):
+        ServiceSettings()
 
 
 def test_subject_prefix_namespaces_the_wire_subjects():
