@@ -1,7 +1,13 @@
 """Pytest plugin (loaded with `-p shared.testing`): real PostgreSQL and NATS for every test.
 
-- Each test gets fresh databases cloned from a migrated template (one template per
-  service per run), so tests never see each other's rows.
+- By default a test's database is one migrated database per service per run, and the test
+  runs inside an outer transaction on one connection that is rolled back afterwards: every
+  session the service opens on it is a SAVEPOINT (`join_transaction_mode="create_savepoint"`),
+  so commits and rollbacks behave as usual but nothing survives the test. A teardown check
+  compares every table's row count with the migrated state, so a leak fails the test that made it.
+- Tests whose rows must be visible to other connections (relay, consumers, advisory locks,
+  concurrent sessions, migrations) take `committed_databases`, or are marked
+  `@pytest.mark.committed`: fresh databases cloned from a migrated template, dropped afterwards.
 - Each test gets its own JetStream stream and subject prefix, so tests never see
   each other's events, and the stream is deleted afterwards.
 Point TEST_DATABASE_URL / TEST_NATS_URL elsewhere to use other servers.
@@ -21,10 +27,11 @@ import httpx
 import nats
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
+from sqlalchemy.pool import NullPool
 
 from shared.config import ServiceSettings
-from shared.db import async_url, with_database
+from shared.db import Database, async_url, database_name, with_database
 from shared.domain import Role
 from shared.web.identity import Principal, internal_headers
 
@@ -33,6 +40,7 @@ NATS_URL = os.environ.get("TEST_NATS_URL", "nats://127.0.0.1:4222")
 RUN_ID = uuid.uuid4().hex[:8]
 
 _templates: dict[str, str] = {}
+_shared: dict[str, tuple[str, dict[str, int]]] = {}  # service -> (url, row count per table when migrated)
 
 
 async def _admin_execute(*statements: str) -> None:
@@ -65,9 +73,38 @@ async def fresh_database(service: str) -> str:
 
 
 async def drop(url: str) -> None:
-    from shared.db import database_name
-
     await _admin_execute(f'DROP DATABASE IF EXISTS "{database_name(url)}" WITH (FORCE)')
+
+
+async def _row_counts(conn: AsyncConnection) -> dict[str, int]:
+    tables = (
+        await conn.scalars(
+            sa.text(
+                "SELECT format('%I.%I', schemaname, tablename) FROM pg_tables "
+                "WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1"
+            )
+        )
+    ).all()
+    if not tables:
+        return {}
+    query = " UNION ALL ".join(f"SELECT '{table}', count(*) FROM {table}" for table in tables)
+    return {table: count for table, count in (await conn.execute(sa.text(query))).all()}
+
+
+async def shared_database(service: str) -> tuple[str, dict[str, int]]:
+    """The run's one migrated database of a service for rolled-back tests, and its row counts."""
+    if service not in _shared:
+        template = await migrated_template(service)
+        name = f"rb_{service}_{RUN_ID}"
+        await _admin_execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        url = with_database(PG_SERVER, name)
+        engine = create_async_engine(async_url(url), poolclass=NullPool)
+        try:
+            async with engine.connect() as conn:
+                _shared[service] = (url, await _row_counts(conn))
+        finally:
+            await engine.dispose()
+    return _shared[service]
 
 
 _embedded: list[Any] = []
@@ -76,6 +113,9 @@ _embedded: list[Any] = []
 def pytest_configure(config: pytest.Config) -> None:
     """No server on the default ports and none named: start embedded ones (fresh machine)."""
     global PG_SERVER, NATS_URL
+    config.addinivalue_line(
+        "markers", "committed: the test needs committed rows visible to other connections: fresh databases, no rollback"
+    )
     from shared.embedded import NatsServer, PostgresServer, port_open, usable_home
 
     if "TEST_DATABASE_URL" not in os.environ and not port_open(5432):
@@ -102,9 +142,10 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    if _templates:
+    names = [*_templates.values(), *(database_name(url) for url, _ in _shared.values())]
+    if names:
         with contextlib.suppress(Exception):
-            asyncio.run(_admin_execute(*[f'DROP DATABASE IF EXISTS "{n}" WITH (FORCE)' for n in _templates.values()]))
+            asyncio.run(_admin_execute(*[f'DROP DATABASE IF EXISTS "{n}" WITH (FORCE)' for n in names]))
 
 
 @dataclass
@@ -135,9 +176,11 @@ async def bus_namespace() -> AsyncIterator[BusNamespace]:
     await nc.close()
 
 
-@pytest.fixture
-async def databases() -> AsyncIterator[Callable[[str], Awaitable[str]]]:
-    """`url = await databases("sites")`: a fresh migrated database, dropped after the test."""
+DatabaseFactory = Callable[[str], Awaitable[str]]
+
+
+@contextlib.asynccontextmanager
+async def _fresh_databases() -> AsyncIterator[DatabaseFactory]:
     made: list[str] = []
 
     async def make(service: str) -> str:
@@ -149,6 +192,59 @@ async def databases() -> AsyncIterator[Callable[[str], Awaitable[str]]]:
     for url in made:
         with contextlib.suppress(Exception):
             await drop(url)
+
+
+@pytest.fixture
+async def committed_databases() -> AsyncIterator[DatabaseFactory]:
+    """`url = await committed_databases("sites")`: a fresh migrated database, dropped after the test."""
+    async with _fresh_databases() as make:
+        yield make
+
+
+@pytest.fixture
+async def databases(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[DatabaseFactory]:
+    """`url = await databases("sites")`: the service's database for this test, rolled back afterwards.
+
+    Every `Database` opened on that url binds its sessions to one connection in an outer
+    transaction: sessions run as savepoints, so they must not overlap (no concurrent sessions).
+    Marked `committed`: fresh databases instead (see `committed_databases`).
+    """
+    if request.node.get_closest_marker("committed"):
+        async with _fresh_databases() as make_fresh:
+            yield make_fresh
+        return
+    joined: dict[str, AsyncConnection] = {}
+    expected: dict[str, dict[str, int]] = {}
+    open_database = Database.__init__
+
+    def join_outer_transaction(db: Database, url: str, **kw: Any) -> None:
+        open_database(db, url, **kw)
+        conn = joined.get(database_name(url))
+        if conn is not None:
+            db.sessions.configure(bind=conn, join_transaction_mode="create_savepoint")
+
+    monkeypatch.setattr(Database, "__init__", join_outer_transaction)
+
+    async def make(service: str) -> str:
+        url, counts = await shared_database(service)
+        name = database_name(url)
+        if name not in joined:
+            conn = await create_async_engine(async_url(url), poolclass=NullPool).connect()
+            await conn.begin()
+            joined[name], expected[name] = conn, counts
+        return url
+
+    yield make
+    leaks = []
+    for name, conn in joined.items():
+        try:
+            await conn.rollback()
+            counts = await _row_counts(conn)
+            leaks += [f"{name}.{t}: {expected[name].get(t)} -> {n}" for t, n in counts.items() if expected[name].get(t) != n]
+        finally:
+            await conn.close()
+            await conn.engine.dispose()
+    assert not leaks, f"rows committed outside the test's rolled-back transaction: {leaks}"
 
 
 @pytest.fixture
