@@ -41,6 +41,7 @@ RUN_ID = uuid.uuid4().hex[:8]
 
 _templates: dict[str, str] = {}
 _shared: dict[str, tuple[str, dict[str, int]]] = {}  # service -> (url, row count per table when migrated)
+_shared_made: list[str] = []  # every shared database, also those replaced after a leak: dropped at the end
 
 
 async def _admin_execute(*statements: str) -> None:
@@ -95,16 +96,34 @@ async def shared_database(service: str) -> tuple[str, dict[str, int]]:
     """The run's one migrated database of a service for rolled-back tests, and its row counts."""
     if service not in _shared:
         template = await migrated_template(service)
-        name = f"rb_{service}_{RUN_ID}"
+        name = f"rb_{service}_{RUN_ID}_{len(_shared_made)}"
+        _shared_made.append(name)
         await _admin_execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
         url = with_database(PG_SERVER, name)
-        engine = create_async_engine(async_url(url), poolclass=NullPool)
+        engine = create_async_engine(async_url(url), poolclass=NullPool, isolation_level="AUTOCOMMIT")
         try:
             async with engine.connect() as conn:
+                for statement in _ADVANCING_NOW:
+                    await conn.exec_driver_sql(statement.replace("{database}", name))
                 _shared[service] = (url, await _row_counts(conn))
         finally:
             await engine.dispose()
     return _shared[service]
+
+
+# A rolled-back test is one transaction, in which now() stands still; with a request per
+# transaction it advances. So in the shared databases now() is the wall clock: a function
+# earlier on the search path for queries, and column defaults (bound to pg_catalog.now).
+_ADVANCING_NOW = (
+    "CREATE SCHEMA test_clock",
+    "CREATE FUNCTION test_clock.now() RETURNS timestamptz LANGUAGE sql VOLATILE AS 'SELECT clock_timestamp()'",
+    'ALTER DATABASE "{database}" SET search_path = test_clock, pg_catalog, "$user", public',
+    """DO $$ DECLARE c record; BEGIN
+      FOR c IN SELECT table_schema, table_name, column_name FROM information_schema.columns WHERE column_default = 'now()' LOOP
+        EXECUTE format('ALTER TABLE %I.%I ALTER COLUMN %I SET DEFAULT clock_timestamp()', c.table_schema, c.table_name, c.column_name);
+      END LOOP;
+    END $$""",
+)
 
 
 _embedded: list[Any] = []
@@ -142,7 +161,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    names = [*_templates.values(), *(database_name(url) for url, _ in _shared.values())]
+    names = [*_templates.values(), *_shared_made]
     if names:
         with contextlib.suppress(Exception):
             asyncio.run(_admin_execute(*[f'DROP DATABASE IF EXISTS "{n}" WITH (FORCE)' for n in names]))
@@ -240,10 +259,13 @@ async def databases(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPa
         try:
             await conn.rollback()
             counts = await _row_counts(conn)
-            leaks += [f"{name}.{t}: {expected[name].get(t)} -> {n}" for t, n in counts.items() if expected[name].get(t) != n]
+            leaked = [f"{name}.{t}: {expected[name].get(t)} -> {n}" for t, n in counts.items() if expected[name].get(t) != n]
         finally:
             await conn.close()
             await conn.engine.dispose()
+        if leaked:  # the next test gets a clean database, so only this one fails
+            del _shared[next(service for service, (url, _) in _shared.items() if database_name(url) == name)]
+            leaks += leaked
     assert not leaks, f"rows committed outside the test's rolled-back transaction: {leaks}"
 
 
