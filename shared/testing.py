@@ -77,6 +77,83 @@ async def drop(url: str) -> None:
     await _admin_execute(f'DROP DATABASE IF EXISTS "{database_name(url)}" WITH (FORCE)')
 
 
+# -- committed databases: dropping one costs a checkpoint (seconds on a busy machine), so after a
+# test its tables are emptied and it is handed to the next test, unless its schema changed.
+
+_recyclable: dict[str, list[str]] = {}  # service -> emptied committed databases
+_head_state: dict[str, tuple[str, list[str], str]] = {}  # service -> (schema, tables empty at head, other rows)
+
+_SCHEMA = """
+SELECT md5(string_agg(item, E'\\n' ORDER BY item)) FROM (
+  SELECT format('rel %s %s %s %s %s', c.oid::regclass, c.relkind, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull)
+    FROM pg_class c LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+   WHERE c.relnamespace::regnamespace::text NOT LIKE 'pg\\_%' AND c.relnamespace::regnamespace::text <> 'information_schema'
+  UNION ALL SELECT format('con %s %s %s', conrelid::regclass, conname, pg_get_constraintdef(oid)) FROM pg_constraint
+   WHERE connamespace::regnamespace::text NOT LIKE 'pg\\_%' AND connamespace::regnamespace::text <> 'information_schema'
+  UNION ALL SELECT format('def %s %s', adrelid::regclass, pg_get_expr(adbin, adrelid)) FROM pg_attrdef
+  UNION ALL SELECT format('idx %s', indexdef) FROM pg_indexes WHERE schemaname NOT LIKE 'pg\\_%'
+  UNION ALL SELECT format('enum %s %s', enumtypid::regtype, enumlabel) FROM pg_enum
+  UNION ALL SELECT format('fn %s', oid::regprocedure) FROM pg_proc
+   WHERE pronamespace::regnamespace::text NOT LIKE 'pg\\_%' AND pronamespace::regnamespace::text <> 'information_schema'
+  UNION ALL SELECT format('trg %s %s', tgrelid::regclass, tgname) FROM pg_trigger WHERE NOT tgisinternal
+  UNION ALL SELECT format('ns %s', nspname) FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%'
+) items(item)
+"""
+
+
+async def _state(conn: AsyncConnection) -> tuple[str, list[str], str]:
+    """Schema fingerprint, tables without rows, and a checksum of the rows of the other tables."""
+    counts = await _row_counts(conn)
+    empty, filled = [t for t, n in counts.items() if n == 0], [t for t, n in counts.items() if n]
+    rows = ""
+    if filled:
+        query = " UNION ALL ".join(f"SELECT '{t}', md5(string_agg(r::text, ',' ORDER BY r::text)) FROM {t} r" for t in filled)
+        rows = repr(sorted((await conn.execute(sa.text(query))).all()))
+    return str(await conn.scalar(sa.text(_SCHEMA))), empty, rows
+
+
+async def _on_database(url: str, work: Callable[[AsyncConnection], Awaitable[Any]]) -> Any:
+    engine = create_async_engine(async_url(url), poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            return await work(conn)
+    finally:
+        await engine.dispose()
+
+
+async def committed_database(service: str) -> str:
+    """A migrated database of its own for one test: an emptied one from an earlier test, or a new clone."""
+    if _recyclable.get(service):
+        return _recyclable[service].pop()
+    url = await fresh_database(service)
+    if service not in _head_state:
+        _head_state[service] = await _on_database(url, _state)
+    return url
+
+
+async def recycle(service: str, url: str) -> None:
+    """Empty the tables a test filled and keep the database for the next test; drop it if anything else changed."""
+    schema, empty, rows = _head_state[service]
+
+    async def reset(conn: AsyncConnection) -> bool:
+        await conn.execute(
+            sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        )
+        await conn.execute(sa.text("SET lock_timeout = '5s'"))
+        if empty:
+            await conn.execute(sa.text(f"TRUNCATE {', '.join(empty)} RESTART IDENTITY CASCADE"))
+        return await _state(conn) == (schema, empty, rows)
+
+    try:
+        clean = await _on_database(url, reset)
+    except Exception:  # noqa: BLE001 - whatever went wrong, a new database is the way out
+        clean = False
+    if clean:
+        _recyclable.setdefault(service, []).append(url)
+    else:
+        await drop(url)
+
+
 async def _row_counts(conn: AsyncConnection) -> dict[str, int]:
     tables = (
         await conn.scalars(
@@ -161,7 +238,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    names = [*_templates.values(), *_shared_made]
+    names = [*_templates.values(), *_shared_made, *(database_name(url) for urls in _recyclable.values() for url in urls)]
     if names:
         with contextlib.suppress(Exception):
             asyncio.run(_admin_execute(*[f'DROP DATABASE IF EXISTS "{n}" WITH (FORCE)' for n in names]))
@@ -200,17 +277,17 @@ DatabaseFactory = Callable[[str], Awaitable[str]]
 
 @contextlib.asynccontextmanager
 async def _fresh_databases() -> AsyncIterator[DatabaseFactory]:
-    made: list[str] = []
+    made: list[tuple[str, str]] = []
 
     async def make(service: str) -> str:
-        url = await fresh_database(service)
-        made.append(url)
+        url = await committed_database(service)
+        made.append((service, url))
         return url
 
     yield make
-    for url in made:
+    for service, url in made:
         with contextlib.suppress(Exception):
-            await drop(url)
+            await recycle(service, url)
 
 
 @pytest.fixture
