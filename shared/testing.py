@@ -208,10 +208,8 @@ _embedded: list[Any] = []
 
 def pytest_configure(config: pytest.Config) -> None:
     """No server on the default ports and none named: start embedded ones (fresh machine)."""
+    config.addinivalue_line("markers", "committed: needs rows committed for other connections: fresh databases, no rollback")
     global PG_SERVER, NATS_URL
-    config.addinivalue_line(
-        "markers", "committed: the test needs committed rows visible to other connections: fresh databases, no rollback"
-    )
     from shared.embedded import NatsServer, PostgresServer, port_open, usable_home
 
     if "TEST_DATABASE_URL" not in os.environ and not port_open(5432):
