@@ -42,15 +42,15 @@ class EffectLog:
 
 
 @pytest.fixture
-async def producer_db(databases) -> AsyncIterator[Database]:
-    db = Database(await databases("sites"), service="producer")
+async def producer_db(committed_databases) -> AsyncIterator[Database]:
+    db = Database(await committed_databases("sites"), service="producer")
     yield db
     await db.dispose()
 
 
 @pytest.fixture
-async def consumer_db(databases) -> AsyncIterator[Database]:
-    db = Database(await databases("matching"), service="consumer")
+async def consumer_db(committed_databases) -> AsyncIterator[Database]:
+    db = Database(await committed_databases("matching"), service="consumer")
     async with db.transaction() as s:
         await s.execute(sa.text("CREATE TABLE effects (event_id uuid NOT NULL)"))
     yield db

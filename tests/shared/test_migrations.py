@@ -24,8 +24,8 @@ async def _tables(url: str) -> set[str]:
 
 
 @pytest.mark.parametrize("service", STATEFUL)
-async def test_migrations_round_trip_without_drift(service, databases):
-    url = await databases(service)  # already at head (cloned from the migrated template)
+async def test_migrations_round_trip_without_drift(service, committed_databases):
+    url = await committed_databases(service)  # already at head (cloned from the migrated template)
     at_head = await _tables(url)
     assert {"outbox", "processed_events", "dead_letters", "idempotency_keys", "alembic_version"} <= at_head
 
@@ -36,9 +36,9 @@ async def test_migrations_round_trip_without_drift(service, databases):
     assert await _tables(url) == at_head
 
 
-async def test_check_detects_drift(databases):
+async def test_check_detects_drift(committed_databases):
     """The drift check is real: a table the models do not know about is reported."""
-    url = await databases("sites")
+    url = await committed_databases("sites")
     engine = create_async_engine(async_url(url))
     async with engine.begin() as conn:
         await conn.execute(sa.text("CREATE TABLE stray (id int primary key)"))

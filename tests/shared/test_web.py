@@ -36,8 +36,8 @@ def _app(settings: ServiceSettings, tables=TABLES):
     return create_service_app(runtime, [router], title="t", description="t")
 
 
-async def test_probes_and_version_header(make_settings, databases):
-    settings = make_settings(ServiceSettings, service_name="sites", database_url=await databases("sites"))
+async def test_probes_and_version_header(make_settings, committed_databases):
+    settings = make_settings(ServiceSettings, service_name="sites", database_url=await committed_databases("sites"))
     async with running_app(_app(settings)) as client:
         live = await client.get("/healthz")
         assert live.status_code == 200 and live.headers["API-Version"] == "1.0.0"
@@ -68,8 +68,8 @@ async def test_readiness_fails_when_the_database_is_unreachable(make_settings):
         assert (await client.get("/healthz")).status_code == 200  # liveness does not depend on the database
 
 
-async def test_invalid_input_is_400_problem_naming_every_field(make_settings, databases):
-    settings = make_settings(ServiceSettings, service_name="sites", database_url=await databases("sites"))
+async def test_invalid_input_is_400_problem_naming_every_field(make_settings, committed_databases):
+    settings = make_settings(ServiceSettings, service_name="sites", database_url=await committed_databases("sites"))
     headers = headers_for(settings, Role.municipality, "GM0200")
     async with running_app(_app(settings)) as client:
         r = await client.post("/api/v1/plots", json={"name": "", "capacity_units": 0, "max_layers": 9}, headers=headers)
@@ -88,8 +88,8 @@ async def test_invalid_input_is_400_problem_naming_every_field(make_settings, da
         assert ok.status_code == 201 and ok.json()["org"] == "GM0200"
 
 
-async def test_services_refuse_calls_without_the_internal_credential(make_settings, databases):
-    settings = make_settings(ServiceSettings, service_name="sites", database_url=await databases("sites"))
+async def test_services_refuse_calls_without_the_internal_credential(make_settings, committed_databases):
+    settings = make_settings(ServiceSettings, service_name="sites", database_url=await committed_databases("sites"))
     body = {"name": "Kavel A", "capacity_units": 5, "max_layers": 2}
     async with running_app(_app(settings)) as client:
         missing = await client.post("/api/v1/plots", json=body)

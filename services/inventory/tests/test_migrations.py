@@ -7,8 +7,8 @@ import asyncio
 from herplaatsing.migrations import check, downgrade, upgrade
 
 
-async def test_models_match_migrations_and_downgrade_upgrade_round_trips(databases):
-    url = await databases("inventory")
+async def test_models_match_migrations_and_downgrade_upgrade_round_trips(committed_databases):
+    url = await committed_databases("inventory")
     await asyncio.to_thread(check, "inventory", url)  # raises on drift
     await asyncio.to_thread(downgrade, "inventory", url, "base")
     await asyncio.to_thread(upgrade, "inventory", url)

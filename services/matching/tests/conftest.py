@@ -19,8 +19,8 @@ TODAY = dt.date(2026, 11, 23)
 
 
 @pytest.fixture
-async def settings(databases, make_settings) -> MatchingSettings:
-    url = await databases("matching")
+async def settings(committed_databases, make_settings) -> MatchingSettings:
+    url = await committed_databases("matching")
     return make_settings(MatchingSettings, database_url=url, today=TODAY, consumer_fetch_timeout_s=0.2,
                          outbox_poll_interval_s=0.05, expiry_check_interval_s=0.2)
 

@@ -100,9 +100,9 @@ def new_id() -> str:
 
 
 @pytest.fixture
-async def live_sites(databases, make_settings) -> AsyncIterator[Sites]:
+async def live_sites(committed_databases, make_settings) -> AsyncIterator[Sites]:
     """The service with relay and consumers running against the test's private stream."""
-    url = await databases("sites")
+    url = await committed_databases("sites")
     settings = make_settings(
         SitesSettings, database_url=url, today=TODAY, consumer_fetch_timeout_s=0.3, outbox_poll_interval_s=0.05
     )

@@ -48,14 +48,14 @@ class System:
 
 
 @pytest.fixture
-async def system(databases, make_settings) -> AsyncIterator[System]:
+async def system(committed_databases, make_settings) -> AsyncIterator[System]:
     services = {
         "inventory": inventory_app(
-            make_settings(InventorySettings, database_url=await databases("inventory"), expiry_scan_interval_s=0.2, **FAST)
+            make_settings(InventorySettings, database_url=await committed_databases("inventory"), expiry_scan_interval_s=0.2, **FAST)
         ),
-        "sites": sites_app(make_settings(SitesSettings, database_url=await databases("sites"), **FAST)),
+        "sites": sites_app(make_settings(SitesSettings, database_url=await committed_databases("sites"), **FAST)),
         "matching": matching_app(
-            make_settings(MatchingSettings, database_url=await databases("matching"), expiry_check_interval_s=0.5, **FAST)
+            make_settings(MatchingSettings, database_url=await committed_databases("matching"), expiry_check_interval_s=0.5, **FAST)
         ),
     }
     settings = GatewaySettings(environment="test", log_json=False, rate_limit_per_s=1000, rate_limit_burst=1000)

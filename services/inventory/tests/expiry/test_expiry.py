@@ -7,6 +7,7 @@ import datetime as dt
 
 import nats
 import orjson
+import pytest
 
 from herplaatsing.testing import running_app
 from services.inventory.app.expiry.service import scan
@@ -44,6 +45,7 @@ async def test_scan_emits_expiring_once_within_the_horizon_with_the_full_complex
     assert (await inventory.client.post("/api/v1/expiry-scans", headers=inventory.headers())).status_code == 403
 
 
+@pytest.mark.committed  # concurrent sessions
 async def test_concurrent_scans_on_separate_sessions_emit_each_signal_once(inventory):
     inventory.settings.expiry_scan_batch_size = 3  # many small claims interleave between the scans
     placed = await _placements(inventory, 20)
@@ -53,6 +55,7 @@ async def test_concurrent_scans_on_separate_sessions_emit_each_signal_once(inven
     assert sorted(e["data"]["placement_id"] for e in events) == sorted(p["id"] for p in placed)
 
 
+@pytest.mark.committed  # concurrent sessions
 async def test_two_app_instances_scanning_at_once_emit_each_signal_once(inventory):
     placed = await _placements(inventory, 12)
     second = create_app(inventory.settings.model_copy(update={"expiry_scan_batch_size": 2}))
@@ -93,6 +96,7 @@ async def test_moving_the_clock_past_the_end_date_emits_ended_once_and_stores_th
     assert got["status"] == "ended"
 
 
+@pytest.mark.committed  # the relay publishes from its own connection
 async def test_background_scan_publishes_the_expiring_event_on_the_bus(inventory_settings):
     settings = inventory_settings.model_copy(update={"start_background": True, "expiry_scan_interval_s": 0.2})
     nc = await nats.connect(settings.nats_url)

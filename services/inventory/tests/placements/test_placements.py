@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from services.inventory.tests.conftest import placement_body, place, register
 
 
@@ -53,6 +55,7 @@ async def test_a_unit_cannot_stand_in_two_overlapping_placements(inventory):
     assert second["sequence_no"] == 2
 
 
+@pytest.mark.committed  # concurrent transactions race for row locks
 async def test_concurrent_placements_of_the_same_units_never_both_succeed(inventory):
     c = await register(inventory, unit_count=10, min_group_size=1)
     bodies = [placement_body(c["id"], start_date=f"202{n}-01-01", end_date=f"203{n}-01-01") for n in range(4)]

@@ -80,14 +80,14 @@ async def test_rebuild_from_the_stream_equals_the_incremental_read_model(app_cli
     assert await _snapshot(app_client.app.state.runtime.db) == incremental
 
 
-async def test_a_pending_proposal_past_its_deadline_expires_and_the_demand_returns(databases, make_settings, publish):
+async def test_a_pending_proposal_past_its_deadline_expires_and_the_demand_returns(committed_databases, make_settings, publish):
     from services.matching.app.config import MatchingSettings
     from services.matching.app.main import create_app
     from services.matching.tests.conftest import TODAY
     from herplaatsing.testing import running_app
 
     # deadline of 0 days: every proposal is overdue at the next check
-    s = make_settings(MatchingSettings, database_url=await databases("matching"), today=TODAY, proposal_deadline_days=0,
+    s = make_settings(MatchingSettings, database_url=await committed_databases("matching"), today=TODAY, proposal_deadline_days=0,
                       consumer_fetch_timeout_s=0.2, outbox_poll_interval_s=0.05, expiry_check_interval_s=0.1)
     publish.settings = s
     app = create_app(s)

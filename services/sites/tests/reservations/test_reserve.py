@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 
+import pytest
 import sqlalchemy as sa
 
 from services.sites.app.reservations import service as reservations
@@ -81,6 +82,7 @@ async def test_the_same_proposal_is_reserved_once(sites):
     assert len(await sites.events("sites.reservation.confirmed")) == 1
 
 
+@pytest.mark.committed  # concurrent transactions race for row locks
 async def test_fifty_concurrent_acceptances_never_overbook(sites):
     """50 proposals race for two plots; each asks 3 homes on X and 2 on Y (in random order).
     X (30) has room for 10 of them, Y (40) for 20: exactly 10 may be confirmed."""
