@@ -160,3 +160,13 @@ async def test_readiness_checks_the_three_services(echo_upstream) -> None:
         assert r.status_code == 503
         checks = r.json()["checks"]
         assert checks["inventory"] == "ok" and checks["matching"].startswith("unavailable")
+
+
+async def test_a_method_the_table_does_not_list_is_405_naming_the_allowed_ones(echo_upstream) -> None:
+    upstream, _, make = echo_upstream
+    async with gateway(make()) as client:
+        r = await client.put(f"/api/v1/sites/{uuid.uuid4()}", json={})
+        assert r.status_code == 405 and r.headers["content-type"].startswith("application/problem+json")
+        assert set(r.headers["Allow"].split(", ")) == {"GET", "PATCH", "DELETE"}
+        assert (await client.head("/api/v1/sites")).status_code == 405
+    assert sum(upstream.calls.values()) == 0
