@@ -36,5 +36,5 @@ def install_proxy(app: FastAPI, table: Iterable[Route]) -> None:
     for row in table:
         if row.service != GATEWAY:
             by_path.setdefault(row.path, {})[row.method] = row
-    for path, rows in by_path.items():
-        app.router.routes.append(path_route(path, rows))
+    # First in the router: most requests are forwarded, and each route tried before costs a match.
+    app.router.routes[0:0] = [path_route(path, rows) for path, rows in by_path.items()]
