@@ -45,6 +45,7 @@ from bench.sites_queries import make_plots  # noqa: E402 - the same plots as the
 from services.gateway.app.config import GatewaySettings  # noqa: E402
 from services.matching.app.proposals.models import Proposal, ProposalAllocation  # noqa: E402
 from services.sites.app.sites.models import Site  # noqa: E402
+from services.sites.app.sites.schemas import SiteCreate  # noqa: E402
 from shared.db import async_url, drop_database, ensure_database, with_database  # noqa: E402
 from shared.domain import Role  # noqa: E402
 from shared.embedded import ServiceProcess, free_port  # noqa: E402
@@ -56,21 +57,8 @@ SERVER = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5
 NATS_URL = os.environ.get("BENCH_NATS_URL", "nats://127.0.0.1:4222")
 SERVICES = ("inventory", "sites", "matching")
 STATUSES = ("pending", "accepted", "reserved", "scheduled", "declined", "expired", "withdrawn")
-DRAFT_PLOT = json.dumps(
-    {
-        "gemeente_code": "GM0772",
-        "name": "Bench draft plot",
-        "kind": "municipal",
-        "location": {"lat": 51.44, "lon": 5.47},
-        "capacity_units": 40,
-        "available_from": "2027-01-01",
-        "available_until": "2045-12-31",
-        "expected_instrument": "ow_bopa",
-        "max_layers": 3,
-        "readiness": {"bouwrijp": True, "water": True, "electricity": True, "sewer": True},
-        "status": "draft",
-    }
-).encode()
+# The sites service's own example plot, saved as a draft (no event, no listing change).
+DRAFT_PLOT = json.dumps({**SiteCreate.model_json_schema()["examples"][0], "status": "draft"}).encode()
 # The same requests go to the service and through the gateway (as the marktmeester: every row visible):
 # (label, service, method, paths, body)
 REQUESTS = [
