@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -54,17 +53,12 @@ def write(service_documents: Mapping[str, dict[str, Any]], path: Path = DOCUMENT
     return path
 
 
-@cache
-def served_document() -> bytes:
-    return SERVED_PATH.read_bytes()
-
-
 def install_openapi(app: FastAPI) -> None:
     """`app.openapi()` (and so /api/v1/openapi.json and /docs) answer the committed document."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = json.loads(served_document())
+            app.openapi_schema = json.loads(SERVED_PATH.read_bytes())
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
