@@ -20,6 +20,7 @@ RUN pip install --no-deps -r /tmp/requirements.txt
 
 WORKDIR /src
 COPY pyproject.toml README.md ./
+COPY herplaatsing ./herplaatsing
 COPY shared ./shared
 COPY services ./services
 # The public OpenAPI the gateway serves (its package links to this file; the wheel holds a copy).

@@ -37,9 +37,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx  # noqa: E402
 
-from shared.demo.loader import load_demo  # noqa: E402
+from herplaatsing.demo.loader import load_demo  # noqa: E402
 from shared.domain import Role  # noqa: E402
-from shared.reference import municipalities  # noqa: E402
+from shared.reference import municipalities, point_near_centroid  # noqa: E402
 from shared.web.identity import Principal, internal_headers, mint_user_token  # noqa: E402
 from tests.e2e.harness import SystemUnderTest  # noqa: E402
 
@@ -70,11 +70,11 @@ class Stats:
 
 def _site_body(rng: random.Random) -> tuple[str, dict[str, Any]]:
     code = rng.choice(GEMEENTEN)
-    m = municipalities()[code]
+    lat, lon = point_near_centroid(rng, code, 1.5)
     return code, {
         "gemeente_code": code,
         "name": f"Bench kavel {uuid.uuid4().hex[:8]}",
-        "location": {"lat": round(m.lat + rng.uniform(-0.02, 0.02), 5), "lon": round(m.lon + rng.uniform(-0.02, 0.02), 5)},
+        "location": {"lat": lat, "lon": lon},
         "capacity_units": rng.randint(10, 120),
         "available_from": "2028-01-01",
         "available_until": "2040-01-01",

@@ -42,14 +42,14 @@ import sqlalchemy as sa  # noqa: E402
 from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 
 from bench.sites_queries import make_plots  # noqa: E402 - the same plots as the sites bench
+from herplaatsing.embedded import ServiceProcess, free_port  # noqa: E402
+from herplaatsing.migrations import upgrade  # noqa: E402
 from services.gateway.app.config import GatewaySettings  # noqa: E402
 from services.matching.app.proposals.models import Proposal, ProposalAllocation  # noqa: E402
 from services.sites.app.sites.models import Site  # noqa: E402
 from services.sites.app.sites.schemas import SiteCreate  # noqa: E402
 from shared.db import async_url, drop_database, ensure_database, with_database  # noqa: E402
 from shared.domain import Role  # noqa: E402
-from shared.embedded import ServiceProcess, free_port  # noqa: E402
-from shared.migrations import upgrade  # noqa: E402
 from shared.reference import municipalities  # noqa: E402
 from shared.web.identity import Principal, internal_headers, mint_user_token  # noqa: E402
 

@@ -30,11 +30,11 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from herplaatsing.embedded import ServiceProcess, free_port  # noqa: E402
+from herplaatsing.migrations import upgrade  # noqa: E402
 from services.inventory.app.config import InventorySettings  # noqa: E402
 from shared.db import with_database  # noqa: E402
 from shared.domain import Role  # noqa: E402
-from shared.embedded import ServiceProcess, free_port  # noqa: E402
-from shared.migrations import upgrade  # noqa: E402
 from shared.web.identity import Principal, internal_headers  # noqa: E402
 
 PG_SERVER = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")

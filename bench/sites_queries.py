@@ -33,6 +33,8 @@ import httpx  # noqa: E402
 import numpy as np  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
+from herplaatsing.migrations import upgrade  # noqa: E402
+from herplaatsing.testing import headers_for  # noqa: E402
 from services.sites.app.config import SitesSettings  # noqa: E402
 from services.sites.app.main import create_app  # noqa: E402
 from services.sites.app.sites.geo import wgs84_to_rd  # noqa: E402
@@ -40,9 +42,7 @@ from services.sites.app.sites.models import Site  # noqa: E402
 from services.sites.app.sites.repository import SiteQuery, _conditions, distance_km_sql  # noqa: E402
 from shared.db import drop_database, ensure_database, with_database  # noqa: E402
 from shared.domain import PermitInstrument  # noqa: E402
-from shared.migrations import upgrade  # noqa: E402
 from shared.reference import haversine_km, municipalities  # noqa: E402
-from shared.testing import headers_for  # noqa: E402
 
 SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 PAGE = 50

@@ -12,12 +12,11 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.events.models import PRODUCERS
+
 # Values that are fine on a laptop and refused anywhere else.
 DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789"
 DEV_INTERNAL_SECRET = "dev-only-internal-secret-change-me-0123"
-
-SERVICE_PORTS = {"gateway": 8000, "inventory": 8001, "sites": 8002, "matching": 8003}
-STATEFUL_SERVICES = ("inventory", "sites", "matching")
 
 
 class ServiceSettings(BaseSettings):
@@ -86,4 +85,5 @@ class ServiceSettings(BaseSettings):
 
     @property
     def stream_subjects(self) -> list[str]:
-        return [self.subject(f"{svc}.>") for svc in STATEFUL_SERVICES]
+        """Every producer's subjects (the event contract names the producers)."""
+        return [self.subject(f"{producer}.>") for producer in PRODUCERS]

@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import csv
 import functools
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import shapely
+from pyproj import Transformer
 
 _DIR = Path(__file__).parent / "reference"
 
@@ -79,3 +82,46 @@ def haversine_km(lat1, lon1, lat2, lon2):  # noqa: ANN001, ANN201 - scalars or n
     a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
     res = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
     return float(res) if np.ndim(res) == 0 else res
+
+
+# The 2025 boundaries are generalised (simplified by CBS/cartomap): a real point near a border can fall
+# a few hundred metres on the wrong side, so a plot may lie this far outside its gemeente's polygon.
+MUNICIPALITY_TOLERANCE_M = 1000.0
+
+_TO_RD = Transformer.from_crs("EPSG:4326", "EPSG:28992", always_xy=True)
+
+
+@functools.cache
+def municipality_boundaries_rd() -> dict[str, shapely.Geometry]:
+    """CBS 2025 generalised gemeente boundaries in RD New (metres), repaired where rounding broke them."""
+    with open(_DIR / "gemeenten-2025.geojson", encoding="utf-8") as fh:
+        features = json.load(fh)["features"]
+    shapes = {}
+    for f in features:
+        geometry = shapely.geometry.shape(f["geometry"])
+        rd = shapely.transform(geometry, lambda xy: np.column_stack(_TO_RD.transform(xy[:, 0], xy[:, 1])))
+        shapes[f["properties"]["statcode"]] = shapely.make_valid(rd) if not rd.is_valid else rd
+    for shape in shapes.values():
+        shapely.prepare(shape)
+    return shapes
+
+
+def distance_to_municipality_m(gemeente_code: str, lat: float, lon: float) -> float | None:
+    """Metres from a WGS84 point to the gemeente's boundary polygon (0 inside); None for an unknown code."""
+    shape = municipality_boundaries_rd().get(gemeente_code)
+    if shape is None:
+        return None
+    x, y = _TO_RD.transform(lon, lat)
+    return float(shape.distance(shapely.Point(x, y)))
+
+
+def point_near_centroid(rng, gemeente_code: str, km: float) -> tuple[float, float]:  # noqa: ANN001 - random.Random
+    """A random WGS84 point about `km` around the gemeente's centroid and inside the gemeente, as sites
+    requires of a plot (demo data, benches); the centroid itself when no draw lands inside."""
+    m = municipalities()[gemeente_code]
+    for _ in range(20):
+        lat = round(m.lat + rng.uniform(-km, km) / 111.0, 5)
+        lon = round(m.lon + rng.uniform(-km, km) / 68.0, 5)
+        if distance_to_municipality_m(gemeente_code, lat, lon) == 0:
+            return lat, lon
+    return m.lat, m.lon  # every CBS centroid lies inside its gemeente (reference/SOURCES.md)

@@ -14,7 +14,7 @@ import httpx
 import psutil
 import pytest
 
-from shared.embedded import port_open
+from herplaatsing.embedded import port_open
 
 
 def _four_free_ports() -> int:
@@ -27,7 +27,7 @@ def _four_free_ports() -> int:
 def _start(home: Path, base: int) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "NATS_URL")}
     return subprocess.Popen(
-        [sys.executable, "-m", "shared.cli", "up", "--home", str(home), "--base-port", str(base)],
+        [sys.executable, "-m", "herplaatsing.cli", "up", "--home", str(home), "--base-port", str(base)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

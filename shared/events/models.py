@@ -357,13 +357,10 @@ EVENT_TYPES: dict[str, type[EventData]] = {
     "matching.proposal.withdrawn": ProposalWithdrawn,
 }
 
-# Which service consumes which producer's subjects (DESIGN.md services table).
-CONSUMES: dict[str, list[str]] = {
-    "inventory": ["sites.reservation.confirmed"],
-    "sites": ["matching.proposal.accepted", "matching.proposal.withdrawn"],
-    "matching": ["inventory.>", "sites.>"],
-}
-
 
 def producer_of(event_type: str) -> str:
     return event_type.split(".", 1)[0]
+
+
+# The first segment of a subject is its producer; the stream carries `<producer>.>` for each.
+PRODUCERS: tuple[str, ...] = tuple(dict.fromkeys(producer_of(t) for t in EVENT_TYPES))

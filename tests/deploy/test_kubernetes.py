@@ -9,12 +9,16 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from shared.cli import build_parser, service_database_url
-from shared.config import SERVICE_PORTS, STATEFUL_SERVICES, ServiceSettings
-from shared.embedded import nats_server_binary
+from herplaatsing.cli import build_parser
+from herplaatsing.embedded import nats_server_binary
+from herplaatsing.migrations import service_database_url
+from herplaatsing.registry import STATEFUL as STATEFUL_SERVICES
+from herplaatsing.registry import ports
+from shared.config import ServiceSettings
 
 from .conftest import DEPLOY, SETTINGS_CLASSES, env_names, find
 
+SERVICE_PORTS = ports()
 APP_SERVICES = list(SERVICE_PORTS)
 SECRET = "herplaatsing-secrets"
 CONFIG = "herplaatsing-config"

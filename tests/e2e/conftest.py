@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.embedded import NatsServer
+from herplaatsing.embedded import NatsServer
 from tests.e2e.harness import SystemUnderTest
 from tests.e2e.scenario import TODAY
 

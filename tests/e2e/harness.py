@@ -15,11 +15,12 @@ from pathlib import Path
 
 import httpx
 
-from shared import testing
-from shared.config import DEV_JWT_SECRET, STATEFUL_SERVICES, ServiceSettings
+from herplaatsing import testing
+from herplaatsing.embedded import NatsServer, ServiceProcess, free_port, port_open
+from herplaatsing.migrations import upgrade
+from herplaatsing.registry import SERVICES, STATEFUL, upstream_env
+from shared.config import DEV_JWT_SECRET, ServiceSettings
 from shared.db import with_database
-from shared.embedded import NatsServer, ServiceProcess, free_port, port_open
-from shared.migrations import upgrade
 from shared.web.identity import mint_user_token
 
 
@@ -31,8 +32,8 @@ class SystemUnderTest:
         self.stream = f"E2E_{self.tag.upper()}"
         self.prefix = f"e{self.tag}"
         self.today = today
-        self.db_urls = {svc: with_database(testing.PG_SERVER, f"e2e_{svc}_{self.tag}") for svc in STATEFUL_SERVICES}
-        self.ports = {svc: free_port() for svc in ("gateway", *STATEFUL_SERVICES)}
+        self.db_urls = {svc: with_database(testing.PG_SERVER, f"e2e_{svc}_{self.tag}") for svc in STATEFUL}
+        self.ports = {svc: free_port() for svc in SERVICES}
         self.procs: dict[str, ServiceProcess] = {}
         self.settings = ServiceSettings(jwt_secret=DEV_JWT_SECRET)
         self.extra_env: dict[str, str] = {}  # e.g. STREAM_REPLICAS=3 on a cluster
@@ -68,14 +69,14 @@ class SystemUnderTest:
         if self.today:
             env["TODAY"] = self.today
         env.update(self.extra_env)
-        if svc in STATEFUL_SERVICES:
+        if SERVICES[svc].stateful:
             env["DATABASE_URL"] = self.db_urls[svc]
         else:
-            env.update({f"{s.upper()}_URL": f"http://127.0.0.1:{self.ports[s]}" for s in STATEFUL_SERVICES})
+            env.update(upstream_env({s: f"http://127.0.0.1:{port}" for s, port in self.ports.items()}))
         return env
 
     def start(self, *services: str) -> None:
-        names = services or ("inventory", "sites", "matching", "gateway")
+        names = services or tuple(SERVICES)
         for svc in names:
             self.procs[svc] = ServiceProcess(svc, self.ports[svc], self.env(svc), self.workdir / "logs").start()
         for svc in names:

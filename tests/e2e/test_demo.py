@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from shared.demo.loader import load_demo, system_is_empty
-from shared.demo.scenario import build_scenario
+from herplaatsing.demo.loader import load_demo, system_is_empty
+from herplaatsing.demo.scenario import build_scenario
 from tests.e2e.harness import SystemUnderTest, wait_for
 
 pytestmark = pytest.mark.slow

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.embedded import NatsServer
+from herplaatsing.embedded import NatsServer
 from tests.e2e import scenario
 from tests.e2e.harness import SystemUnderTest, nats_cluster, wait_for
 

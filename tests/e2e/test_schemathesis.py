@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from shared.demo.loader import load_demo
+from herplaatsing.demo.loader import load_demo
 from tests.e2e.harness import SystemUnderTest
 
 pytestmark = pytest.mark.slow

@@ -15,10 +15,10 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
+from herplaatsing.testing import running_app
 from services.gateway.app.config import GatewaySettings
 from services.gateway.app.main import create_app
 from shared.domain import Role
-from shared.testing import running_app
 from shared.web.identity import INTERNAL_HEADER, AuthError, mint_user_token, verify_internal_token
 
 

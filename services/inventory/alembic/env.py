@@ -1,5 +1,5 @@
 """Alembic environment of the inventory service."""
 
-from shared.migrations import run_env
+from herplaatsing.migrations import run_env
 
 run_env("services.inventory.app.models")

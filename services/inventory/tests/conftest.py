@@ -11,11 +11,11 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from herplaatsing.testing import headers_for, running_app
 from services.inventory.app.config import InventorySettings
 from services.inventory.app.db import bus_tables
 from services.inventory.app.main import create_app
 from shared.runtime import ServiceRuntime
-from shared.testing import headers_for, running_app
 
 TODAY = dt.date(2026, 11, 23)
 INVESTOR = "woonstede"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from shared.migrations import check, downgrade, upgrade
+from herplaatsing.migrations import check, downgrade, upgrade
 
 
 async def test_models_match_migrations_and_downgrade_upgrade_round_trips(databases):

@@ -8,12 +8,12 @@ import uuid
 import orjson
 import pytest
 
+from herplaatsing.testing import running_app
 from services.matching.app.config import MatchingSettings
 from services.matching.app.main import create_app
 from shared.bus.nats import connect, ensure_stream
 from shared.bus.outbox import build_event
 from shared.events import models as ev
-from shared.testing import running_app
 
 TODAY = dt.date(2026, 11, 23)
 

@@ -12,11 +12,11 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from herplaatsing.testing import headers_for, running_app
 from services.sites.app.config import SitesSettings
 from services.sites.app.db import bus_tables
 from services.sites.app.main import create_app
 from shared.runtime import ServiceRuntime
-from shared.testing import headers_for, running_app
 
 TODAY = dt.date(2026, 11, 23)
 EINDHOVEN = "GM0772"  # Noord-Brabant, PV30

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from shared.migrations import check, downgrade, upgrade
+from herplaatsing.migrations import check, downgrade, upgrade
 
 
 async def test_models_and_migrations_do_not_drift_and_downgrade_works(databases):

@@ -169,7 +169,7 @@ async def build_market(system: System) -> Market:
         page = await system.ok("GET", "/proposals", system.as_(Role.marktmeester))
         return page["data"][0] if page["data"] else None
 
-    from shared.testing import eventually
+    from herplaatsing.testing import eventually
 
     proposal_a = await eventually(proposal, timeout=20)
     return Market(plot_a, draft_a, plot_b, complex_a, complex_b, placement_a, placement_b, proposal_a)

@@ -93,7 +93,7 @@ async def test_municipalities_change_only_their_own_plots_and_answer_only_their_
         site = await system.ok("GET", f"/sites/{plot_a}", apeldoorn)
         return site["free_units"] == 20
 
-    from shared.testing import eventually
+    from herplaatsing.testing import eventually
 
     await eventually(reserved, timeout=20)
     r = await system.client.delete(f"/api/v1/sites/{plot_a}", headers=apeldoorn)

@@ -8,10 +8,10 @@ import datetime as dt
 import nats
 import orjson
 
+from herplaatsing.testing import running_app
 from services.inventory.app.expiry.service import scan
 from services.inventory.app.main import create_app
 from services.inventory.tests.conftest import Inventory, place, register
-from shared.testing import running_app
 
 
 async def _placements(inventory, count: int, end_date: str = "2027-06-30") -> list[dict]:

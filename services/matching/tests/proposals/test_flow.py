@@ -6,11 +6,11 @@ import uuid
 
 import orjson
 
+from herplaatsing.testing import eventually, headers_for
 from services.matching.tests.conftest import complex_spec, expiring, site
 from shared.bus.nats import connect
 from shared.domain import Role
 from shared.events import models as ev
-from shared.testing import eventually, headers_for
 
 
 async def _proposals(client, settings, role=Role.marktmeester, org=None, **params):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from herplaatsing.testing import eventually, headers_for
 from services.matching.app.readmodel.rebuild import rebuild_read_model
 from services.matching.tests.conftest import complex_spec, expiring, site
 from shared.domain import Role
 from shared.events.models import SiteUpdated
-from shared.testing import eventually, headers_for
 
 
 async def _snapshot(db):
@@ -84,7 +84,7 @@ async def test_a_pending_proposal_past_its_deadline_expires_and_the_demand_retur
     from services.matching.app.config import MatchingSettings
     from services.matching.app.main import create_app
     from services.matching.tests.conftest import TODAY
-    from shared.testing import running_app
+    from herplaatsing.testing import running_app
 
     # deadline of 0 days: every proposal is overdue at the next check
     s = make_settings(MatchingSettings, database_url=await databases("matching"), today=TODAY, proposal_deadline_days=0,

@@ -25,7 +25,7 @@ from shared.clock import add_months
 from shared.domain import MAX_TERM_YEARS, PermitInstrument, Role, SiteKind, is_temporary
 from shared.events.models import GarantiekavelInfo, SitePublished, SiteSnapshot, SiteUpdated, SiteWithdrawn
 from shared.events.models import Readiness as ReadinessEvent
-from shared.reference import municipalities
+from shared.reference import MUNICIPALITY_TOLERANCE_M, distance_to_municipality_m, municipalities
 from shared.runtime import ServiceRuntime
 from shared.web.identity import Principal, require_role
 from shared.web.problems import InvalidInput, ProblemError, conflict, not_found
@@ -108,6 +108,22 @@ def rule_violations(t: PlotTerms) -> list[tuple[str, str]]:
     if t.allows_tijdelijk_bbl and not is_temporary(t.expected_instrument):
         errors.append(("allows_tijdelijk_bbl", "homes at Bbl tijdelijk level need a temporary permit regime, not permanent"))
     return errors
+
+
+def location_violations(gemeente_code: str, location: LocationIn) -> list[tuple[str, str]]:
+    """A plot lies in its gemeente (CBS 2025 boundary, within the tolerance the generalised boundary needs)."""
+    lat, lon = location.wgs84()
+    distance = distance_to_municipality_m(gemeente_code, lat, lon)
+    if distance is not None and distance > MUNICIPALITY_TOLERANCE_M:
+        name = municipalities()[gemeente_code].name
+        return [
+            (
+                "location",
+                f"the point ({lat:.5f}, {lon:.5f}) lies {distance / 1000:.1f} km outside gemeente {gemeente_code} {name} "
+                f"(CBS 2025 boundary, tolerance {MUNICIPALITY_TOLERANCE_M:g} m)",
+            )
+        ]
+    return []
 
 
 # ---------------------------------------------------------------- mapping
@@ -249,7 +265,7 @@ async def create(session: AsyncSession, runtime: ServiceRuntime, principal: Prin
             allows_tijdelijk_bbl=body.allows_tijdelijk_bbl,
             garantiekavel=body.garantiekavel,
         )
-    )
+    ) + location_violations(body.gemeente_code, body.location)
     if errors:
         raise InvalidInput(errors)
     now = _now()
@@ -318,6 +334,8 @@ async def update(
         garantiekavel=changes["garantiekavel"] if "garantiekavel" in changes else _garantiekavel_of(site),
     )
     errors = rule_violations(merged)
+    if changes.get("location") is not None:
+        errors += location_violations(site.gemeente_code, changes["location"])
     if errors:
         raise InvalidInput(errors)
     if merged.capacity_units < site.reserved_units:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import orjson
 import sqlalchemy as sa
 
+from herplaatsing.testing import eventually
 from services.sites.app.db import bus_tables
 from services.sites.tests.conftest import EINDHOVEN, UTRECHT
 from services.sites.tests.reservations.helpers import accepted, withdrawn
 from shared.bus.nats import connect
 from shared.bus.outbox import build_event
-from shared.testing import eventually
 
 
 async def _publish(sites, event) -> int:

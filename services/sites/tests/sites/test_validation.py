@@ -38,6 +38,10 @@ BAD: list[tuple[str, dict[str, Any], set[str]]] = [
     ("tijdelijk level on a permanent plot", {"expected_instrument": "permanent", "allows_tijdelijk_bbl": True, "min_term_years": 0}, {"allows_tijdelijk_bbl"}),
     ("unknown field", {"colour": "green"}, {"colour"}),
     ("date that is no date", {"available_from": "next spring"}, {"available_from"}),
+    # Amsterdam's point claimed by Eindhoven (the CBS 2025 boundary decides, 1 km tolerance)
+    ("point in another gemeente", {"location": {"lat": 52.3731, "lon": 4.8922}}, {"location"}),
+    ("RD point in another gemeente", {"location": {"rd_x": 121_000.0, "rd_y": 487_000.0}}, {"location"}),
+    ("point 6 km beyond the boundary", {"location": {"lat": 51.44, "lon": 5.26}}, {"location"}),
 ]
 
 
@@ -103,3 +107,24 @@ async def test_bad_update_is_refused_and_the_plot_stays_as_it_was(sites):
 async def test_bad_query_parameters_are_named(sites, query, fields):
     r = await sites.client.get(f"/api/v1/sites?{query}", headers=sites.anonymous)
     assert _invalid_names(r) == fields
+
+
+async def test_a_point_just_across_the_generalised_boundary_is_accepted(sites):
+    # The CBS 2025 boundaries are simplified: a real address a few hundred metres across the drawn line
+    # still belongs to the gemeente it claims (this point is ~500 m north of Eindhoven's drawn boundary).
+    from shared.reference import distance_to_municipality_m
+
+    lat, lon = 51.50149, 5.51101
+    assert 0 < distance_to_municipality_m("GM0772", lat, lon) < 1000
+    r = await sites.client.post("/api/v1/sites", json=plot(location={"lat": lat, "lon": lon}), headers=sites.marktmeester)
+    assert r.status_code == 201, r.text
+
+
+async def test_moving_a_plot_out_of_its_gemeente_is_refused_and_changes_nothing(sites):
+    created = await sites.client.post("/api/v1/sites", json=plot(), headers=sites.marktmeester)
+    assert created.status_code == 201, created.text
+    url = f"/api/v1/sites/{created.json()['id']}"
+    r = await sites.client.patch(url, json={"location": {"lat": 52.3731, "lon": 4.8922}}, headers=sites.marktmeester)
+    assert _invalid_names(r) == {"location"}
+    after = await sites.client.get(url, headers=sites.marktmeester)
+    assert after.json()["location"]["lat"] == created.json()["location"]["lat"]

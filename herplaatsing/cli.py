@@ -15,26 +15,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import importlib
 import os
 import sys
 
-from shared.config import SERVICE_PORTS, STATEFUL_SERVICES, ServiceSettings
-from shared.db import ensure_database, with_database
-
-
-def service_database_url(server_url: str, service: str) -> str:
-    """Each stateful service has its own database on the server: herplaatsing_<service>."""
-    return with_database(server_url, f"herplaatsing_{service}")
-
-
-def migrate_all(server_url: str, services: list[str] | None = None) -> None:
-    from shared.migrations import upgrade
-
-    for service in services or list(STATEFUL_SERVICES):
-        url = service_database_url(server_url, service)
-        created = asyncio.run(ensure_database(server_url, f"herplaatsing_{service}"))
-        upgrade(service, url)
-        print(f"migrated {service}{' (database created)' if created else ''}", flush=True)
+from herplaatsing.registry import DEFAULT_BASE_PORT, SERVICES, STATEFUL
+from shared.config import ServiceSettings
 
 
 def _cmd_migrate(args: argparse.Namespace) -> int:
@@ -42,10 +28,12 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
     if not server:
         print("DATABASE_URL is not set (it names the PostgreSQL server; each service gets its own database)", file=sys.stderr)
         return 2
-    unknown = [name for name in args.service if name not in STATEFUL_SERVICES]
+    unknown = [name for name in args.service if name not in STATEFUL]
     if unknown:
-        print(f"unknown service(s): {', '.join(unknown)}; choose from {', '.join(STATEFUL_SERVICES)}", file=sys.stderr)
+        print(f"unknown service(s): {', '.join(unknown)}; choose from {', '.join(STATEFUL)}", file=sys.stderr)
         return 2
+    from herplaatsing.migrations import migrate_all
+
     migrate_all(server, args.service or None)
     return 0
 
@@ -54,9 +42,10 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     os.environ.setdefault("SERVICE_NAME", args.service)
-    port = args.port or int(os.environ.get("PORT", SERVICE_PORTS[args.service]))
+    service = SERVICES[args.service]
+    port = args.port or int(os.environ.get("PORT", service.port()))
     uvicorn.run(
-        f"services.{args.service}.app.main:create_app",
+        service.app,
         factory=True,
         host=args.host or os.environ.get("HOST", "0.0.0.0"),
         port=port,
@@ -71,7 +60,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     from shared.bus.outbox import replay_outbox
     from shared.db import Database
 
-    module = __import__(f"services.{args.service}.app.db", fromlist=["bus_tables"])
+    module = importlib.import_module(SERVICES[args.service].bus_tables)
     settings = ServiceSettings(service_name=args.service)
     if not settings.database_url:
         print("DATABASE_URL (the service's own database) is not set", file=sys.stderr)
@@ -120,7 +109,7 @@ def _cmd_asyncapi(args: argparse.Namespace) -> int:
 
 
 def _cmd_up(args: argparse.Namespace) -> int:
-    from shared.runner import run_system
+    from herplaatsing.runner import run_system
 
     return run_system(
         home=args.home, base_port=args.base_port, today=args.today, demo=not args.no_demo, demo_scale=args.demo_scale
@@ -128,7 +117,7 @@ def _cmd_up(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from shared.demo.loader import DemoLoadError, load_demo
+    from herplaatsing.demo.loader import DemoLoadError, load_demo
 
     gateway = args.gateway.rstrip("/")
     try:
@@ -147,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     up = sub.add_parser("up", help="start the whole system (embedded PostgreSQL + NATS by default)")
     up.add_argument("--home", default=os.environ.get("HERPLAATSING_HOME", ".herplaatsing"), help="data directory")
-    up.add_argument("--base-port", type=int, default=int(os.environ.get("HERPLAATSING_BASE_PORT", "8000")),
+    up.add_argument("--base-port", type=int, default=int(os.environ.get("HERPLAATSING_BASE_PORT", DEFAULT_BASE_PORT)),
                     help="gateway port; inventory, sites, matching take the next three")
     up.add_argument("--today", default=os.environ.get("TODAY"), help="pin the clock (YYYY-MM-DD)")
     up.add_argument("--no-demo", action="store_true", help="do not load the demo data into an empty system")
@@ -156,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     up.set_defaults(func=_cmd_up)
 
     demo = sub.add_parser("demo", help="load the national demo scenario through the gateway's public API")
-    demo.add_argument("--gateway", default=os.environ.get("GATEWAY_URL", "http://127.0.0.1:8000"), help="gateway base URL")
+    demo.add_argument("--gateway", default=os.environ.get("GATEWAY_URL", f"http://127.0.0.1:{DEFAULT_BASE_PORT}"), help="gateway base URL")
     demo.add_argument("--scale", type=float, default=0.5, help="1.0 = the full national figures (about 30,000 homes)")
     demo.add_argument("--seed", type=int, default=2026)
     demo.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -164,18 +153,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     mig = sub.add_parser("migrate", help="create the databases and apply every service's migrations")
     # no `choices` here: argparse (3.11) checks the empty default against them and fails
-    mig.add_argument("service", nargs="*", help=f"default: all ({', '.join(STATEFUL_SERVICES)})")
+    mig.add_argument("service", nargs="*", help=f"default: all ({', '.join(STATEFUL)})")
     mig.add_argument("--database-url", help="the PostgreSQL server (default: $DATABASE_URL)")
     mig.set_defaults(func=_cmd_migrate)
 
     serve = sub.add_parser("serve", help="run one service")
-    serve.add_argument("service", choices=list(SERVICE_PORTS))
+    serve.add_argument("service", choices=list(SERVICES))
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.set_defaults(func=_cmd_serve)
 
     replay = sub.add_parser("replay", help="re-publish a service's retained outbox events (after broker data loss)")
-    replay.add_argument("service", choices=list(STATEFUL_SERVICES))
+    replay.add_argument("service", choices=list(STATEFUL))
     replay.add_argument("--since", help="only events created since this ISO date-time")
     replay.set_defaults(func=_cmd_replay)
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from herplaatsing.testing import headers_for, running_app
 from shared.config import ServiceSettings
 from shared.domain import Role
 from shared.runtime import ServiceRuntime
-from shared.testing import headers_for, running_app
-from shared.tests.conftest import TABLES
 from shared.web.app import create_service_app
 from shared.web.identity import CurrentPrincipal, require_role
 from shared.web.problems import InvalidInput
+
+from .conftest import TABLES
 
 
 class PlotIn(BaseModel):
@@ -46,7 +47,7 @@ async def test_probes_and_version_header(make_settings, databases):
 
 
 async def settings_ready(client) -> None:
-    from shared.testing import eventually
+    from herplaatsing.testing import eventually
 
     async def ready():
         r = await client.get("/readyz")

@@ -19,8 +19,8 @@ from typing import Any
 import httpx
 from tqdm import tqdm
 
+from herplaatsing.demo.scenario import DEFAULT_SCALE, DEFAULT_SEED, ComplexPlan, Scenario, SitePlan, build_scenario
 from shared.config import ServiceSettings
-from shared.demo.scenario import DEFAULT_SCALE, DEFAULT_SEED, ComplexPlan, Scenario, SitePlan, build_scenario
 from shared.domain import Role
 from shared.web.identity import mint_user_token
 

@@ -11,10 +11,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from herplaatsing.embedded import NatsServer
 from shared.bus.tables import BusTables, define_bus_tables
 from shared.config import ServiceSettings
 from shared.db import Database, new_metadata
-from shared.embedded import NatsServer
 from shared.events.envelope import CloudEvent
 from shared.events.models import EventData, SiteWithdrawn
 

@@ -28,7 +28,7 @@ from typing import Any
 
 from shared.clock import add_months
 from shared.domain import MAX_TERM_YEARS, PermitInstrument
-from shared.reference import Municipality, in_netherlands, municipalities, provinces
+from shared.reference import Municipality, municipalities, point_near_centroid, provinces
 
 DEFAULT_SEED = 2026
 DEFAULT_SCALE = 0.5  # about 15,000 homes: loads in well under two minutes on a laptop
@@ -149,16 +149,6 @@ def _scaled(count: int, scale: float, minimum: int = 1) -> int:
     return max(minimum, round(count * scale))
 
 
-def _jitter(rng: random.Random, m: Municipality, km: float) -> tuple[float, float]:
-    """A point near the gemeente's centroid (about `km` around it), inside the NL bounding box."""
-    for _ in range(10):
-        lat = round(m.lat + rng.uniform(-km, km) / 111.0, 5)
-        lon = round(m.lon + rng.uniform(-km, km) / 68.0, 5)
-        if in_netherlands(lat, lon):
-            return lat, lon
-    return m.lat, m.lon
-
-
 def _weighted(rng: random.Random, options: list[tuple[Any, float]]) -> Any:
     return rng.choices([o for o, _ in options], weights=[w for _, w in options], k=1)[0]
 
@@ -197,7 +187,7 @@ def _placement(rng: random.Random, where: Municipality, year: int, anchor: dt.da
             return None  # long gone; registered but not placed
     maximum = MAX_TERM_YEARS[instrument]
     assert maximum is None or years <= maximum
-    lat, lon = _jitter(rng, where, 2.5)
+    lat, lon = point_near_centroid(rng, where.code, 2.5)
     return {
         "gemeente_code": where.code,
         "lat": lat,
@@ -317,7 +307,7 @@ def build_scenario(scale: float = DEFAULT_SCALE, seed: int = DEFAULT_SEED, today
         where = gemeenten[code]
         for c in range(clusters):
             capacity = spots // clusters + (1 if c < spots % clusters else 0)
-            lat, lon = _jitter(rng, where, 3.0)
+            lat, lon = point_near_centroid(rng, where.code, 3.0)
             opens = dt.date(2026, 1, 1) if code == "GM0200" else dt.date(2026, 7, 1) + dt.timedelta(days=91 * (c % 4))
             scenario.sites.append(
                 SitePlan(
@@ -379,7 +369,7 @@ def _plot_body(rng: random.Random, where: Municipality, n: int, anchor: dt.date)
         window = maximum if maximum is not None else rng.choice([10, 15, 20])
         available_until = add_months(available_from, 12 * max(window, min_term)).isoformat()
     bouwrijp = rng.random() < 0.55
-    lat, lon = _jitter(rng, where, 4.0)
+    lat, lon = point_near_centroid(rng, where.code, 4.0)
     capacity = int(round(rng.triangular(12, 150, 40)))
     body: dict[str, Any] = {
         "gemeente_code": where.code,

@@ -21,6 +21,8 @@ import sysconfig
 import time
 from pathlib import Path
 
+from herplaatsing.registry import SERVICES
+
 PR_SET_PDEATHSIG = 1
 
 
@@ -273,7 +275,7 @@ class PostgresServer:
 
 
 class ServiceProcess:
-    """One service under uvicorn, as its own process."""
+    """One service under uvicorn, as its own process (its app from the registry)."""
 
     def __init__(self, service: str, port: int, env: dict[str, str], log_dir: Path) -> None:
         self.service, self.port, self.env, self.log_dir = service, port, env, Path(log_dir)
@@ -289,7 +291,7 @@ class ServiceProcess:
         env = {**os.environ, **self.env, "SERVICE_NAME": self.service, "PORT": str(self.port)}
         self.proc = subprocess.Popen(
             [
-                sys.executable, "-m", "uvicorn", "--factory", f"services.{self.service}.app.main:create_app",
+                sys.executable, "-m", "uvicorn", "--factory", SERVICES[self.service].app,
                 "--host", "127.0.0.1", "--port", str(self.port), "--no-access-log", "--timeout-graceful-shutdown", "10",
             ],
             env=env,

@@ -1,7 +1,7 @@
 """`herplaatsing up`: the whole system on one machine, as child processes.
 
 Without DATABASE_URL / NATS_URL it starts the embedded PostgreSQL and NATS
-(shared/embedded.py) in the home directory; with them it uses those servers.
+(herplaatsing/embedded.py) in the home directory; with them it uses those servers.
 Ctrl-C / SIGTERM stops everything; children also die with the runner (PDEATHSIG).
 """
 
@@ -13,9 +13,9 @@ import sys
 import threading
 from pathlib import Path
 
-from shared.cli import migrate_all, service_database_url
-from shared.config import SERVICE_PORTS, STATEFUL_SERVICES
-from shared.embedded import NatsServer, PostgresServer, ServiceProcess, usable_home
+from herplaatsing import registry
+from herplaatsing.embedded import NatsServer, PostgresServer, ServiceProcess, usable_home
+from herplaatsing.migrations import migrate_all, service_database_url
 
 
 def say(message: str) -> None:
@@ -25,10 +25,10 @@ def say(message: str) -> None:
 class System:
     """The running system: servers (when embedded) and the four service processes."""
 
-    def __init__(self, home: Path, base_port: int = 8000, today: str | None = None) -> None:
+    def __init__(self, home: Path, base_port: int = registry.DEFAULT_BASE_PORT, today: str | None = None) -> None:
         self.demo_thread: threading.Thread | None = None
         self.home = usable_home(home)
-        self.ports = {name: base_port + offset for name, offset in zip(SERVICE_PORTS, range(4), strict=True)}
+        self.ports = registry.ports(base_port)
         self.today = today
         self.postgres: PostgresServer | None = None
         self.nats: NatsServer | None = None
@@ -53,10 +53,10 @@ class System:
         env = {"NATS_URL": self.nats_url, "ENVIRONMENT": os.environ.get("ENVIRONMENT", "development")}
         if self.today:
             env["TODAY"] = self.today
-        if service in STATEFUL_SERVICES:
+        if registry.SERVICES[service].stateful:
             env["DATABASE_URL"] = service_database_url(self.database_url, service)
         else:
-            env.update({f"{name.upper()}_URL": f"http://127.0.0.1:{self.ports[name]}" for name in STATEFUL_SERVICES})
+            env.update(registry.upstream_env({name: f"http://127.0.0.1:{port}" for name, port in self.ports.items()}))
         return env
 
     def start_services(self) -> None:
@@ -76,7 +76,7 @@ class System:
 
     def start_demo(self, stop: threading.Event, scale: float) -> None:
         """Load the demo data in the background once the services are ready, only into an empty system."""
-        from shared.demo.loader import DemoLoadError, load_demo, system_is_empty
+        from herplaatsing.demo.loader import DemoLoadError, load_demo, system_is_empty
 
         gateway = f"http://127.0.0.1:{self.ports['gateway']}"
 
@@ -110,7 +110,7 @@ class System:
         say("stopped")
 
 
-def run_system(home: str, base_port: int = 8000, today: str | None = None, demo: bool = True, demo_scale: float = 0.5) -> int:
+def run_system(home: str, base_port: int = registry.DEFAULT_BASE_PORT, today: str | None = None, demo: bool = True, demo_scale: float = 0.5) -> int:
     system = System(Path(home), base_port, today)
     stop = threading.Event()
 

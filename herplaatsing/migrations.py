@@ -1,11 +1,14 @@
-"""Alembic per service: one history each, run under an advisory lock so replicas never race."""
+"""Alembic per service: one history each, run under an advisory lock so replicas never race.
+
+The driver (`upgrade`, `downgrade`, `check`) finds a service's history through the registry;
+`run_env` is the body of every service's alembic/env.py.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import importlib
 import os
-from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import command, context
@@ -14,16 +17,36 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from shared.db import async_url
+from herplaatsing.registry import SERVICES, STATEFUL
+from shared.db import async_url, ensure_database, with_database
 
-SERVICES_DIR = Path(__file__).resolve().parents[1] / "services"
 MIGRATION_LOCK_ID = 7_300_451_001  # arbitrary, fixed: "herplaatsing migrations"
 
 
+def service_database_url(server_url: str, service: str) -> str:
+    """Each stateful service has its own database on the server (the registry names it)."""
+    return with_database(server_url, _database(service))
+
+
+def migrate_all(server_url: str, services: list[str] | None = None) -> None:
+    """Create the missing service databases and upgrade every history (`herplaatsing migrate`, `up`)."""
+    for service in services or list(STATEFUL):
+        created = asyncio.run(ensure_database(server_url, _database(service)))
+        upgrade(service, service_database_url(server_url, service))
+        print(f"migrated {service}{' (database created)' if created else ''}", flush=True)
+
+
+def _database(service: str) -> str:
+    database = SERVICES[service].database
+    if database is None:
+        raise ValueError(f"{service} has no database")
+    return database
+
+
 def alembic_config(service: str, database_url: str) -> Config:
-    ini = SERVICES_DIR / service / "alembic.ini"
-    cfg = Config(str(ini))
-    cfg.set_main_option("script_location", str(SERVICES_DIR / service / "alembic"))
+    directory = SERVICES[service].directory
+    cfg = Config(str(directory / "alembic.ini"))
+    cfg.set_main_option("script_location", str(directory / "alembic"))
     cfg.attributes["database_url"] = database_url
     return cfg
 

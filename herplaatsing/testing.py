@@ -1,4 +1,4 @@
-"""Pytest plugin (loaded with `-p shared.testing`): real PostgreSQL and NATS for every test.
+"""Pytest plugin (loaded with `-p herplaatsing.testing`): real PostgreSQL and NATS for every test.
 
 - Each test gets fresh databases cloned from a migrated template (one template per
   service per run), so tests never see each other's rows.
@@ -48,7 +48,7 @@ async def _admin_execute(*statements: str) -> None:
 async def migrated_template(service: str) -> str:
     """A database migrated to head, created once per test run and cloned per test."""
     if service not in _templates:
-        from shared.migrations import upgrade
+        from herplaatsing.migrations import upgrade
 
         name = f"tmpl_{service}_{RUN_ID}"
         await _admin_execute(f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"')
@@ -76,7 +76,7 @@ _embedded: list[Any] = []
 def pytest_configure(config: pytest.Config) -> None:
     """No server on the default ports and none named: start embedded ones (fresh machine)."""
     global PG_SERVER, NATS_URL
-    from shared.embedded import NatsServer, PostgresServer, port_open, usable_home
+    from herplaatsing.embedded import NatsServer, PostgresServer, port_open, usable_home
 
     if "TEST_DATABASE_URL" not in os.environ and not port_open(5432):
         import tempfile

@@ -8,11 +8,12 @@ import nats
 import orjson
 import sqlalchemy as sa
 
+from herplaatsing.testing import eventually
 from shared.bus.consumer import Consumer
 from shared.bus.nats import connect, ensure_stream
 from shared.bus.outbox import OutboxRelay, record_event
-from shared.testing import eventually
-from shared.tests.conftest import TABLES, EffectLog, sample_event, settings_for
+
+from .conftest import TABLES, EffectLog, sample_event, settings_for
 
 SUBJECT = "sites.site.withdrawn"
 

@@ -1,0 +1,1 @@
+"""The runner: the `herplaatsing` command, the service registry, embedded servers, migrations, demo data, test plugin."""
