@@ -25,6 +25,8 @@ COPY pyproject.toml README.md ./
 COPY herplaatsing ./herplaatsing
 COPY shared ./shared
 COPY services ./services
+# The public OpenAPI the gateway serves (its package links to this file; the wheel holds a copy).
+COPY docs/openapi.json ./docs/openapi.json
 RUN pip install --no-deps . \
     && pip check \
     && herplaatsing --help >/dev/null

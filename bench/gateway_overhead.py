@@ -1,4 +1,4 @@
-"""Benchmark: what the gateway adds to a read, over 10,000 plots and 10,000 proposals.
+"""Benchmark: what the gateway adds to a read and to a write, over 10,000 plots and 10,000 proposals.
 
 Starts inventory, sites, matching and the gateway as real uvicorn processes on free ports
 (fresh databases on the PostgreSQL server, a private NATS stream and subject prefix),
@@ -8,10 +8,11 @@ allocations) into the matching database, then sends the SAME requests
 - straight to the service (with the internal identity header the gateway would mint), and
 - through the gateway (with a user's bearer token),
 
-alternating request by request so both see the same machine load. Latency: one request at a time
+alternating request by request so both see the same machine load: GETs of plots and proposals,
+and POSTs of draft plots (the body forwarded as bytes). Latency: one request at a time
 (p50/p99); throughput: `--concurrency` requests in flight, direct and gateway taking turns in rounds.
-Overhead ratio = gateway / direct (target: p50 through the gateway <= 1.3x direct). Finally the
-gateway's RSS.
+Overhead ratio = gateway / direct (target: p50 through the gateway <= 1.3x direct, for GET and
+for POST). Finally the gateway's RSS.
 
 Run: .venv/bin/python bench/gateway_overhead.py [--rows 10000] [--requests 300]
 The last line printed is one JSON object with all figures.
@@ -30,6 +31,7 @@ import sys
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,6 +47,7 @@ from herplaatsing.migrations import upgrade  # noqa: E402
 from services.gateway.app.config import GatewaySettings  # noqa: E402
 from services.matching.app.proposals.models import Proposal, ProposalAllocation  # noqa: E402
 from services.sites.app.sites.models import Site  # noqa: E402
+from services.sites.app.sites.schemas import SiteCreate  # noqa: E402
 from shared.db import async_url, drop_database, ensure_database, with_database  # noqa: E402
 from shared.domain import Role  # noqa: E402
 from shared.reference import municipalities  # noqa: E402
@@ -54,20 +57,27 @@ SERVER = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5
 NATS_URL = os.environ.get("BENCH_NATS_URL", "nats://127.0.0.1:4222")
 SERVICES = ("inventory", "sites", "matching")
 STATUSES = ("pending", "accepted", "reserved", "scheduled", "declined", "expired", "withdrawn")
-# The same requests go to the service and through the gateway (as the marktmeester: every row visible).
-REQUESTS = {
-    "sites": [
-        "/api/v1/sites?limit=50",
-        "/api/v1/sites?province=PV30&limit=50",
-        "/api/v1/sites?freeAt=2030-01-01&minFreeUnits=10&limit=50",
-        "/api/v1/sites?nearLat=52.09&nearLon=5.12&withinKm=25&sort=distance&limit=50",
-    ],
-    "proposals": [
-        "/api/v1/proposals?limit=50",
-        "/api/v1/proposals?status=pending&limit=50",
-    ],
-}
-SERVICE_OF = {"sites": "sites", "proposals": "matching"}
+# The sites service's own example plot, saved as a draft (no event, no listing change).
+DRAFT_PLOT = json.dumps({**SiteCreate.model_json_schema()["examples"][0], "status": "draft"}).encode()
+# The same requests go to the service and through the gateway (as the marktmeester: every row visible):
+# (label, service, method, paths, body)
+REQUESTS = [
+    (
+        "GET /sites",
+        "sites",
+        "GET",
+        [
+            "/api/v1/sites?limit=50",
+            "/api/v1/sites?province=PV30&limit=50",
+            "/api/v1/sites?freeAt=2030-01-01&minFreeUnits=10&limit=50",
+            "/api/v1/sites?nearLat=52.09&nearLon=5.12&withinKm=25&sort=distance&limit=50",
+        ],
+        None,
+    ),
+    ("GET /proposals", "matching", "GET", ["/api/v1/proposals?limit=50", "/api/v1/proposals?status=pending&limit=50"], None),
+    ("POST /sites", "sites", "POST", ["/api/v1/sites"], DRAFT_PLOT),
+]
+OK = {"GET": 200, "POST": 201}
 
 
 # -- load phase: bulk rows straight into the services' databases
@@ -114,40 +124,50 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-async def latencies(client: httpx.AsyncClient, paths: list[str], headers: dict[str, str], count: int) -> list[float]:
+@dataclass(frozen=True)
+class Target:
+    method: str
+    paths: list[str]
+    headers: dict[str, str]
+    body: bytes | None
+
+    async def send(self, client: httpx.AsyncClient, i: int) -> None:
+        path = self.paths[i % len(self.paths)]
+        r = await client.request(self.method, path, headers=self.headers, content=self.body)
+        if r.status_code != OK[self.method]:
+            raise RuntimeError(f"{self.method} {path}: {r.status_code} {r.text[:300]}")
+
+
+async def latencies(client: httpx.AsyncClient, target: Target, count: int, offset: int = 0) -> list[float]:
     out = []
-    for i in range(count):
+    for i in range(offset, offset + count):
         start = time.perf_counter()
-        r = await client.get(paths[i % len(paths)], headers=headers)
+        await target.send(client, i)
         out.append((time.perf_counter() - start) * 1000)
-        if r.status_code != 200:
-            raise RuntimeError(f"{paths[i % len(paths)]}: {r.status_code} {r.text[:300]}")
     return out
 
 
-async def throughput(client: httpx.AsyncClient, paths: list[str], headers: dict[str, str], count: int, concurrency: int) -> float:
+async def throughput(client: httpx.AsyncClient, target: Target, count: int, concurrency: int) -> float:
     """Seconds for `count` requests with `concurrency` in flight."""
     queue = iter(range(count))
 
     async def worker() -> None:
         for i in queue:
-            r = await client.get(paths[i % len(paths)], headers=headers)
-            if r.status_code != 200:
-                raise RuntimeError(f"{r.status_code} {r.text[:300]}")
+            await target.send(client, i)
 
     start = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     return time.perf_counter() - start
 
 
-async def alternating_throughput(client: httpx.AsyncClient, targets: dict[str, tuple[list[str], dict[str, str]]],
+async def alternating_throughput(client: httpx.AsyncClient, targets: dict[str, Target],
                                  count: int, concurrency: int, rounds: int = 6) -> dict[str, float]:
     """Requests/s per target, the targets taking turns in rounds so both see the same machine load."""
     seconds = dict.fromkeys(targets, 0.0)
     per_round = max(concurrency, count // rounds)
     for _ in range(rounds):
-        for name, (paths, headers) in targets.items():
-            seconds[name] += await throughput(client, paths, headers, per_round, concurrency)
+        for name, target in targets.items():
+            seconds[name] += await throughput(client, target, per_round, concurrency)
     return {name: per_round * rounds / s for name, s in seconds.items()}
 
 
@@ -164,23 +184,21 @@ async def measure(urls: dict[str, str], gateway_url: str, settings: GatewaySetti
     limits = httpx.Limits(max_connections=args.concurrency * 2, max_keepalive_connections=args.concurrency * 2)
     results: dict[str, dict] = {}
     async with httpx.AsyncClient(timeout=30, limits=limits) as client:
-        for kind, paths in REQUESTS.items():
-            direct_url = urls[SERVICE_OF[kind]]
-            direct_paths = [direct_url + p for p in paths]
-            gateway_paths = [gateway_url + p for p in paths]
+        for kind, service, method, paths, body in REQUESTS:
             # The internal identity is minted once here; the gateway mints one per request (part of its cost).
-            direct_headers = internal_headers(settings, marktmeester)
-            for target, ps, hs in (("direct", direct_paths, direct_headers), ("gateway", gateway_paths, bearer)):
-                await latencies(client, ps, hs, 30)  # warm-up: connections, caches, JIT-free but lazy imports
+            json_type = {"Content-Type": "application/json"} if body else {}
+            targets = {
+                "direct": Target(method, [urls[service] + p for p in paths], {**internal_headers(settings, marktmeester), **json_type}, body),
+                "gateway": Target(method, [gateway_url + p for p in paths], {**bearer, **json_type}, body),
+            }
+            for target in targets.values():
+                await latencies(client, target, 30)  # warm-up: connections, caches, JIT-free but lazy imports
             # Alternate request by request, so both targets see the same (shared, noisy) machine.
             samples: dict[str, list[float]] = {"direct": [], "gateway": []}
             for i in range(args.requests):
-                samples["direct"] += await latencies(client, direct_paths[i % len(paths) :], direct_headers, 1)
-                samples["gateway"] += await latencies(client, gateway_paths[i % len(paths) :], bearer, 1)
-            rps = await alternating_throughput(
-                client, {"direct": (direct_paths, direct_headers), "gateway": (gateway_paths, bearer)},
-                args.requests, args.concurrency,
-            )
+                for name, target in targets.items():
+                    samples[name] += await latencies(client, target, 1, offset=i)
+            rps = await alternating_throughput(client, targets, args.requests, args.concurrency)
             figures = {
                 target: {
                     "p50_ms": round(pct(ms, 0.5), 2),
@@ -196,17 +214,17 @@ async def measure(urls: dict[str, str], gateway_url: str, settings: GatewaySetti
             figures["added_p50_ms"] = round(figures["gateway"]["p50_ms"] - figures["direct"]["p50_ms"], 2)
             results[kind] = figures
             print(
-                f"GET /{kind:<9} direct  p50 {figures['direct']['p50_ms']:7.2f} ms  p99 {figures['direct']['p99_ms']:7.2f} ms  "
+                f"{kind:<15} direct  p50 {figures['direct']['p50_ms']:7.2f} ms  p99 {figures['direct']['p99_ms']:7.2f} ms  "
                 f"{figures['direct']['rps']:7.1f} req/s (c={args.concurrency})",
                 flush=True,
             )
             print(
-                f"GET /{kind:<9} gateway p50 {figures['gateway']['p50_ms']:7.2f} ms  p99 {figures['gateway']['p99_ms']:7.2f} ms  "
+                f"{kind:<15} gateway p50 {figures['gateway']['p50_ms']:7.2f} ms  p99 {figures['gateway']['p99_ms']:7.2f} ms  "
                 f"{figures['gateway']['rps']:7.1f} req/s (c={args.concurrency})",
                 flush=True,
             )
             print(
-                f"GET /{kind:<9} overhead: p50 x{figures['p50_ratio']} (+{figures['added_p50_ms']} ms), "
+                f"{kind:<15} overhead: p50 x{figures['p50_ratio']} (+{figures['added_p50_ms']} ms), "
                 f"p99 x{figures['p99_ratio']}, throughput x{figures['rps_ratio']}",
                 flush=True,
             )

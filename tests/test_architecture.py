@@ -26,12 +26,7 @@ def test_the_contract_has_no_exceptions():
 @pytest.mark.parametrize(
     "contract",
     [
-        pytest.param(
-            "services-independent",
-            # The gateway still imports the services' schema modules; the gateway-as-proxy work
-            # (issue 11) removes them. strict: once it passes, this marker must go.
-            marks=pytest.mark.xfail(strict=True, reason="the gateway imports service schemas until it is a proxy"),
-        ),
+        "services-independent",
         "library-standalone",
         "services-without-runner",
         "runner-acyclic",

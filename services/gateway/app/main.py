@@ -6,19 +6,12 @@ from collections.abc import Mapping
 import httpx
 from fastapi import FastAPI
 
-from services.gateway.app.clock.endpoints import router as clock_router
-from services.gateway.app.complexes.endpoints import router as complexes_router
 from services.gateway.app.config import GatewaySettings
 from services.gateway.app.dashboard.endpoints import router as dashboard_router
-from services.gateway.app.maps.endpoints import router as maps_router
-from services.gateway.app.matching.endpoints import router as matching_router
-from services.gateway.app.municipalities.endpoints import router as municipalities_router
 from services.gateway.app.openapi import install_openapi
-from services.gateway.app.placements.endpoints import router as placements_router
-from services.gateway.app.proposals.endpoints import router as proposals_router
-from services.gateway.app.relocations.endpoints import router as relocations_router
+from services.gateway.app.proxy import install_proxy
+from services.gateway.app.routes import ROUTES
 from services.gateway.app.runtime import GatewayRuntime
-from services.gateway.app.sites.endpoints import router as sites_router
 from shared.web.app import create_service_app
 
 DESCRIPTION = """One public API for the RVO marktmeester, investors and municipalities: plots, complexes,
@@ -30,19 +23,6 @@ organisation's data, municipalities only their own; the marktmeester sees everyt
 Errors are RFC 9457 problems (`application/problem+json`); invalid input is 400 naming every field.
 Requests are rate limited per caller (token bucket); a 429 says when to retry (`Retry-After`)."""
 
-ROUTERS = [
-    municipalities_router,
-    sites_router,
-    complexes_router,
-    placements_router,
-    proposals_router,
-    relocations_router,
-    matching_router,
-    dashboard_router,
-    maps_router,
-    clock_router,
-]
-
 
 def create_app(
     settings: GatewaySettings | None = None, upstream_transports: Mapping[str, httpx.AsyncBaseTransport] | None = None
@@ -50,8 +30,9 @@ def create_app(
     """`upstream_transports` (service name -> httpx transport) replaces the network for those services."""
     settings = settings or GatewaySettings()
     runtime = GatewayRuntime(settings, upstream_transports)
-    app = create_service_app(runtime, routers=ROUTERS, title="Herplaatsing API", description=DESCRIPTION)
-    install_openapi(app, ROUTERS)
+    app = create_service_app(runtime, routers=[dashboard_router], title="Herplaatsing API", description=DESCRIPTION)
+    install_proxy(app, ROUTES)
+    install_openapi(app)
     # httpx/httpcore log per upstream call: keep them to warnings on the hot path.
     for name in ("httpx", "httpcore"):
         logging.getLogger(name).setLevel(logging.WARNING)

@@ -48,10 +48,18 @@ def gateway_settings(**overrides: Any) -> GatewaySettings:
 
 
 def complex_example() -> dict[str, Any]:
-    """A valid complex registration (the inventory schema's own example)."""
-    from services.gateway.app.complexes.schemas import ComplexCreate
-
-    return ComplexCreate.model_json_schema()["examples"][0]
+    """A complex registration (the gateway forwards it unread; the inventory service validates it)."""
+    return {
+        "name": "Flexwonen De Meeuw",
+        "supplier": "De Meeuw",
+        "unit_count": 24,
+        "typology": "gestapeld",
+        "layers": 2,
+        "floor_area_m2": 38,
+        "bedrooms": 1,
+        "bbl_level": "nieuwbouw",
+        "build_year": 2017,
+    }
 
 
 def bearer(settings: GatewaySettings, role: Role | str, org: str | None = None, sub: str = "tester", ttl_s: int | None = None) -> dict[str, str]:
@@ -88,8 +96,8 @@ class EchoUpstream:
     """A small real HTTP service that answers every /api/v1 call with what it received.
 
     It checks the internal credential like a real service; `fail_next[(method, path)] = n`
-    answers 503 n times, `slow_paths` sleep past the gateway's timeout, and a few paths
-    answer like a service would (201 + Location, 404 problem).
+    answers 503 n times, `slow_paths` sleep past the gateway's timeout, and a few requests
+    answer like a service would (201 + Location, 404 problem, 400 problem for `limit=0`).
     """
 
     def __init__(self, settings: GatewaySettings) -> None:
@@ -128,6 +136,13 @@ class EchoUpstream:
                 return JSONResponse(
                     {"type": "about:blank", "title": "Not found", "status": 404, "detail": "No site with id x.", "instance": request.url.path, "hint": "kept"},
                     status_code=404,
+                    media_type="application/problem+json",
+                )
+            if request.query_params.get("limit") == "0":
+                return JSONResponse(
+                    {"type": "about:blank", "title": "Invalid input", "status": 400, "detail": "The request has invalid fields: limit.",
+                     "invalidParams": [{"name": "limit", "in": "query", "code": "greater_than_equal", "reason": "Input should be >= 1"}]},
+                    status_code=400,
                     media_type="application/problem+json",
                 )
             body = await request.body()

@@ -1,28 +1,23 @@
-"""FastAPI dependencies that turn `Authorization: Bearer <JWT>` into a Principal.
+"""Who is calling: `Authorization: Bearer <JWT>` turned into a Principal, checked against a route's Access.
 
-- `authenticated`: a valid token is required (401 problem with WWW-Authenticate otherwise).
-- `optional_principal`: public routes; no header means anonymous, but a token that is
-  sent must be valid (a broken token is an error, not a silent downgrade to anonymous).
-- `require_roles(...)`: 403 when the caller's role may not use the operation.
-Both count the request against the caller's rate limit (principal, or client IP).
-The OpenAPI post-processor reads the markers set here to document security per operation.
+- a route that needs a token answers 401 (with WWW-Authenticate) without a valid one;
+- a public route serves a caller without a header as anonymous, but a token that is sent
+  must be valid (a broken token is an error, not a silent downgrade to anonymous);
+- a route for some roles answers 403 to the others.
+Every call counts against the caller's rate limit (principal, or client IP).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
-from typing import Annotated
 
 import jwt
-from fastapi import Depends, Request
+from fastapi import Request
 
 from services.gateway.app.config import GatewaySettings
-from shared.domain import Role
+from services.gateway.app.routes import Access
 from shared.web.identity import ANONYMOUS, AuthError, Principal, require_role, verify_user_token
-
-SECURITY_MARKER = "__gateway_security__"  # "required" | "optional"
-ROLES_MARKER = "__gateway_roles__"
 
 
 def _client_key(request: Request) -> str:
@@ -85,32 +80,18 @@ def _resolve(request: Request, *, required: bool) -> Principal:
     return principal
 
 
-async def authenticated(request: Request) -> Principal:
-    return _resolve(request, required=True)
+def authorize(request: Request, access: Access) -> Principal:
+    """The caller of a route with `access`: 401 / 403 / 429 problems otherwise."""
+    principal = _resolve(request, required=access.token)
+    if access.roles:
+        require_role(principal, *access.roles)
+    return principal
 
 
-async def optional_principal(request: Request) -> Principal:
-    return _resolve(request, required=False)
+def requires(access: Access) -> Callable[[Request], Awaitable[Principal]]:
+    """`authorize` as a FastAPI dependency, for the gateway's own endpoints."""
 
+    async def caller(request: Request) -> Principal:
+        return authorize(request, access)
 
-setattr(authenticated, SECURITY_MARKER, "required")
-setattr(optional_principal, SECURITY_MARKER, "optional")
-
-
-def require_roles(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
-    """A dependency that yields the caller if their role is one of `roles` (403 otherwise)."""
-
-    async def caller_with_role(principal: Annotated[Principal, Depends(authenticated)]) -> Principal:
-        require_role(principal, *roles)
-        return principal
-
-    setattr(caller_with_role, ROLES_MARKER, tuple(roles))
-    caller_with_role.__name__ = "caller_with_role_" + "_".join(r.value for r in roles)
-    return caller_with_role
-
-
-Authenticated = Annotated[Principal, Depends(authenticated)]
-Caller = Annotated[Principal, Depends(optional_principal)]
-Marktmeester = Annotated[Principal, Depends(require_roles(Role.marktmeester))]
-# Who may register and change complexes and their placements: their investor, or the marktmeester.
-ComplexOwner = Annotated[Principal, Depends(require_roles(Role.investor, Role.marktmeester))]
+    return caller

@@ -1,5 +1,6 @@
-"""The public OpenAPI document (NLGov API Design Rules)."""
+"""The public OpenAPI document (NLGov API Design Rules), composed from the services' own."""
 
-from services.gateway.app.openapi.document import build_openapi, install_openapi
+from services.gateway.app.openapi.document import compose
+from services.gateway.app.openapi.public import DOCUMENT_PATH, install_openapi, public_document, render, write
 
-__all__ = ["build_openapi", "install_openapi"]
+__all__ = ["DOCUMENT_PATH", "compose", "install_openapi", "public_document", "render", "write"]

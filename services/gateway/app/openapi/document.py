@@ -1,35 +1,41 @@
-"""The public OpenAPI document, post-processed so that every operation follows the NLGov
-REST API Design Rules (checked in CI by the official Spectral ruleset, 0 errors):
+"""The public OpenAPI document, COMPOSED from the services' own documents and the route table.
+
+`compose(table, documents)` keeps, of each service's document, the operations the table
+forwards to it (renamed to their public path), adds the gateway's own operations (its own
+document, key "gateway"), merges the schemas they use (a name two services define
+differently becomes `<Service><Name>` in both) and post-processes the result so that every
+operation follows the NLGov REST API Design Rules (checked in CI by the official Spectral
+ruleset, 0 errors):
 
 - `servers: [{url: /api/v1}]` and paths relative to it (major version in the URI);
 - an `API-Version` header on every response (the middleware sends it on every response);
 - a 400 on every operation that takes input; FastAPI's 422 validation answer removed
   (invalid input is 400 here), a documented 422 (Idempotency-Key reuse) kept;
 - every 4xx/5xx as `application/problem+json` with the Problem schema (status, title, detail);
-- the bearer (JWT) security scheme, security per operation derived from the route's real
-  auth dependency (none on public routes, which still accept an optional token),
-  plus the 401/403/429 answers those dependencies can give;
+- the bearer (JWT) security scheme, security per operation from its row's access (none on
+  public routes, which still accept an optional token), plus the 401/403/429 answers the
+  gateway gives and the 503 of a service it cannot reach;
+- one tag per first path segment, operationIds `<tag>-<the service's function name>`;
 - PascalCase schema names (`Page[Site]` becomes `PageSite`), semver `info.version`, contact.
+It is a pure function of its inputs: docs/openapi.json is its result, a test keeps them equal.
 """
 
 from __future__ import annotations
 
+import copy
+import json
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
-from fastapi.dependencies.models import Dependant
-from fastapi.openapi.utils import get_openapi
-from fastapi.routing import APIRoute
-
-from services.gateway.app.auth.dependencies import ROLES_MARKER, SECURITY_MARKER
-from shared.web.app import API_PREFIX, API_VERSION, operation_id
+from services.gateway.app.routes import GATEWAY, Access, Route
+from shared.web.app import API_PREFIX, API_VERSION
 from shared.web.problems import PROBLEM_JSON, InvalidParam, Problem
 
 BEARER = "bearerAuth"
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
-PROBLEM_REF = "#/components/schemas/Problem"
+SCHEMAS = "#/components/schemas/"
+PROBLEM_REF = SCHEMAS + "Problem"
 OPTIONAL_TOKEN = "A caller may still send a bearer token (it must then be valid) to be served as their role."
 
 TAGS = [
@@ -41,8 +47,9 @@ TAGS = [
     {"name": "relocations", "description": "Relocation plans: which homes move where, once every party accepted."},
     {"name": "matching", "description": "National matching runs (marktmeester)."},
     {"name": "dashboard", "description": "National supply and demand for the marktmeester."},
-    {"name": "maps", "description": "GeoJSON maps of plots and placements."},
+    {"name": "map", "description": "GeoJSON maps of plots and placements."},
     {"name": "clock", "description": "The date the system treats as today (demo clock)."},
+    {"name": "expiry-scans", "description": "The expiry scan on demand (marktmeester)."},
 ]
 
 HEADERS: dict[str, dict[str, Any]] = {
@@ -83,55 +90,49 @@ PROBLEM_EXAMPLE = {
 }
 
 
-def install_openapi(app: FastAPI, routers: Sequence[APIRouter]) -> None:
-    """Replace `app.openapi` with the post-processed document (built once, then cached).
-
-    `routers` are the public routers; their routes tell each operation's auth dependencies.
-    """
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            app.openapi_schema = build_openapi(app, routers)
-        return app.openapi_schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
-
-
-def build_openapi(app: FastAPI, routers: Sequence[APIRouter]) -> dict[str, Any]:
-    doc = get_openapi(
-        title=app.title,
-        version=app.version,
-        openapi_version=app.openapi_version,
-        description=app.description,
-        routes=app.routes,
-        contact=app.contact,
-        tags=TAGS,
-    )
-    routes = {
-        operation_id(route): route for router in routers for route in router.routes if isinstance(route, APIRoute)
-    }
-    doc["servers"] = [{"url": API_PREFIX, "description": "This gateway, major version 1 of the API."}]
-    components = doc.setdefault("components", {})
-    schemas = components.setdefault("schemas", {})
-    _ensure_problem_schema(schemas)
-    components.setdefault("headers", {}).update(HEADERS)
-    components.setdefault("securitySchemes", {})[BEARER] = {
-        "type": "http",
-        "scheme": "bearer",
-        "bearerFormat": "JWT",
-        "description": "A JWT with the claims sub, role (marktmeester | investor | municipality) and org.",
-    }
+def compose(table: Iterable[Route], documents: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
+    """The public document: `documents` holds each service's OpenAPI and the gateway's own (GATEWAY)."""
+    table = list(table)
+    own = documents[GATEWAY]
+    picked = [(row, _operation(documents[row.service], row)) for row in table]
+    renames = _schema_names({s: [op for row, op in picked if row.service == s] for s in {r.service for r in table}}, documents)
 
     paths: dict[str, Any] = {}
-    for path, item in doc.get("paths", {}).items():
-        public_path = path[len(API_PREFIX) :] if path.startswith(API_PREFIX + "/") else path
-        for method, operation in item.items():
-            if method in METHODS:
-                _fix_operation(operation, method, routes.get(operation.get("operationId", "")))
-        paths[public_path] = item
-    doc["paths"] = paths
+    for row, op in picked:
+        _rewrite_refs(op, renames[row.service])
+        _public_path_params(op, row.path)
+        _fix_operation(op, row)
+        paths.setdefault(row.path, {})[row.method.lower()] = op
 
-    _drop_unused(doc, ("HTTPValidationError", "ValidationError"))
+    schemas: dict[str, Any] = {}
+    for service, names in renames.items():
+        for name, public_name in names.items():
+            schema = copy.deepcopy(documents[service]["components"]["schemas"][name])
+            _rewrite_refs(schema, names)
+            schemas[public_name] = schema
+    used_tags = {op["tags"][0] for item in paths.values() for op in item.values()}
+    missing = used_tags - {t["name"] for t in TAGS}
+    if missing:
+        raise ValueError(f"describe the tags {sorted(missing)} in TAGS")
+    doc: dict[str, Any] = {
+        "openapi": own["openapi"],
+        "info": own["info"],
+        "servers": [{"url": API_PREFIX, "description": "This gateway, major version 1 of the API."}],
+        "tags": [t for t in TAGS if t["name"] in used_tags],
+        "paths": paths,
+        "components": {"schemas": dict(sorted(schemas.items()))},
+    }
+    components = doc["components"]
+    _ensure_problem_schema(components["schemas"])
+    components["headers"] = HEADERS
+    components["securitySchemes"] = {
+        BEARER: {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "JWT",
+            "description": "A JWT with the claims sub, role (marktmeester | investor | municipality) and org.",
+        }
+    }
     _pascal_case_schema_names(doc)
     _date_fields_carry_format(doc["components"]["schemas"])
     return doc
@@ -140,24 +141,56 @@ def build_openapi(app: FastAPI, routers: Sequence[APIRouter]) -> dict[str, Any]:
 # -- operations
 
 
-def _fix_operation(op: dict[str, Any], method: str, route: APIRoute | None) -> None:
-    responses: dict[str, Any] = op.setdefault("responses", {})
-    for code in [c for c, r in responses.items() if c == "422" and _is_fastapi_validation(r)]:
-        del responses[code]
+def _shape(path: str) -> str:
+    return re.sub(r"\{[^}]+\}", "{}", path)
 
-    security, roles = _auth_of(route) if route is not None else (None, ())
-    if security == "required":
+
+def _operation(document: dict[str, Any], row: Route) -> dict[str, Any]:
+    """The operation of `document` that serves `row` (same method, same path up to parameter names)."""
+    wanted = _shape(row.path)
+    for path, item in document.get("paths", {}).items():
+        if _shape(path.removeprefix(API_PREFIX)) == wanted and row.method.lower() in item:
+            operation = copy.deepcopy(item[row.method.lower()])
+            responses = operation.get("responses", {})
+            for code in [c for c, r in responses.items() if c == "422" and _is_fastapi_validation(r)]:
+                del responses[code]  # invalid input is 400 here; a documented 422 (Idempotency-Key reuse) stays
+            return operation
+    raise ValueError(f"the {row.service} document has no {row.method} {API_PREFIX}{row.path}")
+
+
+def _public_path_params(op: dict[str, Any], public_path: str) -> None:
+    """The service's own names of path parameters (`site_id`) become the public ones (`id`), in order."""
+    names = re.findall(r"\{([^}]+)\}", public_path)
+    params = [p for p in op.get("parameters", []) if p.get("in") == "path"]
+    if len(params) != len(names):
+        raise ValueError(f"{public_path}: the service declares {len(params)} path parameters")
+    for param, name in zip(params, names):
+        param["name"] = name
+        param.get("schema", {}).pop("title", None)
+
+
+def _fix_operation(op: dict[str, Any], row: Route) -> None:
+    responses: dict[str, Any] = op.setdefault("responses", {})
+    method = row.method.lower()
+    tag = row.path.strip("/").split("/")[0]
+    service_tag = (op.get("tags") or [""])[0]
+    op["tags"] = [tag]
+    op["operationId"] = f"{tag}-{op.get('operationId', '').removeprefix(service_tag + '-')}"
+
+    access: Access = row.access
+    if access.token:
         op["security"] = [{BEARER: []}]
-    elif security == "optional":
+    else:
+        op.pop("security", None)
         # Public: no security requirement. A token may still be sent (and must then be valid).
         op["description"] = (op.get("description", "").rstrip() + "\n\nPublic: no token needed. " + OPTIONAL_TOKEN).lstrip()
-    if security is not None:
-        responses.setdefault("401", {})
-        responses.setdefault("429", {})
-    if roles:
+    responses.setdefault("401", {})
+    responses.setdefault("429", {})
+    if access.roles:
         responses.setdefault("403", {})
-        allowed = ", ".join(roles)
-        op["description"] = (op.get("description", "").rstrip() + f"\n\nRoles: {allowed}.").lstrip()
+        op["description"] = (op.get("description", "").rstrip() + f"\n\nRoles: {access.describe()}.").lstrip()
+    if row.service != GATEWAY:
+        responses.setdefault("503", {})  # the gateway's answer when the service cannot be reached
 
     takes_input = method in {"post", "put", "patch"} or bool(op.get("parameters"))
     if takes_input:
@@ -176,32 +209,23 @@ def _fix_operation(op: dict[str, Any], method: str, route: APIRoute | None) -> N
                 headers["WWW-Authenticate"] = {"$ref": "#/components/headers/WWW-Authenticate"}
         else:
             response.setdefault("description", "OK")
+            _schema_under_declared_media_type(response)
     op["responses"] = dict(sorted(responses.items()))
+
+
+def _schema_under_declared_media_type(response: dict[str, Any]) -> None:
+    """A service that answers another media type (GeoJSON) declares it without a schema beside
+    FastAPI's JSON entry: the public document states the schema under the real media type."""
+    content = response.get("content") or {}
+    json_entry = content.get("application/json")
+    declared = [media for media, entry in content.items() if media != "application/json" and not entry]
+    if json_entry and len(declared) == 1:
+        response["content"] = {declared[0]: json_entry}
 
 
 def _is_fastapi_validation(response: dict[str, Any]) -> bool:
     refs = [m.get("schema", {}).get("$ref", "") for m in response.get("content", {}).values()]
     return any(ref.endswith("/HTTPValidationError") for ref in refs)
-
-
-def _calls(dependant: Dependant) -> Iterator[Callable[..., Any]]:
-    for dep in dependant.dependencies:
-        if dep.call is not None:
-            yield dep.call
-        yield from _calls(dep)
-
-
-def _auth_of(route: APIRoute) -> tuple[str | None, tuple[str, ...]]:
-    """How the route authenticates ("required" / "optional" / None) and which roles it admits."""
-    security: str | None = None
-    roles: tuple[str, ...] = ()
-    for call in _calls(route.dependant):
-        marker = getattr(call, SECURITY_MARKER, None)
-        if marker == "required" or (marker == "optional" and security is None):
-            security = marker
-        if hasattr(call, ROLES_MARKER):
-            roles = tuple(r.value for r in getattr(call, ROLES_MARKER))
-    return security, roles
 
 
 # -- components
@@ -228,16 +252,48 @@ def _refs(node: Any) -> Iterator[str]:
             yield from _refs(value)
 
 
-def _drop_unused(doc: dict[str, Any], names: tuple[str, ...]) -> None:
-    schemas = doc["components"]["schemas"]
-    for _ in range(len(names)):  # a dropped schema may have been the only user of another
-        used = {ref.rsplit("/", 1)[-1] for ref in _refs({k: v for k, v in doc.items() if k != "components"})}
-        used |= {
-            ref.rsplit("/", 1)[-1] for name, s in schemas.items() if name not in names for ref in _refs(s)
-        }
+def _reachable(document: dict[str, Any], roots: list[dict[str, Any]]) -> set[str]:
+    """The schema names `roots` use in `document`, directly or through other schemas."""
+    schemas = document.get("components", {}).get("schemas", {})
+    seen: set[str] = set()
+    todo = [ref for root in roots for ref in _refs(root)]
+    while todo:
+        ref = todo.pop()
+        if not ref.startswith(SCHEMAS):
+            continue
+        name = ref[len(SCHEMAS) :]
+        if name not in seen and name in schemas:
+            seen.add(name)
+            todo.extend(_refs(schemas[name]))
+    return seen
+
+
+def _schema_names(
+    operations: dict[str, list[dict[str, Any]]], documents: Mapping[str, dict[str, Any]]
+) -> dict[str, dict[str, str]]:
+    """Per service: schema name -> public name, for every schema its kept operations use.
+    Equal schemas of the same name become one; different ones are prefixed with their service."""
+    used = {service: _reachable(documents[service], ops) for service, ops in operations.items()}
+    variants: dict[str, set[str]] = {}
+    for service, names in used.items():
         for name in names:
-            if name in schemas and name not in used:
-                del schemas[name]
+            variants.setdefault(name, set()).add(json.dumps(documents[service]["components"]["schemas"][name], sort_keys=True))
+    return {
+        service: {name: name if len(variants[name]) == 1 else pascal_case(service) + name for name in sorted(used[service])}
+        for service in sorted(used)
+    }
+
+
+def _rewrite_refs(node: Any, renames: Mapping[str, str]) -> None:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith(SCHEMAS) and ref[len(SCHEMAS) :] in renames:
+            node["$ref"] = SCHEMAS + renames[ref[len(SCHEMAS) :]]
+        for value in node.values():
+            _rewrite_refs(value, renames)
+    elif isinstance(node, list):
+        for value in node:
+            _rewrite_refs(value, renames)
 
 
 def pascal_case(name: str) -> str:

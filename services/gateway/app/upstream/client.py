@@ -1,4 +1,4 @@
-"""Calls from the gateway to the three services: one pooled httpx transport per service.
+"""Calls from the gateway to the three services: one connection pool per service.
 
 `forward` passes a public request 1:1 to the service that owns the resource (the gateway
 and the services serve the same `/api/v1/...` paths), adding the caller's identity as
@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import quote, urlencode, urlsplit
 
+import httpcore
 import httpx
 import orjson
 from fastapi import Request, Response
@@ -78,25 +79,80 @@ class UpstreamResponse:
 
 
 class ServiceClient:
-    """One service behind an httpx transport: the pooled `httpx.AsyncHTTPTransport` over TCP, or an
-    injected one (e.g. `httpx.ASGITransport(app=...)` running the real service in tests).
+    """One service: a request in wire form (method, percent-encoded target, raw headers, body
+    bytes) in, its whole answer out. Subclasses send it over TCP or through a given transport."""
 
-    Requests go straight to the transport: the gateway forwards a path it already has in wire
-    form, so `httpx.AsyncClient`'s URL merging, cookies, auth and redirect handling (~0.5 ms of
-    CPU per call in bench/gateway_overhead.py) buy nothing here.
-    """
-
-    def __init__(self, url: str, transport: httpx.AsyncBaseTransport, connect_timeout_s: float) -> None:
+    def __init__(self, url: str, connect_timeout_s: float) -> None:
         self.base = httpx.URL(url)
-        self.transport = transport
         self.connect_timeout_s = connect_timeout_s
+
+    def timeouts(self, timeout_s: float) -> dict[str, float]:
+        return {"connect": min(self.connect_timeout_s, timeout_s), "read": timeout_s, "write": timeout_s, "pool": timeout_s}
 
     async def request(
         self, method: str, target: bytes, headers: list[tuple[bytes, bytes]], body: bytes | None, timeout_s: float
     ) -> UpstreamResponse:
-        timeouts = {"connect": min(self.connect_timeout_s, timeout_s), "read": timeout_s, "write": timeout_s, "pool": timeout_s}
+        raise NotImplementedError
+
+    async def aclose(self) -> None:
+        raise NotImplementedError
+
+
+class PooledServiceClient(ServiceClient):
+    """The service over TCP: an httpcore connection pool, the one under httpx's own transport.
+
+    The gateway already has the target in wire form; httpx would parse and re-validate it as a
+    URL and wrap request and answer in its models on every call (~0.15 ms of CPU per call,
+    bench/gateway_overhead.py), which buys nothing here.
+    """
+
+    def __init__(self, url: str, connect_timeout_s: float, max_connections: int, max_keepalive: int) -> None:
+        super().__init__(url, connect_timeout_s)
+        self.scheme, self.host, self.port = self.base.raw_scheme, self.base.raw_host, self.base.port
+        self.pool = httpcore.AsyncConnectionPool(
+            max_connections=max_connections,
+            max_keepalive_connections=max_keepalive,
+            keepalive_expiry=5.0,  # httpx's default
+            retries=0,  # retries are ours: only idempotent calls, with backoff
+        )
+
+    async def request(
+        self, method: str, target: bytes, headers: list[tuple[bytes, bytes]], body: bytes | None, timeout_s: float
+    ) -> UpstreamResponse:
+        url = httpcore.URL(scheme=self.scheme, host=self.host, port=self.port, target=target)
+        try:
+            response = await self.pool.request(
+                method, url, headers=headers, content=body, extensions={"timeout": self.timeouts(timeout_s)}
+            )
+        except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+            raise ConnectFailed(repr(exc)) from None
+        except httpcore.TimeoutException as exc:  # read, write or pool timeout
+            raise ResponseTimeout(repr(exc)) from None
+        except (httpcore.NetworkError, httpcore.ProtocolError) as exc:
+            raise ConnectionLost(repr(exc)) from None
+        answer: dict[str, str] = {}
+        for raw_name, raw_value in response.headers:
+            name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
+            answer[name] = f"{answer[name]}, {value}" if name in answer else value
+        return UpstreamResponse(response.status, answer, response.content)
+
+    async def aclose(self) -> None:
+        await self.pool.aclose()
+
+
+class TransportServiceClient(ServiceClient):
+    """The service behind a given httpx transport (e.g. `httpx.ASGITransport(app=...)` running
+    the real service in the same process in tests)."""
+
+    def __init__(self, url: str, transport: httpx.AsyncBaseTransport, connect_timeout_s: float) -> None:
+        super().__init__(url, connect_timeout_s)
+        self.transport = transport
+
+    async def request(
+        self, method: str, target: bytes, headers: list[tuple[bytes, bytes]], body: bytes | None, timeout_s: float
+    ) -> UpstreamResponse:
         request = httpx.Request(
-            method, self.base.copy_with(raw_path=target), headers=headers, content=body, extensions={"timeout": timeouts}
+            method, self.base.copy_with(raw_path=target), headers=headers, content=body, extensions={"timeout": self.timeouts(timeout_s)}
         )
         try:
             response = await self.transport.handle_async_request(request)
@@ -157,11 +213,12 @@ class Upstreams:
     async def open(self) -> None:
         s = self.settings
         for service in SERVICES:
-            transport = self.transports.get(service) or httpx.AsyncHTTPTransport(
-                limits=httpx.Limits(max_connections=s.upstream_max_connections, max_keepalive_connections=s.upstream_max_keepalive),
-                retries=0,  # retries are ours: only idempotent calls, with backoff
+            url, transport = s.upstream_url(service), self.transports.get(service)
+            self.clients[service] = (
+                TransportServiceClient(url, transport, s.upstream_connect_timeout_s)
+                if transport is not None
+                else PooledServiceClient(url, s.upstream_connect_timeout_s, s.upstream_max_connections, s.upstream_max_keepalive)
             )
-            self.clients[service] = ServiceClient(s.upstream_url(service), transport, s.upstream_connect_timeout_s)
 
     async def close(self) -> None:
         clients, self.clients = self.clients, {}

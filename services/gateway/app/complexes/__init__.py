@@ -1,1 +1,0 @@
-"""Complexes (batches of identical flexwoningen) and their units: forwarded to inventory."""

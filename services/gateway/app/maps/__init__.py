@@ -1,1 +1,0 @@
-"""GeoJSON maps of plots and placements: forwarded to sites and inventory."""

@@ -1,1 +1,0 @@
-"""National matching runs (marktmeester): forwarded to matching."""

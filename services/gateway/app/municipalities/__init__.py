@@ -1,1 +1,0 @@
-"""The 342 CBS municipalities (gemeenten): public reference data."""

@@ -1,1 +1,0 @@
-"""Placements of complexes on plots with their permit terms: forwarded to inventory."""

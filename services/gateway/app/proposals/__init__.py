@@ -1,1 +1,0 @@
-"""Relocation proposals and their two-party acceptance: forwarded to matching."""

@@ -1,1 +1,0 @@
-"""Relocation plans (herplaatsingsplannen) of accepted proposals: forwarded to inventory."""

@@ -1,1 +1,0 @@
-"""Plots (kavels), incl. the national garantiekavels: forwarded to the sites service."""

@@ -1,0 +1,69 @@
+"""The committed public OpenAPI (docs/openapi.json) is the composition of the services' own
+documents by the gateway's route table, and every service operation is either public or
+deliberately internal."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from services.gateway.app.openapi import DOCUMENT_PATH, render
+from services.gateway.app.routes import GATEWAY, ROUTES
+from tests.public_openapi import service_documents
+
+# Service operations the public API deliberately does not expose: the statistics behind the
+# dashboards and sites' internal reservation ledger.
+NOT_PUBLIC = {
+    ("sites", "GET", "/stats/capacity"),
+    ("sites", "GET", "/reservations"),
+    ("sites", "GET", "/reservations/{}"),
+    ("inventory", "GET", "/stats/placements"),
+    ("matching", "GET", "/stats/proposals"),
+}
+
+
+@pytest.fixture(scope="module")
+def documents() -> dict[str, dict]:
+    return service_documents()
+
+
+def shape(path: str) -> str:
+    return re.sub(r"\{[^}]+\}", "{}", path)
+
+
+def test_committed_document_is_the_composition(documents: dict[str, dict]) -> None:
+    assert DOCUMENT_PATH.read_text(encoding="utf-8") == render(documents), (
+        "docs/openapi.json is out of date: run `python -m tests.public_openapi` and commit it"
+    )
+
+
+def test_every_service_operation_is_routed_or_deliberately_internal(documents: dict[str, dict]) -> None:
+    routed = {(row.service, row.method, shape(row.path)) for row in ROUTES if row.service != GATEWAY}
+    offered = {
+        (service, method.upper(), shape(path.removeprefix("/api/v1")))
+        for service, document in documents.items()
+        for path, item in document["paths"].items()
+        for method in item
+    }
+    assert not routed & NOT_PUBLIC, "an operation listed as not public has a route"
+    assert offered - NOT_PUBLIC == routed, "a service operation has no row in services/gateway/app/routes.py"
+
+
+def test_public_operations_keep_the_services_query_parameters(documents: dict[str, dict]) -> None:
+    public = json.loads(DOCUMENT_PATH.read_text(encoding="utf-8"))
+    for row in ROUTES:
+        if row.service == GATEWAY:
+            continue
+        [service_op] = [
+            item[row.method.lower()]
+            for path, item in documents[row.service]["paths"].items()
+            if shape(path.removeprefix("/api/v1")) == shape(row.path) and row.method.lower() in item
+        ]
+        public_op = public["paths"][row.path][row.method.lower()]
+
+        def names(op: dict) -> list[tuple[str, str]]:
+            return [(p["in"], p["name"]) for p in op.get("parameters", []) if p["in"] != "path"]
+
+        assert names(public_op) == names(service_op), (row.method, row.path)
