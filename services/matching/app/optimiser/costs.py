@@ -14,7 +14,8 @@ subtraction, so a new term shows up under its own name.
 Adding a cost term: one entry in `TERMS` (plus any derived column it reads, with `@plot_column` /
 `@demand_column` beside it), a field of that name in `shared.events.models.CostBreakdown` (the
 contract; the import-time check below fails until it is there) and a test in
-tests/optimiser/test_costs.py. A per-plan term also needs its place in `solver.mip_improve`'s model.
+tests/optimiser/test_costs.py. A per-plan term also needs its place in the models of
+`solver.mip_improve` and `solver.lower_bound` (fixed charges are not per-home arrays).
 """
 
 from __future__ import annotations
@@ -26,13 +27,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from services.matching.app.optimiser.inputs import Demand, Plot, Weights
 from services.matching.app.optimiser.pairs import Side, demand_column, plot_column
 from shared.domain import LadderRung, SiteKind
 from shared.events.models import CostBreakdown
 from shared.reference import haversine_km
 
 if TYPE_CHECKING:
-    from services.matching.app.optimiser.solver import Arcs, Plot, Weights
+    from services.matching.app.optimiser.solver import Arcs
 
 DAYS_PER_MONTH = 30.4375
 RUNGS: list[LadderRung] = list(LadderRung)
@@ -69,12 +71,12 @@ def priority_of(rung: np.ndarray, w: Weights) -> np.ndarray:
 
 
 @demand_column("gm")
-def _d_gm(d, w: Weights, code) -> int:
+def _d_gm(d: Demand, w: Weights, code) -> int:
     return code(d.gemeente_code)
 
 
 @demand_column("pv")
-def _d_pv(d, w: Weights, code) -> int:
+def _d_pv(d: Demand, w: Weights, code) -> int:
     return code(d.province_code)
 
 
@@ -199,15 +201,20 @@ def group_of(arcs: Arcs, groups: np.ndarray) -> np.ndarray:
     return groups[arcs.demand]
 
 
+def paying_pieces(term: str, demand: np.ndarray, flow: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """The arcs a per-plan term charges: the pieces it selects but each complex's largest (its free one)."""
+    idx = np.nonzero(PER_PLAN[term].pieces(flow, group))[0]
+    if len(idx) < 2:
+        return np.zeros(0, dtype=np.int64)
+    order = idx[np.lexsort((-flow[idx], demand[idx]))]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = demand[order][1:] != demand[order][:-1]
+    return order[~first]
+
+
 def min_group_violations(arcs: Arcs, flow: np.ndarray, groups: np.ndarray) -> np.ndarray:
     """Arcs whose allocation is below the complex's min group size beyond the one allowed remainder."""
-    small = np.nonzero(TERMS["min_group"].pieces(flow, group_of(arcs, groups)))[0]
-    if len(small) < 2:
-        return np.zeros(0, dtype=np.int64)
-    order = small[np.lexsort((-flow[small], arcs.demand[small]))]
-    first = np.ones(len(order), dtype=bool)
-    first[1:] = arcs.demand[order][1:] != arcs.demand[order][:-1]
-    return order[~first]  # each complex keeps its largest small piece as the remainder
+    return paying_pieces("min_group", arcs.demand, flow, group_of(arcs, groups))
 
 
 def eur_cost(arcs: Arcs, flow: np.ndarray, groups: np.ndarray | None, w: Weights) -> float:

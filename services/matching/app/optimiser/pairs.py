@@ -12,10 +12,15 @@ term that needs them (`@demand_column` / `@plot_column`); each is built once per
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+
+from services.matching.app.optimiser.inputs import Demand, Plot, Weights
+
+DTYPES = {"bool": bool, "int": np.int64, "float": float}
 
 # name -> f(row, weights, code): a derived column; `code` maps strings to ints shared by both sides
 DEMAND_COLUMNS: dict[str, Callable[[Any, Any, Callable[[str], int]], Any]] = {}
@@ -39,8 +44,10 @@ def plot_column(name: str):
 class Table:
     """Column arrays of one side (demands or plots), each built on first use."""
 
-    def __init__(self, rows: Sequence[Any], w: Any, derived: dict, code: Callable[[str], int]) -> None:
+    def __init__(self, rows: Sequence[Any], row_type: type, w: Weights, derived: dict,
+                 code: Callable[[str], int]) -> None:
         self.rows, self.w, self._derived, self._code = rows, w, derived, code
+        self._types = {f.name: f.type for f in dataclasses.fields(row_type)}
         self._cache: dict[str, np.ndarray] = {}
 
     def __len__(self) -> int:
@@ -53,14 +60,13 @@ class Table:
         if name not in cache:
             fn = self._derived.get(name)
             if fn is not None:
-                values = [fn(r, self.w, self._code) for r in self.rows]
+                values, kind = [fn(r, self.w, self._code) for r in self.rows], fn.__annotations__.get("return")
             else:
-                values = [getattr(r, name) for r in self.rows]
-            if values and isinstance(values[0], (str, frozenset, set)):
-                arr = np.empty(len(values), dtype=object)
-                arr[:] = values
-            else:
-                arr = np.array(values)
+                values, kind = [getattr(r, name) for r in self.rows], self._types[name]
+            # the declared type fixes the dtype (a None from the read model is False / 0, as a bool / int)
+            dtype = DTYPES.get(kind if isinstance(kind, str) else getattr(kind, "__name__", ""), object)
+            arr = np.empty(len(values), dtype=dtype)
+            arr[:] = values
             cache[name] = arr
         return cache[name]
 
@@ -68,12 +74,12 @@ class Table:
 class Columns:
     """The demand and plot tables of one instance (strings coded alike on both sides)."""
 
-    def __init__(self, demands: Sequence[Any], plots: Sequence[Any], w: Any) -> None:
+    def __init__(self, demands: Sequence[Demand], plots: Sequence[Plot], w: Weights) -> None:
         codes: dict[str, int] = {}
         code = lambda s: codes.setdefault(s, len(codes))  # noqa: E731
         self.w = w
-        self.d = Table(demands, w, DEMAND_COLUMNS, code)
-        self.p = Table(plots, w, PLOT_COLUMNS, code)
+        self.d = Table(demands, Demand, w, DEMAND_COLUMNS, code)
+        self.p = Table(plots, Plot, w, PLOT_COLUMNS, code)
 
     def block(self, rows: np.ndarray) -> tuple[Side, Side]:
         """Sides for `rows` x every plot: (len(rows), plots) matrices."""

@@ -15,15 +15,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
 
 import numpy as np
 
+from services.matching.app.optimiser.inputs import Demand, Plot, Weights
 from services.matching.app.optimiser.pairs import Columns, Side, contains, demand_column, plot_column
 from shared.domain import MAX_TERM_YEARS, BblLevel, Doelgroep, is_temporary
-
-if TYPE_CHECKING:
-    from services.matching.app.optimiser.solver import Demand, Plot, Weights
 
 DAYS_PER_YEAR = 365.25
 DOELGROEP_BIT = {g: 1 << i for i, g in enumerate(Doelgroep)}

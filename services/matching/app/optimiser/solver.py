@@ -43,86 +43,14 @@ import numpy as np
 from ortools.graph.python import max_flow, min_cost_flow
 
 from services.matching.app.optimiser.costs import (  # RUNG_INDEX, pair_violations: also the service's and tests' import
-    PER_HOME, RUNG_INDEX, RUNGS, breakdown, complex_counts, eur, eur_cost, min_group_violations, pair_costs,
+    PER_HOME, PER_PLAN, RUNG_INDEX, RUNGS, breakdown, complex_counts, eur, eur_cost, group_of, min_group_violations,
+    pair_costs, paying_pieces,
 )
 from services.matching.app.optimiser.pairs import Columns
 from services.matching.app.optimiser.rules import feasible_block, pair_violations, plan_violations
-from shared.domain import BblLevel, Doelgroep, LadderRung, PermitInstrument, SiteKind
+from services.matching.app.optimiser.inputs import Demand, Plot, Weights  # also the service's and tests' import
+from shared.domain import LadderRung
 from shared.events.models import CostBreakdown
-
-
-@dataclass(frozen=True)
-class Weights:
-    """Objective weights and rule parameters (all from the service settings)."""
-
-    road_factor: float = 1.3
-    transport_eur_per_unit_km: float = 4.0
-    # Every extra plot a complex is spread over is a separate building site: crane and transport
-    # mobilisation (~EUR 10k), a site-specific ground survey and foundation design (~EUR 8k), its own
-    # omgevingsvergunning procedure and legal work (~EUR 7k) and project management / coordination
-    # with one more gemeente and utility companies (~EUR 10k): about EUR 35k per extra plot.
-    split_fixed_eur: float = 35_000.0
-    storage_eur_per_unit_month: float = 250.0
-    relocation_cost_eur_per_unit: float = 30_000.0
-    site_prep_share: float = 0.50  # not bouwrijp: site preparation ~50% of relocation cost
-    connection_share: float = 0.15  # utilities missing: connections ~15%
-    # Each piece of a complex below its minimum group size (beyond the one allowed remainder):
-    # a strong penalty, not a hard rule, so no home is left unhoused for it.
-    min_group_penalty_eur: float = 60_000.0
-    # The herplaatsingsladder is a priority, not a cost: every rung climbed costs a home this many
-    # priority points, more than the largest per-home EUR difference (readiness <= EUR 19.5k,
-    # storage <= EUR 1.5k, transport <= ~EUR 2k, a 1-home piece's split + min-group penalty
-    # <= EUR 95k), so a lower rung always wins. Never counted as EUR cost.
-    ladder_step_per_unit: float = 200_000.0
-    garantiekavel_penalty_per_unit: float = 5_000_000.0  # backstop: above every rung
-    max_storage_gap_months: int = 6
-    min_follow_up_years: float = 5.0
-    region_radius_km: float = 30.0
-    allow_garantiekavel_override: bool = False
-
-
-@dataclass(frozen=True)
-class Demand:
-    """The homes of one expiring placement (relocation demand); all of one complex."""
-
-    key: str
-    units: int
-    lat: float
-    lon: float
-    gemeente_code: str
-    province_code: str
-    end_date: dt.date
-    bbl_level: BblLevel = BblLevel.nieuwbouw
-    composition_changed: bool = False
-    layers: int = 1
-    doelgroepen: frozenset[Doelgroep] = frozenset()
-    social_rent: bool = False  # RTHF, or SFT social rent still running at the end date
-    min_group_size: int = 1
-    excluded_plots: frozenset[str] = frozenset()  # e.g. plots of a municipality that declined
-
-
-@dataclass(frozen=True)
-class Plot:
-    """A plot (kavel) with its free capacity net of reservations and of open proposals."""
-
-    key: str
-    free_units: int
-    lat: float
-    lon: float
-    gemeente_code: str
-    province_code: str
-    available_from: dt.date
-    available_until: dt.date | None = None
-    kind: SiteKind = SiteKind.municipal
-    expected_instrument: PermitInstrument = PermitInstrument.ow_bopa
-    max_layers: int = 4
-    allows_tijdelijk_bbl: bool = True
-    allows_permanent: bool = False
-    doelgroep_restrictions: frozenset[Doelgroep] = frozenset()
-    social_rent_only: bool = False
-    bouwrijp: bool = True
-    utilities_complete: bool = True
-    exclusions: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -276,16 +204,6 @@ def objective(arcs: Arcs, flow: np.ndarray, groups: np.ndarray, w: Weights) -> t
     return (-int(flow.sum()), round(float(np.dot(arcs.priority, flow)), 3), eur_cost(arcs, flow, groups, w))
 
 
-def _largest_piece(arcs: Arcs, flow: np.ndarray) -> np.ndarray:
-    """Mask of each demand's largest allocation (its first plot: no split cost)."""
-    order = np.lexsort((-flow, arcs.demand))
-    first = np.ones(len(order), dtype=bool)
-    first[1:] = arcs.demand[order][1:] != arcs.demand[order][:-1]
-    mask = np.zeros(len(flow), dtype=bool)
-    mask[order[first]] = True
-    return mask & (flow > 0)
-
-
 def slope_scaling(
     n: int, m: int, arcs: Arcs, supply: np.ndarray, capacity: np.ndarray, groups: np.ndarray, w: Weights,
     start: np.ndarray, time_limit_s: float, max_rounds: int = 400,
@@ -293,22 +211,22 @@ def slope_scaling(
     """Dynamic slope scaling (Kim & Pardalos) for the split cost and the min-group penalty.
 
     Every round is a min-cost MAX flow with the ladder priority on top, so homes housed never
-    drop below the maximum. A complex's largest piece is its home plot and carries no split
-    cost; every other piece of x homes carries f / x per home (plus the min-group penalty / x
-    when it is an offending small piece), so small pieces look expensive and melt away.
+    drop below the maximum. Each piece a per-plan term charges (`costs.paying_pieces`: every piece
+    but a complex's largest for the split cost, every small piece but the remainder for the min-group
+    penalty) carries that price / x per home of its x homes, so small pieces look expensive and melt away.
     """
     t0 = time.perf_counter()
-    f, pen = w.split_fixed_eur, w.min_group_penalty_eur
+    group = group_of(arcs, groups)
     flow, best = start, start.copy()
     best_obj = objective(arcs, start, groups, w)
     slope = arcs.cost.copy()
     rounds, stale = 0, 0
     while rounds < max_rounds and time.perf_counter() - t0 < time_limit_s and stale < 12:
         rounds += 1
-        lead = _largest_piece(arcs, flow)
-        per_home = np.where(lead, 0.0, f / np.maximum(flow, 1))
-        bad = min_group_violations(arcs, flow, groups)
-        per_home[bad] += pen / np.maximum(flow[bad], 1)
+        per_home = np.zeros(len(flow))
+        for name, term in PER_PLAN.items():  # each charged piece carries its term's price spread over its homes
+            paid = paying_pieces(name, arcs.demand, flow, group)
+            per_home[paid] += term.price(w) / flow[paid]
         slope = np.where(flow > 0, arcs.cost + per_home, slope)
         flow = min_cost_max_flow(n, m, arcs, supply, capacity, arcs.priority + slope)
         obj = objective(arcs, flow, groups, w)

@@ -181,3 +181,9 @@ def test_garantiekavel_only_as_backstop_unless_overridden():
 def test_no_feasible_plot_is_shortfall():
     sol = solve([dataclasses.replace(HOME, layers=4)], [dataclasses.replace(NEAR, max_layers=2)], W)
     assert sol.housed == 0 and sol.unassigned == 20
+
+
+def test_no_plot_at_all_is_shortfall_too():
+    # the read model may hold no published plot: the column arrays keep their types when empty
+    sol = solve([HOME], [], W)
+    assert sol.housed == 0 and sol.unassigned == HOME.units

@@ -8,7 +8,7 @@ import datetime as dt
 import numpy as np
 
 from services.matching.app.optimiser.costs import (
-    EUR_PER_HOME, PER_HOME, PER_PLAN, TERMS, breakdown, complex_counts, eur_cost, plan_counts,
+    EUR_PER_HOME, PER_HOME, PER_PLAN, TERMS, breakdown, complex_counts, eur_cost, paying_pieces, plan_counts,
 )
 from services.matching.app.optimiser.solver import solve
 from services.matching.tests.optimiser.test_constraints import FAR, HOME, NEAR, W
@@ -56,8 +56,11 @@ def test_the_arc_cost_is_the_sum_of_the_per_home_eur_terms():
 
 
 def test_one_complex_pays_for_the_same_pieces_as_the_plan():
-    x, g = np.array([13, 4, 3, 0]), 8
-    assert complex_counts(x, g) == list(plan_counts(np.zeros(4, dtype=np.int64), x, np.full(4, g)).values()) == [2, 1]
+    x, g, demand = np.array([13, 4, 3, 0]), 8, np.zeros(4, dtype=np.int64)
+    assert complex_counts(x, g) == list(plan_counts(demand, x, np.full(4, g)).values()) == [2, 1]
+    # the charged pieces: every plot but the largest; every small piece but the remainder (the larger, 4)
+    assert paying_pieces("split", demand, x, np.full(4, g)).tolist() == [1, 2]
+    assert paying_pieces("min_group", demand, x, np.full(4, g)).tolist() == [2]
 
 
 def test_every_term_has_its_field_in_the_one_breakdown_type():
