@@ -32,7 +32,10 @@ from ortools.graph.python import max_flow
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from services.matching.app.optimiser import costs as C  # noqa: E402
 from services.matching.app.optimiser import solver as S  # noqa: E402
+from services.matching.app.optimiser.pairs import Columns  # noqa: E402
+from services.matching.app.optimiser.rules import feasible_block  # noqa: E402
 from shared.domain import BblLevel, Doelgroep, PermitInstrument, SiteKind  # noqa: E402
 from shared.reference import municipalities  # noqa: E402
 
@@ -107,36 +110,37 @@ def generate(seed: int, complexes: int, homes: int, plots: int) -> tuple[list[S.
 
 def max_flow_all_pairs(demands, plots, w) -> tuple[int, int]:
     """The most homes any plan can house: max flow over every feasible pair (no pruning)."""
-    a = S._Arrays(demands, plots, w)
+    a = Columns(demands, plots, w)
+    units, free = a.d.units, a.p.free_units
     n, m = len(demands), len(plots)
     smf = max_flow.SimpleMaxFlow()
     src, snk = n + m, n + m + 1
     pairs = 0
     for lo in range(0, n, 256):
         rows = np.arange(lo, min(n, lo + 256))
-        r, c = np.nonzero(S._feasible_block(a, rows, w))
+        r, c = np.nonzero(feasible_block(a, rows, w))
         pairs += len(r)
-        smf.add_arcs_with_capacity(rows[r], n + c, np.minimum(a.d_units[rows[r]], a.p_free[c]))
-    smf.add_arcs_with_capacity(np.full(n, src), np.arange(n), a.d_units)
-    smf.add_arcs_with_capacity(n + np.arange(m), np.full(m, snk), a.p_free)
+        smf.add_arcs_with_capacity(rows[r], n + c, np.minimum(units[rows[r]], free[c]))
+    smf.add_arcs_with_capacity(np.full(n, src), np.arange(n), units)
+    smf.add_arcs_with_capacity(n + np.arange(m), np.full(m, snk), free)
     assert smf.solve(src, snk) == smf.OPTIMAL
     return int(smf.optimal_flow()), pairs
 
 
 def greedy(demands, plots, w) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Lowest ladder rung, then nearest feasible plot first, demands in order of end date (what a desk would do)."""
-    a = S._Arrays(demands, plots, w)
-    free = a.p_free.copy()
+    a = Columns(demands, plots, w)
+    free = a.p.free_units.copy()
     order = sorted(range(len(demands)), key=lambda i: demands[i].end_date)
     di, pj, fl = [], [], []
     for lo in range(0, len(order), 256):
         rows = np.array(order[lo : lo + 256])
-        ok = S._feasible_block(a, rows, w)
-        _, rung, dist, _ = S._cost_block(a, rows, w)
+        ok = feasible_block(a, rows, w)
+        pair = C.pair_costs(*a.block(rows), w)
         # same ladder priority as the optimiser: rung first, distance within the rung
-        dist = np.where(ok, S.priority_of(rung, w) + dist, np.inf)
+        dist = np.where(ok, pair.priority + pair.dist, np.inf)
         for r, i in enumerate(rows):
-            left = int(a.d_units[i])
+            left = int(a.d.units[i])
             g = min(demands[i].min_group_size, left)
             small_used = False
             for j in np.argsort(dist[r]):
@@ -153,8 +157,7 @@ def greedy(demands, plots, w) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def arcs_for(demands, plots, w, di, pj) -> S.Arcs:
-    a = S._Arrays(demands, plots, w)
-    return S._arcs_for(a, w, di, pj, 0)
+    return S.arcs_for(Columns(demands, plots, w), w, di, pj)
 
 
 def readiness_range(n: int, m: int, arcs: S.Arcs, supply: np.ndarray, capacity: np.ndarray, w: S.Weights) -> tuple[float, float]:
@@ -163,7 +166,7 @@ def readiness_range(n: int, m: int, arcs: S.Arcs, supply: np.ndarray, capacity: 
     Two min-cost max flows with the ladder priority scaled far above any readiness difference
     (one step of one home outweighs the readiness of every home), minimising and maximising readiness.
     """
-    readiness = arcs.cost - arcs.dist * w.road_factor * w.transport_eur_per_unit_km - arcs.storage * w.storage_eur_per_unit_month
+    readiness = arcs.eur_per_home("readiness", w)
     dominant = arcs.priority * (float(readiness.max(initial=0.0)) * float(supply.sum()) / max(w.ladder_step_per_unit, 1.0) + 1.0)
     low = S.min_cost_max_flow(n, m, arcs, supply, capacity, dominant + readiness)
     high = S.min_cost_max_flow(n, m, arcs, supply, capacity, dominant + (readiness.max(initial=0.0) - readiness))
@@ -201,13 +204,13 @@ def run_scale(name: str, seed: int, spec: dict) -> dict:
     t = time.perf_counter()
     plain = S.solve(demands, plots, w, method="mcf", arcs=arcs)
     plain_wall = time.perf_counter() - t
-    plain.cost = S.cost_terms(arcs, plain.flow, w, groups)  # its min-group offences cost it the penalty too
+    plain.cost = C.breakdown(arcs, plain.flow, w, groups)  # its min-group offences cost it the penalty too
 
     t = time.perf_counter()
     gd, gp, gf = greedy(demands, plots, w)
     greedy_wall = time.perf_counter() - t
     garcs = arcs_for(demands, plots, w, gd, gp)
-    g_cost = S.cost_terms(garcs, gf, w, groups)
+    g_cost = C.breakdown(garcs, gf, w, groups)
 
     t = time.perf_counter()
     ladder_min = S.ladder_minimum(len(demands), len(plots), arcs, supply, capacity)
@@ -220,7 +223,7 @@ def run_scale(name: str, seed: int, spec: dict) -> dict:
         t = time.perf_counter()
         mip_flow, mip_stats = S.mip_improve(arcs, ours.flow, supply, capacity, groups, w, np.arange(len(demands)),
                                             spec["mip_bound_s"])
-        mip_bound, mip_plan_cost = mip_stats.get("mip_dual_bound"), S.cost_terms(arcs, mip_flow, w, groups).total
+        mip_bound, mip_plan_cost = mip_stats.get("mip_dual_bound"), C.breakdown(arcs, mip_flow, w, groups).total
         print(f"[{name}] whole MIP ({spec['mip_bound_s']}s, {mip_stats.get('mip_nodes')} nodes): dual bound EUR "
               f"{mip_bound:,.0f}, its best plan EUR {mip_plan_cost:,.0f} ({time.perf_counter() - t:.0f}s)")
     best_bound = max(lb or 0.0, mip_bound or 0.0)
@@ -230,7 +233,7 @@ def run_scale(name: str, seed: int, spec: dict) -> dict:
     print(f"[{name}] plot readiness over all max-housing plans at the ladder minimum: EUR {r_low:,.0f} .. {r_high:,.0f}"
           + (" (the same in every such plan)" if invariant else ""))
 
-    def line(label: str, cost: S.CostTerms, housed: int, secs: float) -> None:
+    def line(label: str, cost: S.CostBreakdown, housed: int, secs: float) -> None:
         print(f"[{name}] {label:<22} wall {secs:7.2f}s  housed {housed:>7}  unassigned {sum(supply) - housed:>6}  "
               f"cost EUR {cost.total:>14,.0f}  unit-km {cost.transport_unit_km:>11,.0f}  splits {cost.splits:>5}  "
               f"min-group offences {cost.min_group_violations:>4}  ladder pts {cost.ladder:>14,.0f}")
@@ -242,8 +245,8 @@ def run_scale(name: str, seed: int, spec: dict) -> dict:
     print(f"[{name}] unassigned homes: greedy {g_unassigned}, optimiser {o_unassigned} (unavoidable: "
           f"{int(supply.sum()) - bound}); greedy leaves "
           f"{(g_unassigned / o_unassigned) if o_unassigned else float('inf'):.1f}x as many homes without a plot")
-    print(f"[{name}] optimiser cost terms {ours.cost.as_dict()}")
-    print(f"[{name}] plain MCF cost terms {plain.cost.as_dict()}")
+    print(f"[{name}] optimiser cost terms {ours.cost.model_dump(by_alias=False)}")
+    print(f"[{name}] plain MCF cost terms {plain.cost.model_dump(by_alias=False)}")
     print(f"[{name}] ladder minimum {ladder_min:,.0f} pts; optimiser at it: {abs(ours.cost.ladder - ladder_min) < 1e-3}; "
           f"LP lower bound (pruned arcs, max flow, ladder minimum) EUR {lb or float('nan'):,.0f} ({lb_wall:.1f}s)")
     print(f"[{name}] optimiser stats {ours.stats}; hard-constraint violations: {len(violations)}")

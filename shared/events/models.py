@@ -272,6 +272,10 @@ class ProposalAllocation(EventData):
 class CostBreakdown(EventData):
     """Per-term cost of a proposal, in the objective's units (weights applied)."""
 
+    # One type for the optimiser, the event and the API's stored dict: the code and the API call the
+    # ladder term `ladder`; the event's wire name stays `preference` (its alias, read and written).
+    model_config = ConfigDict(validate_by_name=True, validate_by_alias=True, serialize_by_alias=True)
+
     transport_unit_km: float
     transport: float
     splits: int
@@ -281,7 +285,7 @@ class CostBreakdown(EventData):
     readiness: float
     min_group_violations: int = 0  # pieces below the complex's min group size beyond its one remainder
     min_group: float = 0.0  # EUR penalty for those pieces
-    preference: float = 0.0  # herplaatsingsladder priority points (not EUR, not in total)
+    ladder: float = Field(default=0.0, alias="preference")  # herplaatsingsladder priority points (not EUR, not in total)
     total: float  # EUR: transport + split + storage + readiness + min_group
 
 

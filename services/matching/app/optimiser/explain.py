@@ -10,20 +10,17 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from services.matching.app.optimiser.solver import (
-    RUNGS, Allocation, Arcs, CostTerms, Demand, Plot, Solution, Weights, _Arrays, cost_terms, violation_blocks,
-)
+from services.matching.app.optimiser.costs import RUNGS, breakdown
+from services.matching.app.optimiser.pairs import Columns
+from services.matching.app.optimiser.rules import violation_blocks
+from services.matching.app.optimiser.solver import Allocation, Demand, Plot, Solution, Weights
+from shared.events.models import CostBreakdown
 
 
-def _sub_arcs(arcs: Arcs, idx: np.ndarray) -> Arcs:
-    return Arcs(arcs.demand[idx], arcs.plot[idx], arcs.cap[idx], arcs.cost[idx], arcs.priority[idx], arcs.rung[idx],
-                arcs.dist[idx], arcs.storage[idx])
-
-
-def demand_cost(solution: Solution, i: int, groups: np.ndarray, w: Weights) -> CostTerms:
-    """The EUR terms of demand i's part of the plan."""
+def demand_cost(solution: Solution, i: int, groups: np.ndarray, w: Weights) -> CostBreakdown:
+    """The per-term cost of demand i's part of the plan."""
     idx = np.nonzero((solution.arcs.demand == i) & (solution.flow > 0))[0]
-    return cost_terms(_sub_arcs(solution.arcs, idx), solution.flow[idx], w, groups)
+    return breakdown(solution.arcs.subset(idx), solution.flow[idx], w, groups)
 
 
 class BindingConstraints:
@@ -34,18 +31,13 @@ class BindingConstraints:
         self.counts: list[dict[str, int]] = [{} for _ in demands]
         if not demands or not plots:
             return
-        a = _Arrays(demands, plots, w)
+        cols = Columns(demands, plots, w)
         for lo in range(0, len(demands), 256):
             rows = np.arange(lo, min(len(demands), lo + 256))
-            for reason, block in violation_blocks(a, rows, w).items():
+            for reason, block in violation_blocks(cols, rows, w).items():
                 for r, c in zip(rows, block.sum(axis=1)):
                     if c:
                         self.counts[r][reason] = int(c)
-        keys = {p.key for p in plots}
-        for i, d in enumerate(demands):
-            declined = len(d.excluded_plots & keys)
-            if declined:
-                self.counts[i]["declined_before"] = declined
 
     def of(self, i: int, allocations: Sequence[Allocation], demand: Demand | None = None) -> list[str]:
         demand = demand or self.demands[i]
@@ -105,7 +97,7 @@ def alternatives(solution: Solution, i: int, demand: Demand, plots: Sequence[Plo
             left -= t
         idx = np.array([a for a, _ in pieces], dtype=np.int64)
         units_arr = np.array([t for _, t in pieces], dtype=np.int64)
-        cost = cost_terms(_sub_arcs(arcs, idx), units_arr, w, np.full(len(arcs.cap) and int(arcs.demand.max()) + 1, g))
+        cost = breakdown(arcs.subset(idx), units_arr, w, np.full(len(arcs.cap) and int(arcs.demand.max()) + 1, g))
         out.append({
             "allocations": [
                 {"site_id": plots[int(arcs.plot[a])].key, "gemeente_code": plots[int(arcs.plot[a])].gemeente_code, "units": t,
@@ -113,7 +105,7 @@ def alternatives(solution: Solution, i: int, demand: Demand, plots: Sequence[Plo
                 for a, t in pieces
             ],
             "housed_units": int(units_arr.sum()),
-            "cost": {k: v for k, v in cost.as_dict().items() if k != "ladder"},
+            "cost": cost.model_dump(by_alias=False, exclude={"ladder"}),
             "cost_total": round(cost.total, 2),
         })
     return out

@@ -5,7 +5,8 @@ Pure module: plain dataclasses in, plain dataclasses out; the service, the tests
 
 Model. Each demand (the homes of one expiring placement, all of one complex) may be
 split over several plots. An arc demand -> plot exists only when every hard constraint
-holds (see `pair_violations`, vectorised in `_feasible_block`).
+holds: the hard rules of `rules.py` (one registry: the scalar check, the explanation and the
+vectorised feasibility all come from it).
 
 Objective, lexicographic: (a) house as many homes as possible (the max flow); (b) climb the
 herplaatsingsladder as little as possible: each home carries ladder priority points per rung
@@ -13,7 +14,8 @@ herplaatsingsladder as little as possible: each home carries ladder priority poi
 and the plan's total is the least any max-flow plan can have; (c) within that, the EUR cost:
 transport (haversine x road factor x EUR/unit-km), storage months, plot readiness, a fixed
 cost per extra plot a complex is split over, and a penalty per piece below the complex's
-`min_group_size` beyond its one remainder. Costs are reported in EUR only (priority apart).
+`min_group_size` beyond its one remainder: the cost terms of `costs.py`, each defined once.
+Costs are reported in EUR only (priority apart).
 
 Solving.
 1. Min-cost max-flow (OR-Tools SimpleMinCostFlow) on the feasible arcs with priority + EUR per
@@ -30,7 +32,6 @@ Every step keeps homes housed at the maximum and the ladder priority at its mini
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import math
 import time
@@ -41,114 +42,15 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.graph.python import max_flow, min_cost_flow
 
-from shared.domain import MAX_TERM_YEARS, BblLevel, Doelgroep, LadderRung, PermitInstrument, SiteKind, is_temporary
-from shared.reference import haversine_km
-
-RUNGS: list[LadderRung] = list(LadderRung)
-RUNG_INDEX = {r: i for i, r in enumerate(RUNGS)}
-DOELGROEP_BIT = {g: 1 << i for i, g in enumerate(Doelgroep)}
-# Groups whose housing is not social rent: a plot restricted to these only cannot take RTHF/SFT homes.
-NON_SOCIAL_RENT_GROUPS = frozenset({Doelgroep.expats, Doelgroep.arbeidsmigranten})
-NON_SOCIAL_MASK = sum(DOELGROEP_BIT[g] for g in NON_SOCIAL_RENT_GROUPS)
-DAYS_PER_MONTH = 30.4375
-DAYS_PER_YEAR = 365.25
-
-
-@dataclass(frozen=True)
-class Weights:
-    """Objective weights and rule parameters (all from the service settings)."""
-
-    road_factor: float = 1.3
-    transport_eur_per_unit_km: float = 4.0
-    # Every extra plot a complex is spread over is a separate building site: crane and transport
-    # mobilisation (~EUR 10k), a site-specific ground survey and foundation design (~EUR 8k), its own
-    # omgevingsvergunning procedure and legal work (~EUR 7k) and project management / coordination
-    # with one more gemeente and utility companies (~EUR 10k): about EUR 35k per extra plot.
-    split_fixed_eur: float = 35_000.0
-    storage_eur_per_unit_month: float = 250.0
-    relocation_cost_eur_per_unit: float = 30_000.0
-    site_prep_share: float = 0.50  # not bouwrijp: site preparation ~50% of relocation cost
-    connection_share: float = 0.15  # utilities missing: connections ~15%
-    # Each piece of a complex below its minimum group size (beyond the one allowed remainder):
-    # a strong penalty, not a hard rule, so no home is left unhoused for it.
-    min_group_penalty_eur: float = 60_000.0
-    # The herplaatsingsladder is a priority, not a cost: every rung climbed costs a home this many
-    # priority points, more than the largest per-home EUR difference (readiness <= EUR 19.5k,
-    # storage <= EUR 1.5k, transport <= ~EUR 2k, a 1-home piece's split + min-group penalty
-    # <= EUR 95k), so a lower rung always wins. Never counted as EUR cost.
-    ladder_step_per_unit: float = 200_000.0
-    garantiekavel_penalty_per_unit: float = 5_000_000.0  # backstop: above every rung
-    max_storage_gap_months: int = 6
-    min_follow_up_years: float = 5.0
-    region_radius_km: float = 30.0
-    allow_garantiekavel_override: bool = False
-
-
-@dataclass(frozen=True)
-class Demand:
-    """The homes of one expiring placement (relocation demand); all of one complex."""
-
-    key: str
-    units: int
-    lat: float
-    lon: float
-    gemeente_code: str
-    province_code: str
-    end_date: dt.date
-    bbl_level: BblLevel = BblLevel.nieuwbouw
-    composition_changed: bool = False
-    layers: int = 1
-    doelgroepen: frozenset[Doelgroep] = frozenset()
-    social_rent: bool = False  # RTHF, or SFT social rent still running at the end date
-    min_group_size: int = 1
-    excluded_plots: frozenset[str] = frozenset()  # e.g. plots of a municipality that declined
-
-
-@dataclass(frozen=True)
-class Plot:
-    """A plot (kavel) with its free capacity net of reservations and of open proposals."""
-
-    key: str
-    free_units: int
-    lat: float
-    lon: float
-    gemeente_code: str
-    province_code: str
-    available_from: dt.date
-    available_until: dt.date | None = None
-    kind: SiteKind = SiteKind.municipal
-    expected_instrument: PermitInstrument = PermitInstrument.ow_bopa
-    max_layers: int = 4
-    allows_tijdelijk_bbl: bool = True
-    allows_permanent: bool = False
-    doelgroep_restrictions: frozenset[Doelgroep] = frozenset()
-    social_rent_only: bool = False
-    bouwrijp: bool = True
-    utilities_complete: bool = True
-    exclusions: frozenset[str] = frozenset()
-
-
-@dataclass
-class CostTerms:
-    """The EUR terms of a plan; `ladder` is the rung priority (points, not EUR, not in the total)."""
-
-    transport_unit_km: float = 0.0
-    transport: float = 0.0
-    splits: int = 0
-    split: float = 0.0
-    storage_months: float = 0.0  # unit-months
-    storage: float = 0.0
-    readiness: float = 0.0
-    min_group_violations: int = 0
-    min_group: float = 0.0
-    ladder: float = 0.0
-
-    @property
-    def total(self) -> float:
-        return self.transport + self.split + self.storage + self.readiness + self.min_group
-
-    def as_dict(self) -> dict[str, float]:
-        return {**dataclasses.asdict(self), "total": self.total}
+from services.matching.app.optimiser.costs import (  # RUNG_INDEX, pair_violations: also the service's and tests' import
+    PER_HOME, PER_PLAN, RUNG_INDEX, RUNGS, breakdown, complex_counts, eur, eur_cost, group_of, min_group_violations,
+    pair_costs, paying_pieces,
+)
+from services.matching.app.optimiser.pairs import Columns
+from services.matching.app.optimiser.rules import feasible_block, pair_violations, plan_violations
+from services.matching.app.optimiser.inputs import Demand, Plot, Weights  # also the service's and tests' import
+from shared.domain import LadderRung
+from shared.events.models import CostBreakdown
 
 
 @dataclass
@@ -166,7 +68,7 @@ class Solution:
     housed: int
     max_flow: int
     unassigned: int
-    cost: CostTerms
+    cost: CostBreakdown
     stats: dict
     arcs: Arcs | None = None  # the (pruned) arc set the plan was chosen from
     flow: np.ndarray | None = None  # homes per arc
@@ -178,190 +80,30 @@ class Solution:
         return out
 
 
-# ----------------------------------------------------------------- hard constraints
-
-
-def _deadline(d: Demand, w: Weights) -> dt.date:
-    from shared.clock import add_months
-
-    return add_months(d.end_date, w.max_storage_gap_months)
-
-
-def rung_of(d: Demand, p: Plot, w: Weights) -> LadderRung:
-    if p.kind is SiteKind.garantiekavel:
-        return LadderRung.garantiekavel
-    if p.gemeente_code == d.gemeente_code:
-        return LadderRung.gemeente
-    if haversine_km(d.lat, d.lon, p.lat, p.lon) <= w.region_radius_km:
-        return LadderRung.regio
-    if p.province_code == d.province_code:
-        return LadderRung.provincie
-    return LadderRung.landelijk
-
-
-def pair_violations(d: Demand, p: Plot, w: Weights) -> list[str]:
-    """Every hard constraint the pair breaks (empty = the plot may take these homes)."""
-    out: list[str] = []
-    if p.exclusions:
-        out.append("exclusion_flag")
-    if p.free_units <= 0:
-        out.append("capacity")
-    if p.available_from > _deadline(d, w):
-        out.append("time_window_start")
-    start = max(d.end_date, p.available_from)
-    if p.available_until is not None and (p.available_until - start).days < w.min_follow_up_years * DAYS_PER_YEAR:
-        out.append("time_window_term")
-    max_term = MAX_TERM_YEARS[p.expected_instrument]
-    if max_term is not None and max_term < w.min_follow_up_years:
-        out.append("permit_regime_term")
-    if d.bbl_level is BblLevel.tijdelijk and not (p.allows_tijdelijk_bbl and is_temporary(p.expected_instrument)):
-        out.append("bbl_level")
-    elif d.bbl_level is BblLevel.nieuwbouw and d.composition_changed and not p.allows_tijdelijk_bbl:
-        out.append("bbl_composition_changed")
-    if d.layers > p.max_layers:
-        out.append("stacking")
-    if p.doelgroep_restrictions and (not d.doelgroepen or not d.doelgroepen <= p.doelgroep_restrictions):
-        out.append("doelgroep")
-    if d.social_rent and p.doelgroep_restrictions and p.doelgroep_restrictions <= NON_SOCIAL_RENT_GROUPS:
-        out.append("social_rent_lock_in")
-    if p.social_rent_only and not d.social_rent:
-        out.append("social_rent_only_plot")
-    if p.key in d.excluded_plots:
-        out.append("declined_before")
-    return out
-
-
-class _Arrays:
-    """Column arrays of demands and plots for vectorised feasibility and cost."""
-
-    def __init__(self, demands: Sequence[Demand], plots: Sequence[Plot], w: Weights) -> None:
-        codes: dict[str, int] = {}
-        code = lambda s: codes.setdefault(s, len(codes))  # noqa: E731
-        self.d_units = np.array([d.units for d in demands], dtype=np.int64)
-        self.d_lat = np.array([d.lat for d in demands], dtype=float)
-        self.d_lon = np.array([d.lon for d in demands], dtype=float)
-        self.d_gm = np.array([code(d.gemeente_code) for d in demands], dtype=np.int64)
-        self.d_pv = np.array([code(d.province_code) for d in demands], dtype=np.int64)
-        self.d_end = np.array([d.end_date.toordinal() for d in demands], dtype=np.int64)
-        self.d_deadline = np.array([_deadline(d, w).toordinal() for d in demands], dtype=np.int64)
-        self.d_tijd = np.array([d.bbl_level is BblLevel.tijdelijk for d in demands], dtype=bool)
-        self.d_changed = np.array(
-            [d.bbl_level is BblLevel.nieuwbouw and d.composition_changed for d in demands], dtype=bool
-        )
-        self.d_layers = np.array([d.layers for d in demands], dtype=np.int64)
-        self.d_groups = np.array([sum(DOELGROEP_BIT[g] for g in d.doelgroepen) for d in demands], dtype=np.int64)
-        self.d_social = np.array([d.social_rent for d in demands], dtype=bool)
-
-        self.p_free = np.array([p.free_units for p in plots], dtype=np.int64)
-        self.p_lat = np.array([p.lat for p in plots], dtype=float)
-        self.p_lon = np.array([p.lon for p in plots], dtype=float)
-        self.p_gm = np.array([code(p.gemeente_code) for p in plots], dtype=np.int64)
-        self.p_pv = np.array([code(p.province_code) for p in plots], dtype=np.int64)
-        self.p_from = np.array([p.available_from.toordinal() for p in plots], dtype=np.int64)
-        big = dt.date.max.toordinal()
-        self.p_until = np.array([p.available_until.toordinal() if p.available_until else big for p in plots], dtype=np.int64)
-        self.p_garantie = np.array([p.kind is SiteKind.garantiekavel for p in plots], dtype=bool)
-        self.p_temp_ok = np.array([p.allows_tijdelijk_bbl and is_temporary(p.expected_instrument) for p in plots], dtype=bool)
-        self.p_allows_tijd = np.array([p.allows_tijdelijk_bbl for p in plots], dtype=bool)
-        self.p_layers = np.array([p.max_layers for p in plots], dtype=np.int64)
-        self.p_groups = np.array([sum(DOELGROEP_BIT[g] for g in p.doelgroep_restrictions) for p in plots], dtype=np.int64)
-        self.p_non_social = np.array(
-            [bool(p.doelgroep_restrictions) and p.doelgroep_restrictions <= NON_SOCIAL_RENT_GROUPS for p in plots], dtype=bool
-        )
-        self.p_social_only = np.array([p.social_rent_only for p in plots], dtype=bool)
-        max_terms = [MAX_TERM_YEARS[p.expected_instrument] for p in plots]
-        self.p_excluded = np.array([bool(p.exclusions) for p in plots], dtype=bool)
-        self.p_regime_short = np.array([m is not None and m < w.min_follow_up_years for m in max_terms], dtype=bool)
-        self.p_static_ok = ~self.p_excluded & (self.p_free > 0) & ~self.p_regime_short
-        self.p_readiness = np.array(
-            [
-                w.relocation_cost_eur_per_unit
-                * ((0.0 if p.bouwrijp else w.site_prep_share) + (0.0 if p.utilities_complete else w.connection_share))
-                for p in plots
-            ],
-            dtype=float,
-        )
-
-
-def violation_blocks(a: _Arrays, rows: np.ndarray, w: Weights) -> dict[str, np.ndarray]:
-    """Per hard constraint of `pair_violations` (declines aside), the (rows x plots) breach matrix."""
-    R = lambda x: x[rows][:, None]  # noqa: E731
-    shape = (len(rows), len(a.p_free))
-    start = np.maximum(R(a.d_end), a.p_from[None, :])
-    dg = R(a.d_groups)
-    return {
-        "exclusion_flag": np.broadcast_to(a.p_excluded[None, :], shape),
-        "capacity": np.broadcast_to((a.p_free <= 0)[None, :], shape),
-        "time_window_start": a.p_from[None, :] > R(a.d_deadline),
-        "time_window_term": (a.p_until[None, :] - start) < w.min_follow_up_years * DAYS_PER_YEAR,
-        "permit_regime_term": np.broadcast_to(a.p_regime_short[None, :], shape),
-        "bbl_level": R(a.d_tijd) & ~a.p_temp_ok[None, :],
-        "bbl_composition_changed": R(a.d_changed) & ~a.p_allows_tijd[None, :],
-        "stacking": R(a.d_layers) > a.p_layers[None, :],
-        "doelgroep": (a.p_groups[None, :] != 0) & ((dg == 0) | ((dg & ~a.p_groups[None, :]) != 0)),
-        "social_rent_lock_in": R(a.d_social) & a.p_non_social[None, :],
-        "social_rent_only_plot": a.p_social_only[None, :] & ~R(a.d_social),
-    }
-
-
-def _feasible_block(a: _Arrays, rows: np.ndarray, w: Weights) -> np.ndarray:
-    """Boolean matrix (len(rows) x plots): every hard constraint of `pair_violations` but declines."""
-    R = lambda x: x[rows][:, None]  # noqa: E731
-    ok = a.p_static_ok[None, :] & (a.p_from[None, :] <= R(a.d_deadline))
-    start = np.maximum(R(a.d_end), a.p_from[None, :])
-    ok &= (a.p_until[None, :] - start) >= w.min_follow_up_years * DAYS_PER_YEAR
-    ok &= ~R(a.d_tijd) | a.p_temp_ok[None, :]
-    ok &= ~R(a.d_changed) | a.p_allows_tijd[None, :]
-    ok &= R(a.d_layers) <= a.p_layers[None, :]
-    dg = R(a.d_groups)
-    ok &= (a.p_groups[None, :] == 0) | ((dg != 0) & ((dg & ~a.p_groups[None, :]) == 0))
-    ok &= ~(R(a.d_social) & a.p_non_social[None, :])
-    ok &= ~(a.p_social_only[None, :] & ~R(a.d_social))
-    return ok
-
-
-def _cost_block(a: _Arrays, rows: np.ndarray, w: Weights) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per-home cost matrix (without the split cost), rung index, distance and storage months."""
-    dist = haversine_km(a.d_lat[rows][:, None], a.d_lon[rows][:, None], a.p_lat[None, :], a.p_lon[None, :])
-    storage = np.maximum(0, a.p_from[None, :] - a.d_end[rows][:, None]) / DAYS_PER_MONTH
-    rung = np.full(dist.shape, RUNG_INDEX[LadderRung.landelijk], dtype=np.int8)
-    rung[a.d_pv[rows][:, None] == a.p_pv[None, :]] = RUNG_INDEX[LadderRung.provincie]
-    rung[dist <= w.region_radius_km] = RUNG_INDEX[LadderRung.regio]
-    rung[a.d_gm[rows][:, None] == a.p_gm[None, :]] = RUNG_INDEX[LadderRung.gemeente]
-    garantie = np.broadcast_to(a.p_garantie[None, :], dist.shape)
-    rung = np.where(garantie, RUNG_INDEX[LadderRung.garantiekavel], rung).astype(np.int8)
-    cost = (
-        dist * w.road_factor * w.transport_eur_per_unit_km
-        + storage * w.storage_eur_per_unit_month
-        + a.p_readiness[None, :]
-        + priority_of(rung, w)
-    )
-    return cost, rung, dist, storage
-
-
-def priority_of(rung: np.ndarray, w: Weights) -> np.ndarray:
-    """Ladder priority points per home of each rung index (garantiekavel: the backstop penalty)."""
-    table = np.array([i * w.ladder_step_per_unit for i in range(4)]
-                     + [0.0 if w.allow_garantiekavel_override else w.garantiekavel_penalty_per_unit])
-    return table[rung]
-
-
 @dataclass
 class Arcs:
     demand: np.ndarray
     plot: np.ndarray
     cap: np.ndarray
-    cost: np.ndarray  # EUR per home (transport, storage, readiness), without split cost
+    cost: np.ndarray  # EUR per home: the sum of the per-home EUR terms (no split cost)
     priority: np.ndarray  # ladder priority points per home (not EUR)
     rung: np.ndarray
     dist: np.ndarray
-    storage: np.ndarray
+    quantities: dict[str, np.ndarray]  # per per-home cost term: its quantity per home of each arc
     pairs_feasible: int = 0
+
+    def subset(self, idx: np.ndarray) -> Arcs:
+        return Arcs(self.demand[idx], self.plot[idx], self.cap[idx], self.cost[idx], self.priority[idx], self.rung[idx],
+                    self.dist[idx], {k: q[idx] for k, q in self.quantities.items()})
+
+    def eur_per_home(self, term: str, w: Weights) -> np.ndarray:
+        """One per-home cost term in EUR per home of each arc."""
+        return self.quantities[term] * PER_HOME[term].price(w)
 
 
 def build_arcs(demands: Sequence[Demand], plots: Sequence[Plot], w: Weights, k: int | None = 20, block: int = 256) -> Arcs:
     """Feasible arcs; with `k`, each demand's k cheapest plots PLUS each plot's 2k cheapest demands."""
-    a = _Arrays(demands, plots, w)
+    cols = Columns(demands, plots, w)
     n, m = len(demands), len(plots)
     keep_d: list[np.ndarray] = []
     keep_p: list[np.ndarray] = []
@@ -369,20 +111,13 @@ def build_arcs(demands: Sequence[Demand], plots: Sequence[Plot], w: Weights, k: 
     # per-plot best candidates, merged block by block
     best_p_cost = np.full((0, m), np.inf)
     best_p_row = np.zeros((0, m), dtype=np.int64)
-    excluded = {i: d.excluded_plots for i, d in enumerate(demands) if d.excluded_plots}
-    plot_index = {p.key: j for j, p in enumerate(plots)}
     all_d: list[np.ndarray] = []  # every feasible pair, for the max-flow safeguard below
     all_p: list[np.ndarray] = []
     for lo in range(0, n, block):
         rows = np.arange(lo, min(n, lo + block))
-        ok = _feasible_block(a, rows, w)
-        for i, keys in excluded.items():
-            if lo <= i < lo + block:
-                for key in keys:
-                    if key in plot_index:
-                        ok[i - lo, plot_index[key]] = False
-        cost, _, _, _ = _cost_block(a, rows, w)
-        cost = np.where(ok, cost, np.inf)
+        ok = feasible_block(cols, rows, w)
+        costs = pair_costs(*cols.block(rows), w)
+        cost = np.where(ok, costs.eur + costs.priority, np.inf)
         feasible_pairs += int(ok.sum())
         if k is not None and k < m:
             r_all, c_all = np.nonzero(ok)
@@ -406,45 +141,39 @@ def build_arcs(demands: Sequence[Demand], plots: Sequence[Plot], w: Weights, k: 
         best_p_row = np.take_along_axis(stacked_row, part, axis=0)
     if k is not None and k < m and best_p_cost.size:
         good = np.isfinite(best_p_cost)
-        cols = np.broadcast_to(np.arange(m)[None, :], best_p_cost.shape)
-        keep_p.append(np.stack([best_p_row[good], cols[good]]))
+        plot_of = np.broadcast_to(np.arange(m)[None, :], best_p_cost.shape)
+        keep_p.append(np.stack([best_p_row[good], plot_of[good]]))
     if all_d:
         # Pruning must never cost housed homes (near plots are contested): add the arcs of one
         # maximum flow over ALL feasible pairs, so the pruned set still houses the maximum.
-        keep_p.append(_max_flow_pairs(a, np.concatenate(all_d), np.concatenate(all_p)))
+        keep_p.append(_max_flow_pairs(cols, np.concatenate(all_d), np.concatenate(all_p)))
         all_d.clear(), all_p.clear()
     pairs = np.hstack(keep_d + keep_p) if (keep_d or keep_p) else np.zeros((2, 0), dtype=np.int64)
     if pairs.size:
         pairs = np.unique(pairs, axis=1)
-    return _arcs_for(a, w, pairs[0].astype(np.int64), pairs[1].astype(np.int64), feasible_pairs)
+    return arcs_for(cols, w, pairs[0].astype(np.int64), pairs[1].astype(np.int64), feasible_pairs)
 
 
-def _max_flow_pairs(a: _Arrays, di: np.ndarray, pj: np.ndarray) -> np.ndarray:
+def _max_flow_pairs(cols: Columns, di: np.ndarray, pj: np.ndarray) -> np.ndarray:
     """The (demand, plot) pairs carrying flow in one maximum flow over the given pairs."""
-    n, m = len(a.d_units), len(a.p_free)
+    units, free = cols.d.units, cols.p.free_units
+    n, m = len(units), len(free)
     smf = max_flow.SimpleMaxFlow()
     src, snk = n + m, n + m + 1
-    smf.add_arcs_with_capacity(di, n + pj, np.minimum(a.d_units[di], a.p_free[pj]))
-    smf.add_arcs_with_capacity(np.full(n, src), np.arange(n), a.d_units)
-    smf.add_arcs_with_capacity(n + np.arange(m), np.full(m, snk), np.maximum(a.p_free, 0))
+    smf.add_arcs_with_capacity(di, n + pj, np.minimum(units[di], free[pj]))
+    smf.add_arcs_with_capacity(np.full(n, src), np.arange(n), units)
+    smf.add_arcs_with_capacity(n + np.arange(m), np.full(m, snk), np.maximum(free, 0))
     if smf.solve(src, snk) != smf.OPTIMAL:
         raise RuntimeError("max flow failed")
     used = np.asarray(smf.flows(np.arange(len(di)))) > 0
     return np.stack([di[used].astype(np.int64), pj[used].astype(np.int64)])
 
 
-def _arcs_for(a: _Arrays, w: Weights, di: np.ndarray, pj: np.ndarray, feasible_pairs: int) -> Arcs:
-    """Cost terms of the given demand->plot pairs."""
-    dist = np.atleast_1d(np.asarray(haversine_km(a.d_lat[di], a.d_lon[di], a.p_lat[pj], a.p_lon[pj]), dtype=float))
-    storage = np.maximum(0, a.p_from[pj] - a.d_end[di]) / DAYS_PER_MONTH
-    rung = np.full(len(di), RUNG_INDEX[LadderRung.landelijk], dtype=np.int8)
-    rung[a.d_pv[di] == a.p_pv[pj]] = RUNG_INDEX[LadderRung.provincie]
-    rung[dist <= w.region_radius_km] = RUNG_INDEX[LadderRung.regio]
-    rung[a.d_gm[di] == a.p_gm[pj]] = RUNG_INDEX[LadderRung.gemeente]
-    rung = np.where(a.p_garantie[pj], RUNG_INDEX[LadderRung.garantiekavel], rung).astype(np.int8)
-    cost = dist * w.road_factor * w.transport_eur_per_unit_km + storage * w.storage_eur_per_unit_month + a.p_readiness[pj]
-    cap = np.minimum(a.d_units[di], a.p_free[pj])
-    return Arcs(di, pj, cap, cost, priority_of(rung, w), rung, dist, storage, feasible_pairs)
+def arcs_for(cols: Columns, w: Weights, di: np.ndarray, pj: np.ndarray, feasible_pairs: int = 0) -> Arcs:
+    """The arcs of the given demand->plot pairs with every per-home cost term."""
+    c = pair_costs(*cols.pairs(di, pj), w)
+    cap = np.minimum(cols.d.units[di], cols.p.free_units[pj])
+    return Arcs(di, pj, cap, c.eur, c.priority, c.rung, np.atleast_1d(c.dist), c.quantities, feasible_pairs)
 
 
 # ----------------------------------------------------------------- solvers
@@ -470,43 +199,9 @@ def min_cost_max_flow(
     return np.asarray(mcf.flows(np.arange(len(arcs.demand))), dtype=np.int64)
 
 
-def _group_min(arcs: Arcs, groups: np.ndarray) -> np.ndarray:
-    """Per arc: the complex's minimum group size (capped at its home count)."""
-    return groups[arcs.demand]
-
-
-def min_group_violations(arcs: Arcs, flow: np.ndarray, groups: np.ndarray) -> np.ndarray:
-    """Arcs whose allocation is below the complex's min group size beyond the one allowed remainder."""
-    small = np.nonzero((flow > 0) & (flow < _group_min(arcs, groups)))[0]
-    if len(small) < 2:
-        return np.zeros(0, dtype=np.int64)
-    order = small[np.lexsort((-flow[small], arcs.demand[small]))]
-    first = np.ones(len(order), dtype=bool)
-    first[1:] = arcs.demand[order][1:] != arcs.demand[order][:-1]
-    return order[~first]  # each complex keeps its largest small piece as the remainder
-
-
-def eur_cost(arcs: Arcs, flow: np.ndarray, groups: np.ndarray, w: Weights) -> float:
-    """The EUR objective: per-home terms + split fixed cost + min-group penalty."""
-    used = flow > 0
-    splits = int(used.sum()) - len(np.unique(arcs.demand[used]))
-    return (float(np.dot(arcs.cost, flow)) + w.split_fixed_eur * splits
-            + w.min_group_penalty_eur * len(min_group_violations(arcs, flow, groups)))
-
-
 def objective(arcs: Arcs, flow: np.ndarray, groups: np.ndarray, w: Weights) -> tuple[int, float, float]:
     """Lexicographic objective: (-homes housed, ladder priority, EUR cost); smaller is better."""
     return (-int(flow.sum()), round(float(np.dot(arcs.priority, flow)), 3), eur_cost(arcs, flow, groups, w))
-
-
-def _largest_piece(arcs: Arcs, flow: np.ndarray) -> np.ndarray:
-    """Mask of each demand's largest allocation (its first plot: no split cost)."""
-    order = np.lexsort((-flow, arcs.demand))
-    first = np.ones(len(order), dtype=bool)
-    first[1:] = arcs.demand[order][1:] != arcs.demand[order][:-1]
-    mask = np.zeros(len(flow), dtype=bool)
-    mask[order[first]] = True
-    return mask & (flow > 0)
 
 
 def slope_scaling(
@@ -516,22 +211,22 @@ def slope_scaling(
     """Dynamic slope scaling (Kim & Pardalos) for the split cost and the min-group penalty.
 
     Every round is a min-cost MAX flow with the ladder priority on top, so homes housed never
-    drop below the maximum. A complex's largest piece is its home plot and carries no split
-    cost; every other piece of x homes carries f / x per home (plus the min-group penalty / x
-    when it is an offending small piece), so small pieces look expensive and melt away.
+    drop below the maximum. Each piece a per-plan term charges (`costs.paying_pieces`: every piece
+    but a complex's largest for the split cost, every small piece but the remainder for the min-group
+    penalty) carries that price / x per home of its x homes, so small pieces look expensive and melt away.
     """
     t0 = time.perf_counter()
-    f, pen = w.split_fixed_eur, w.min_group_penalty_eur
+    group = group_of(arcs, groups)
     flow, best = start, start.copy()
     best_obj = objective(arcs, start, groups, w)
     slope = arcs.cost.copy()
     rounds, stale = 0, 0
     while rounds < max_rounds and time.perf_counter() - t0 < time_limit_s and stale < 12:
         rounds += 1
-        lead = _largest_piece(arcs, flow)
-        per_home = np.where(lead, 0.0, f / np.maximum(flow, 1))
-        bad = min_group_violations(arcs, flow, groups)
-        per_home[bad] += pen / np.maximum(flow[bad], 1)
+        per_home = np.zeros(len(flow))
+        for name, term in PER_PLAN.items():  # each charged piece carries its term's price spread over its homes
+            paid = paying_pieces(name, arcs.demand, flow, group)
+            per_home[paid] += term.price(w) / flow[paid]
         slope = np.where(flow > 0, arcs.cost + per_home, slope)
         flow = min_cost_max_flow(n, m, arcs, supply, capacity, arcs.priority + slope)
         obj = objective(arcs, flow, groups, w)
@@ -672,12 +367,9 @@ def consolidation_moves(
     order = np.argsort(arcs.demand, kind="stable")
     bounds = np.searchsorted(arcs.demand[order], np.arange(len(supply) + 1))
     pieces = np.bincount(arcs.demand[flow > 0], minlength=len(supply))
-    f, pen = w.split_fixed_eur, w.min_group_penalty_eur
 
     def own_cost(idx: np.ndarray, x: np.ndarray, g: int) -> float:
-        used = x > 0
-        small = int(((x > 0) & (x < g)).sum())
-        return float(np.dot(arcs.cost[idx], x)) + f * max(0, int(used.sum()) - 1) + pen * max(0, small - 1)
+        return eur(float(np.dot(arcs.cost[idx], x)), complex_counts(x, g), w)
 
     moves = 0
     for i in np.nonzero(pieces > 1)[0]:
@@ -832,28 +524,9 @@ def solve(
         for a in np.nonzero(flow > 0)[0]
     ]
     housed = int(flow.sum())
-    cost = cost_terms(arcs, flow, w, groups)
+    cost = breakdown(arcs, flow, w, groups)
     stats["wall_s"] = round(time.perf_counter() - t0, 3)
     return Solution(allocations, housed, max_flow, int(supply.sum()) - housed, cost, stats, arcs, flow)
-
-
-def cost_terms(arcs: Arcs, flow: np.ndarray, w: Weights, groups: np.ndarray | None = None) -> CostTerms:
-    """The EUR terms of a plan over `arcs` (groups: each complex's min group size, per demand index)."""
-    used = flow > 0
-    f = flow.astype(float)
-    transport_km = float(np.dot(arcs.dist * w.road_factor, f))
-    storage = float(np.dot(arcs.storage, f))
-    splits = int(used.sum()) - len(np.unique(arcs.demand[used]))
-    transport = transport_km * w.transport_eur_per_unit_km
-    storage_eur = storage * w.storage_eur_per_unit_month
-    readiness = float(np.dot(arcs.cost, f)) - transport - storage_eur
-    violations = 0 if groups is None else len(min_group_violations(arcs, flow, groups))
-    return CostTerms(
-        transport_unit_km=round(transport_km, 3), transport=round(transport, 2), splits=splits,
-        split=splits * w.split_fixed_eur, storage_months=round(storage, 3), storage=round(storage_eur, 2),
-        readiness=round(max(0.0, readiness), 2), min_group_violations=violations,
-        min_group=violations * w.min_group_penalty_eur, ladder=round(float(np.dot(arcs.priority, f)), 2),
-    )
 
 
 def verify(demands: Sequence[Demand], plots: Sequence[Plot], allocations: Sequence[Allocation], w: Weights) -> list[str]:
@@ -861,11 +534,13 @@ def verify(demands: Sequence[Demand], plots: Sequence[Plot], allocations: Sequen
     problems: list[str] = []
     per_plot: dict[int, int] = defaultdict(int)
     per_demand: dict[int, list[int]] = defaultdict(list)
-    for a in allocations:
+    broken = plan_violations(demands, plots, np.array([a.demand for a in allocations], dtype=np.int64),
+                             np.array([a.plot for a in allocations], dtype=np.int64), w)
+    for a, rules in zip(allocations, broken):
         d, p = demands[a.demand], plots[a.plot]
         if a.units <= 0:
             problems.append(f"{d.key}->{p.key}: non-positive allocation")
-        for v in pair_violations(d, p, w):
+        for v in rules:
             if v == "capacity" and p.free_units > 0:
                 continue
             problems.append(f"{d.key}->{p.key}: {v}")

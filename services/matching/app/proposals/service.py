@@ -13,7 +13,7 @@ import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.matching.app.optimiser import explain
-from services.matching.app.optimiser.solver import RUNG_INDEX, Allocation, CostTerms, Demand, Plot, Solution, solve
+from services.matching.app.optimiser.solver import RUNG_INDEX, Allocation, Demand, Plot, Solution, solve
 from services.matching.app.proposals import repository as repo
 from services.matching.app.proposals.models import Proposal, ProposalAllocation
 from services.matching.app.readmodel import repository as rm_repo
@@ -119,7 +119,7 @@ async def propose(
 
 async def create_proposal(
     session: AsyncSession, runtime: "ServiceRuntime", row: PlacementDemand, plots: list[Plot],
-    allocations: list[Allocation], run_id: uuid.UUID | None, *, cost: CostTerms, binding_constraints: list[str],
+    allocations: list[Allocation], run_id: uuid.UUID | None, *, cost: ev.CostBreakdown, binding_constraints: list[str],
     alternatives: list[dict],
 ) -> Proposal:
     settings: MatchingSettings = runtime.settings  # type: ignore[assignment]
@@ -133,7 +133,7 @@ async def create_proposal(
     proposal = Proposal(
         id=uuid.uuid4(), placement_id=row.placement_id, complex_id=row.complex_id, investor_org=row.investor_org,
         status="pending", unit_count=row.unit_count, shortfall_units=row.shortfall_units, rung=rung.value,
-        cost={**cost.as_dict(), "weights_version": 1},
+        cost={**cost.model_dump(by_alias=False), "weights_version": 1},
         binding_constraints=binding_constraints, alternatives=alternatives,
         parties=parties, acceptances=[], move_window_start=move_start,
         expires_at=now + dt.timedelta(days=settings.proposal_deadline_days), created_at=now, run_id=run_id,
@@ -149,10 +149,7 @@ async def create_proposal(
     await runtime.emit(session, "matching.proposal.created", proposal.id, ev.ProposalCreated(
         proposal_id=proposal.id, placement_id=row.placement_id, complex_id=row.complex_id, investor_org=row.investor_org,
         unit_count=row.unit_count, allocations=event_allocations(plots, allocations), rung=rung,
-        cost=ev.CostBreakdown(transport_unit_km=cost.transport_unit_km, transport=cost.transport, splits=cost.splits,
-                              split=cost.split, storage_months=cost.storage_months, storage=cost.storage,
-                              readiness=cost.readiness, min_group_violations=cost.min_group_violations,
-                              min_group=cost.min_group, preference=cost.ladder, total=cost.total),
+        cost=cost,
         binding_constraints=proposal.binding_constraints, alternatives=proposal.alternatives,
         parties=[ev.Party(role=Role(p["role"]), org=p["org"]) for p in parties], expires_at=proposal.expires_at,
         shortfall_units=row.shortfall_units, move_window_start=move_start,

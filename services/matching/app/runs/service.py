@@ -43,7 +43,7 @@ async def run(session: AsyncSession, runtime: "ServiceRuntime", principal: Princ
         created_at=runtime.clock.now(), wall_time_s=round(time.perf_counter() - started, 3), demand_units=demand_units,
         housed_units=housed, shortfall_units=demand_units - housed, proposals_created=created,
         result={
-            "cost": solution.cost.as_dict() if solution else {},
+            "cost": solution.cost.model_dump(by_alias=False) if solution else {},
             "shortfall": proposals.shortfall_by_province_quarter(short_rows),
             "solver_stats": {**(solution.stats if solution else {}), "max_flow": solution.max_flow if solution else 0},
             "plan": plan,

@@ -5,8 +5,11 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
+import numpy as np
 import pytest
 
+from services.matching.app.optimiser.pairs import Columns
+from services.matching.app.optimiser.rules import RULES, feasible_block, pair_violations, violation_blocks
 from services.matching.app.optimiser.solver import Demand, Plot, Weights, solve, verify
 from shared.domain import BblLevel, Doelgroep, LadderRung, PermitInstrument, SiteKind
 
@@ -29,37 +32,60 @@ def test_without_a_breach_the_near_plot_wins():
     assert placed(HOME, NEAR) == {"near": 20}
 
 
-@pytest.mark.parametrize(
-    ("demand", "near", "constraint"),
-    [
-        (HOME, dataclasses.replace(NEAR, free_units=0), "capacity"),
-        (HOME, dataclasses.replace(NEAR, available_from=dt.date(2028, 3, 1)), "opens after end + 6 months storage"),
-        (HOME, dataclasses.replace(NEAR, available_until=dt.date(2030, 1, 1)), "open shorter than the follow-up term"),
-        (HOME, dataclasses.replace(NEAR, expected_instrument=PermitInstrument.wro_voorlopig), "regime max 5y < term? no: 5 >= 5"),
-        (dataclasses.replace(HOME, bbl_level=BblLevel.tijdelijk),
-         dataclasses.replace(NEAR, allows_tijdelijk_bbl=False, allows_permanent=True, expected_instrument=PermitInstrument.permanent),
-         "tijdelijk level on a permanent plot"),
-        (dataclasses.replace(HOME, composition_changed=True),
-         dataclasses.replace(NEAR, allows_tijdelijk_bbl=False, allows_permanent=True, expected_instrument=PermitInstrument.permanent),
-         "changed composition on a permanent-only plot"),
-        (dataclasses.replace(HOME, layers=3), dataclasses.replace(NEAR, max_layers=2), "stacking"),
-        (dataclasses.replace(HOME, doelgroepen=frozenset({Doelgroep.starters, Doelgroep.statushouders})),
-         dataclasses.replace(NEAR, doelgroep_restrictions=frozenset({Doelgroep.starters})), "target groups"),
-        (dataclasses.replace(HOME, social_rent=True, doelgroepen=frozenset()),
-         dataclasses.replace(NEAR, doelgroep_restrictions=frozenset({Doelgroep.expats})), "social-rent lock-in"),
-        (HOME, dataclasses.replace(NEAR, social_rent_only=True), "social-rent-only plot"),
-        (HOME, dataclasses.replace(NEAR, exclusions=frozenset({"natura2000"})), "exclusion flag"),
-        (dataclasses.replace(HOME, excluded_plots=frozenset({"near"})), NEAR, "municipality declined before"),
-    ],
-)
-def test_a_breached_hard_constraint_sends_the_homes_elsewhere(demand, near, constraint):
-    if "regime" in constraint:
-        # Wro voorlopige bestemming allows 5 years: a 6-year follow-up term cannot fit it
-        w = dataclasses.replace(W, min_follow_up_years=6.0)
-        far = dataclasses.replace(FAR, expected_instrument=PermitInstrument.ow_bopa)
-        assert placed(demand, near, far, w) == {"far": 20}
-        return
-    assert placed(demand, near) == {"far": 20}, constraint
+# One case per hard rule of rules.RULES: (demand, the tempting near plot, the rule it breaks).
+CASES = [
+    (HOME, dataclasses.replace(NEAR, free_units=0), "capacity"),
+    (HOME, dataclasses.replace(NEAR, available_from=dt.date(2028, 3, 1)), "time_window_start"),
+    (HOME, dataclasses.replace(NEAR, available_until=dt.date(2030, 1, 1)), "time_window_term"),
+    (HOME, dataclasses.replace(NEAR, expected_instrument=PermitInstrument.wro_voorlopig), "permit_regime_term"),
+    (dataclasses.replace(HOME, bbl_level=BblLevel.tijdelijk),
+     dataclasses.replace(NEAR, allows_tijdelijk_bbl=False, allows_permanent=True, expected_instrument=PermitInstrument.permanent),
+     "bbl_level"),
+    (dataclasses.replace(HOME, composition_changed=True),
+     dataclasses.replace(NEAR, allows_tijdelijk_bbl=False, allows_permanent=True, expected_instrument=PermitInstrument.permanent),
+     "bbl_composition_changed"),
+    (dataclasses.replace(HOME, layers=3), dataclasses.replace(NEAR, max_layers=2), "stacking"),
+    (dataclasses.replace(HOME, doelgroepen=frozenset({Doelgroep.starters, Doelgroep.statushouders})),
+     dataclasses.replace(NEAR, doelgroep_restrictions=frozenset({Doelgroep.starters})), "doelgroep"),
+    (dataclasses.replace(HOME, social_rent=True, doelgroepen=frozenset()),
+     dataclasses.replace(NEAR, doelgroep_restrictions=frozenset({Doelgroep.expats})), "social_rent_lock_in"),
+    (HOME, dataclasses.replace(NEAR, social_rent_only=True), "social_rent_only_plot"),
+    (HOME, dataclasses.replace(NEAR, exclusions=frozenset({"natura2000"})), "exclusion_flag"),
+    (dataclasses.replace(HOME, excluded_plots=frozenset({"near"})), NEAR, "declined_before"),
+]
+
+
+def weights_for(rule: str) -> Weights:
+    # Wro voorlopige bestemming allows 5 years: only a 6-year follow-up term cannot fit it
+    return dataclasses.replace(W, min_follow_up_years=6.0) if rule == "permit_regime_term" else W
+
+
+@pytest.mark.parametrize(("demand", "near", "rule"), CASES)
+def test_a_breached_hard_constraint_sends_the_homes_elsewhere(demand, near, rule):
+    w = weights_for(rule)
+    assert rule in pair_violations(demand, near, w)
+    far = dataclasses.replace(FAR, expected_instrument=PermitInstrument.ow_bopa) if rule == "permit_regime_term" else FAR
+    assert placed(demand, near, far, w) == {"far": 20}, rule
+
+
+def test_every_hard_rule_has_a_case():
+    assert sorted(rule for _, _, rule in CASES) == sorted(RULES)
+
+
+@pytest.mark.parametrize("rule", ["time_window_term", "permit_regime_term"])
+def test_the_scalar_check_the_explanation_and_the_feasibility_agree(rule):
+    """All three come from the one registry: check them against each other on every case's demand x plot."""
+    w = weights_for(rule)
+    demands = [d for d, _, _ in CASES]
+    plots = [p for _, p, _ in CASES] + [FAR]
+    cols = Columns(demands, plots, w)
+    rows = np.arange(len(demands))
+    blocks, feasible = violation_blocks(cols, rows, w), feasible_block(cols, rows, w)
+    for i, d in enumerate(demands):
+        for j, p in enumerate(plots):
+            broken = pair_violations(d, p, w)
+            assert broken == [name for name, block in blocks.items() if block[i, j]]
+            assert feasible[i, j] == (not broken)
 
 
 def test_nieuwbouw_homes_in_unchanged_composition_may_go_to_a_permanent_plot():
@@ -155,3 +181,9 @@ def test_garantiekavel_only_as_backstop_unless_overridden():
 def test_no_feasible_plot_is_shortfall():
     sol = solve([dataclasses.replace(HOME, layers=4)], [dataclasses.replace(NEAR, max_layers=2)], W)
     assert sol.housed == 0 and sol.unassigned == 20
+
+
+def test_no_plot_at_all_is_shortfall_too():
+    # the read model may hold no published plot: the column arrays keep their types when empty
+    sol = solve([HOME], [], W)
+    assert sol.housed == 0 and sol.unassigned == HOME.units
