@@ -157,6 +157,7 @@ def layout(request: Request, title: str, body: str, principal: Principal | None 
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{escape(title)} · Herplaatsing flexwoningen</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/static/vendor/utrecht/design-tokens.css">
 <link rel="stylesheet" href="/static/vendor/utrecht/component-library.css">
 <link rel="stylesheet" href="/static/app.css">
