@@ -81,7 +81,7 @@ const HP = (() => {
     return el("div", { class: `hp-alert hp-alert--${kind}`, role: kind === "fout" ? "alert" : "status" }, el("p", { class: "utrecht-paragraph" }, text));
   }
 
-  function show(container, ...nodes) { container.replaceChildren(...nodes); }
+  function show(container, ...nodes) { container.replaceChildren(...nodes.filter((n) => n !== null && n !== undefined && n !== false)); }
 
   // API validation errors (invalidParams) next to their fields: `f-<last name segment>`.
   function fieldErrors(form, problem) {

@@ -41,6 +41,9 @@
     const mine = myParty(p);
     const canAnswer = mine && !mine.accepted && (p.status === "pending" || p.status === "accepted");
     const reasonId = "reden";
+    // While the outcome is polled the detail re-renders: the drawn map moves along instead of being redrawn.
+    const mapBox = (detailMap && document.getElementById("voorstel-kaart")) ||
+      el("div", { id: "voorstel-kaart", class: "hp-map hp-map--small", role: "region", "aria-label": "Kaart: van de huidige plek naar de voorgestelde kavels" });
     const actions = canAnswer ? el("form", { class: "hp-answer", onsubmit: (e) => e.preventDefault() },
       el("div", { class: "utrecht-form-field" }, el("label", { class: "utrecht-form-label", for: reasonId }, "Reden (verplicht bij afwijzen)"),
         el("textarea", { class: "utrecht-textarea", id: reasonId, rows: "2" })),
@@ -67,6 +70,7 @@
         { label: "Afstand (km)", value: (a) => num(Math.round(a.distance_km)), num: true },
         { label: "Trede", value: (a) => a.rung },
       ], p.allocations),
+      mapBox,
       el("h3", { class: "utrecht-heading-3" }, "Kostentermen"), kv(p.cost),
       el("h3", { class: "utrecht-heading-3" }, "Bindende beperkingen"),
       p.binding_constraints.length ? el("ul", {}, p.binding_constraints.map((c) => el("li", {}, c))) : el("p", { class: "utrecht-paragraph" }, "Geen."),
@@ -75,11 +79,38 @@
       actions);
   }
 
+  // The allocations as lines from the homes' current place to each proposed plot.
+  let detailMap = null;
+  async function drawAllocations(p) {
+    if (detailMap) { detailMap.remove(); detailMap = null; }
+    const box = document.getElementById("voorstel-kaart");
+    if (!box || !window.L) return;
+    detailMap = L.map(box, { preferCanvas: true }).setView([52.2, 5.3], 7);
+    const m = detailMap;
+    fetch("/kaart/grenzen/provincies.geojson").then((r) => r.json())
+      .then((g) => { if (detailMap === m) L.geoJSON(g, { style: { color: "#555", weight: 1, fillColor: "#fff", fillOpacity: 0.6 }, interactive: false }).addTo(m).bringToBack(); });
+    const [from, sites] = await Promise.all([
+      api("GET", `/placements/${p.placement_id}`).catch(() => null),  // a municipality may not see the current place
+      Promise.all(p.allocations.map((a) => api("GET", `/sites/${a.site_id}`).catch(() => null))),
+    ]);
+    const points = [];
+    if (from) { L.circleMarker([from.lat, from.lon], { radius: 7, color: "#8b0000" }).bindTooltip("Huidige plek").addTo(detailMap); points.push([from.lat, from.lon]); }
+    for (const site of sites.filter(Boolean)) {
+      const to = [site.location.lat, site.location.lon];
+      L.circleMarker(to, { radius: 7, color: "#00691f" }).bindTooltip(site.name).addTo(detailMap);
+      if (from) L.polyline([[from.lat, from.lon], to], { color: "#1b3a6b", weight: 3 }).addTo(detailMap);
+      points.push(to);
+    }
+    if (points.length) detailMap.fitBounds(points, { padding: [30, 30], maxZoom: 11 });
+  }
+
   async function openDetail(id) {
     selected = id;
     clearInterval(poll);
     try {
-      renderDetail(await api("GET", `/proposals/${id}`));
+      const p = await api("GET", `/proposals/${id}`);
+      renderDetail(p);
+      drawAllocations(p);
       list.querySelectorAll("tr[data-proposal]").forEach((tr) => tr.classList.toggle("hp-selected", tr.dataset.proposal === id));
       detail.focus();
     } catch (e) { show(detail, alert("fout", `Laden mislukt: ${e.message}`)); }
