@@ -142,6 +142,21 @@ async def test_a_validation_error_is_shown_at_its_field(dashboard: Dashboard) ->
     await page.context.close()
 
 
+async def test_a_national_dry_run_shows_its_result_and_can_be_made_binding(dashboard: Dashboard) -> None:
+    page = await dashboard.signed_in(MM)
+    await open_page(page, dashboard, "/landelijke-run")
+    assert await page.is_disabled("#bindend")
+    await page.click("#proefrun")
+    await page.wait_for_selector("#resultaat .hp-alert--ok", timeout=60_000)
+    assert "Proefrun" in await page.locator("#resultaat .hp-alert").inner_text()
+    runs = (await dashboard.api("/matching/runs"))["data"]
+    assert runs and runs[0]["mode"] == "dry_run"
+    await page.wait_for_selector("#runs tbody tr")
+    assert await page.is_enabled("#bindend")
+    await screenshot(page, "landelijke-run-proef")
+    await page.context.close()
+
+
 PAGES = {
     "marktmeester": ["/", "/voorstellen", "/kaart", "/prognose", "/landelijke-run"],
     "investor": ["/investeerder", "/voorstellen", "/kaart"],

@@ -11,10 +11,14 @@
     const plan = run.plan || [];
     show(result,
       alert("ok", `${run.mode === "binding" ? "Bindende run" : "Proefrun"}: ${num(run.housed_units)} van ${num(run.demand_units)} woningen geplaatst, tekort ${num(run.shortfall_units)}, ${num(run.proposals_created)} voorstellen aangemaakt (${run.wall_time_s.toFixed(1)} s).`),
-      table(`Plan (${plan.length} regels${plan.length > 50 ? ", eerste 50" : ""})`, Object.keys(plan[0] || { leeg: "" }).slice(0, 7).map((k) => ({ label: k, value: (r) => (typeof r[k] === "object" ? JSON.stringify(r[k]) : String(r[k] ?? "")) })), plan.slice(0, 50)),
-      table("Tekort per kwartaal en provincie", [
-        { label: "Kwartaal", value: (r) => r.quarter }, { label: "Provincie", value: (r) => r.province_code }, { label: "Woningen", value: (r) => num(r.units), num: true, cls: () => "hp-gap" },
-      ], run.shortfall));
+      plan.length
+        ? table(`Plan (${plan.length} regels${plan.length > 50 ? ", eerste 50" : ""})`, Object.keys(plan[0]).slice(0, 7).map((k) => ({ label: k, value: (r) => (typeof r[k] === "object" ? JSON.stringify(r[k]) : String(r[k] ?? "")) })), plan.slice(0, 50))
+        : el("p", { class: "utrecht-paragraph" }, "Het plan is leeg: er is geen open vraag zonder voorstel."),
+      run.shortfall.length
+        ? table("Tekort per kwartaal en provincie", [
+          { label: "Kwartaal", value: (r) => r.quarter }, { label: "Provincie", value: (r) => r.province_code }, { label: "Woningen", value: (r) => num(r.units), num: true, cls: () => "hp-gap" },
+        ], run.shortfall)
+        : el("p", { class: "utrecht-paragraph" }, "Geen tekort."));
   }
 
   async function start(mode) {
