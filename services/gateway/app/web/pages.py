@@ -102,7 +102,10 @@ PAGES: tuple[Page, ...] = (
   <div class="utrecht-form-field"><label class="utrecht-form-label" for="f-rd_x">RD x</label><input class="utrecht-textbox" id="f-rd_x" name="rd_x" inputmode="decimal"></div>
   <div class="utrecht-form-field"><label class="utrecht-form-label" for="f-rd_y">RD y</label><input class="utrecht-textbox" id="f-rd_y" name="rd_y" inputmode="decimal"></div>
   </fieldset>
-  <div id="kavel-kaart" class="hp-map hp-map--small" role="region" aria-label="Kaart: klik om de locatie te kiezen"></div>
+  <div class="utrecht-form-field"><label class="utrecht-form-label"><input type="checkbox" class="utrecht-checkbox" id="f-boundary"> Teken de kavel als vlak (klik de hoekpunten op de kaart)</label>
+  <button class="utrecht-button utrecht-button--subtle" type="button" id="vlak-wissen">Vlak wissen</button></div>
+  <div id="kavel-kaart" class="hp-map hp-map--small" role="region" aria-label="Kaart: klik om de locatie of de hoekpunten te kiezen"></div>
+  <p class="utrecht-paragraph" id="vlak-melding" aria-live="polite"></p>
   <div class="utrecht-form-field"><label class="utrecht-form-label" for="f-available_from">Beschikbaar vanaf</label>
   <input class="utrecht-textbox" id="f-available_from" name="available_from" type="date"></div>
   <div class="utrecht-form-field"><label class="utrecht-form-label" for="f-available_until">Beschikbaar tot</label>

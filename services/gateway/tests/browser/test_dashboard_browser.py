@@ -90,11 +90,16 @@ async def test_accept_flow_from_two_browsers_ends_in_a_confirmed_reservation(das
     parties = {p["role"]: p["org"] for p in proposal["parties"]}
     investor = await dashboard.signed_in(f"Investeerder {parties['investor']}")
     municipality = await dashboard.signed_in(next(label for label in await labels(dashboard) if f"({parties['municipality']})" in label))
+    await open_page(investor, dashboard, f"/voorstellen?id={proposal['id']}")
+    # The municipality opens it from its queue by keyboard: the focus moves to the detail.
+    await open_page(municipality, dashboard, "/voorstellen")
+    await municipality.locator(f"button[data-id='{proposal['id']}']").focus()
+    await municipality.keyboard.press("Enter")
+    await municipality.wait_for_function("document.activeElement && document.activeElement.id === 'detail'")
     for page in (investor, municipality):
-        await open_page(page, dashboard, f"/voorstellen?id={proposal['id']}")
         await page.wait_for_selector("#accepteren")
     await screenshot(investor, "voorstel-detail")
-    # Keyboard only: the investor tabs to "Accepteren" and presses Enter.
+    # By keyboard: the investor answers with Enter on the focused "Accepteren" button.
     await investor.locator("#accepteren").focus()
     await investor.keyboard.press("Enter")
     await investor.wait_for_selector("#uitkomst .hp-alert")
@@ -134,11 +139,22 @@ async def test_a_validation_error_is_shown_at_its_field(dashboard: Dashboard) ->
     assert await page.get_attribute("#f-capacity_units", "aria-describedby") == "f-capacity_units-fout"
     assert await page.evaluate("document.activeElement.id") == "f-capacity_units"
     await screenshot(page, "gemeente-validatiefout")
-    # Corrected, the plot is published and listed.
+    # Corrected and drawn as a polygon on the map (three corners around the map's centre), it is published and listed.
     await page.fill("#f-capacity_units", "12")
+    await page.check("#f-boundary")
+    await page.locator("#kavel-kaart").scroll_into_view_if_needed()
+    box = await page.locator("#kavel-kaart").bounding_box()  # in the viewport's coordinates
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    for dx, dy in ((-15, -10), (15, -10), (0, 15)):
+        await page.mouse.click(cx + dx, cy + dy)
+    assert "3 hoekpunten" in await page.locator("#vlak-melding").inner_text()
     await page.get_by_role("button", name="Publiceren").click()
     await page.wait_for_selector("text=Kavel met fout is gepubliceerd")
     await page.wait_for_selector("td:has-text('Kavel met fout')")
+    code = label.rsplit("(", 1)[1].rstrip(")")
+    published = [s for s in (await dashboard.api(f"/sites?municipality={code}&limit=100"))["data"] if s["name"] == "Kavel met fout"]
+    assert len(published) == 1 and published[0]["boundary"]["type"] == "Polygon"
+    assert published[0]["capacity_units"] == 12
     await page.context.close()
 
 

@@ -16,7 +16,22 @@
   function place(lat, lon) {
     if (marker) marker.setLatLng([lat, lon]); else marker = L.circleMarker([lat, lon], { radius: 8, color: "#a40000" }).addTo(map);
   }
-  map.on("click", (e) => { f("lat").value = e.latlng.lat.toFixed(5); f("lon").value = e.latlng.lng.toFixed(5); f("rd_x").value = ""; f("rd_y").value = ""; place(e.latlng.lat, e.latlng.lng); });
+  // A point by one click, or (with "vlak") a polygon by its corners; the point is then the corners' mean.
+  let corners = [];
+  let shape = null;
+  const drawing = document.getElementById("f-boundary");
+  const shapeNote = document.getElementById("vlak-melding");
+  function setPoint(lat, lon) { f("lat").value = lat.toFixed(5); f("lon").value = lon.toFixed(5); f("rd_x").value = ""; f("rd_y").value = ""; place(lat, lon); }
+  function clearShape() { corners = []; if (shape) { shape.remove(); shape = null; } shapeNote.textContent = ""; }
+  document.getElementById("vlak-wissen").addEventListener("click", clearShape);
+  map.on("click", (e) => {
+    if (!drawing.checked) { setPoint(e.latlng.lat, e.latlng.lng); return; }
+    corners.push([e.latlng.lat, e.latlng.lng]);
+    if (shape) shape.setLatLngs(corners); else shape = L.polygon(corners, { color: "#a40000" }).addTo(map);
+    setPoint(corners.reduce((a, c) => a + c[0], 0) / corners.length, corners.reduce((a, c) => a + c[1], 0) / corners.length);
+    shapeNote.textContent = `Vlak met ${corners.length} hoekpunten${corners.length < 3 ? " (minstens 3 nodig)" : ""}.`;
+  });
+  const boundary = () => (corners.length >= 3 ? { type: "Polygon", coordinates: [[...corners, corners[0]].map(([lat, lon]) => [lon, lat])] } : undefined);
 
   const numberOrNull = (v) => (v === "" ? null : Number(v.replace(",", ".")));
   function payload(editing) {
@@ -31,6 +46,7 @@
     };
     if (!editing) { body.gemeente_code = f("gemeente_code").value; body.status = "published"; }
     if (body.kind === "garantiekavel") body.garantiekavel = { cluster_id: f("cluster_id").value };
+    if (boundary()) body.boundary = boundary();
     if (editing && !body.available_from) delete body.available_from;
     return body;
   }
@@ -61,6 +77,7 @@
     f("lat").value = s.location.lat; f("lon").value = s.location.lon; f("rd_x").value = ""; f("rd_y").value = "";
     f("cluster_id").value = s.garantiekavel ? s.garantiekavel.cluster_id : "";
     place(s.location.lat, s.location.lon);
+    clearShape();
     heading.textContent = `Kavel bewerken: ${s.name}`;
     submit.textContent = "Wijzigingen opslaan";
     f("name").focus();
@@ -75,7 +92,7 @@
   }
 
   form.addEventListener("reset", () => {
-    clearErrors(form); f("id").value = ""; heading.textContent = "Kavel publiceren"; submit.textContent = "Publiceren"; show(message);
+    clearErrors(form); clearShape(); f("id").value = ""; heading.textContent = "Kavel publiceren"; submit.textContent = "Publiceren"; show(message);
     if (role === "municipality") setTimeout(() => { f("gemeente_code").value = org; });
   });
   form.addEventListener("submit", async (e) => {
