@@ -46,7 +46,7 @@ async def measure(url: str, repeat: int) -> dict:
 
             t0 = time.perf_counter()
             await page.goto(f"{url}/kaart")
-            await page.wait_for_function("window.hpMap !== undefined", timeout=60_000, polling=20)
+            await page.wait_for_selector("body[data-loaded=true]", timeout=60_000)  # set with window.hpMap, all drawn
             t_map = time.perf_counter() - t0
             counts = await page.evaluate("window.hpMap")
             t0 = time.perf_counter()

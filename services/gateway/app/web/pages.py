@@ -127,6 +127,14 @@ NAV = {
     GEM: ("/gemeente", "/voorstellen", "/kaart"),
 }
 HOME = {role: paths[0] for role, paths in NAV.items()}
+# Only the product's own scripts run (no inline script); Leaflet positions with inline styles.
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
 
 
 def layout(request: Request, title: str, body: str, principal: Principal | None = None, script: str | None = None, status: int = 200) -> HTMLResponse:
@@ -182,7 +190,7 @@ def layout(request: Request, title: str, body: str, principal: Principal | None 
 </div>
 </body>
 </html>"""
-    return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
+    return HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
 
 
 def _signed_in(request: Request) -> Principal | None:

@@ -56,12 +56,17 @@ class Dashboard:
             assert r.status_code == 200, r.text
             return r.json()
 
-    async def signed_in(self, label: str) -> Any:
-        """A fresh browser context (own cookies) signed in as the demo identity with this label."""
-        context = await self.browser.new_context(viewport={"width": 1280, "height": 900}, locale="nl-NL")
+    async def signed_in(self, label: str, *, enforce_csp: bool = False) -> Any:
+        """A fresh browser context (own cookies) signed in as the demo identity with this label.
+
+        The pages' Content-Security-Policy forbids eval and inline scripts, which Playwright's
+        wait_for_function and the injected axe-core need: contexts bypass it unless `enforce_csp`.
+        """
+        context = await self.browser.new_context(viewport={"width": 1280, "height": 900}, locale="nl-NL", bypass_csp=not enforce_csp)
         page = await context.new_page()
         page.errors = []
         page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+        page.on("console", lambda msg: page.errors.append(msg.text) if "Content Security Policy" in msg.text else None)
         await page.goto(f"{self.url}/aanmelden")
         await page.get_by_role("button", name=label, exact=True).click()
         await page.wait_for_load_state()

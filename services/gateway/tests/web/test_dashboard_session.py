@@ -121,6 +121,7 @@ async def test_pages_redirect_to_sign_in_and_sign_out_ends_the_session(echo_upst
         assert (await client.get("/")).headers["location"] == "/investeerder"  # the overview is the marktmeester's
         page = await client.get("/investeerder")
         assert page.status_code == 200 and "Aangemeld als" in page.text
+        assert "script-src 'self';" in page.headers["content-security-policy"]  # no inline or foreign scripts
         assert (await client.get("/prognose")).status_code == 403
         # Sign-out needs the CSRF token of the session (a cross-site form cannot sign anyone out).
         assert (await client.post("/afmelden", data={"csrf": "wrong"})).status_code == 403
