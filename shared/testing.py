@@ -311,8 +311,8 @@ async def databases(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPa
     expected: dict[str, dict[str, int]] = {}
     open_database = Database.__init__
 
-    def join_outer_transaction(db: Database, url: str, **kw: Any) -> None:
-        open_database(db, url, **kw)
+    def join_outer_transaction(db: Database, url: str, *args: Any, **kw: Any) -> None:
+        open_database(db, url, *args, **kw)
         conn = joined.get(database_name(url))
         if conn is not None:
             db.sessions.configure(bind=conn, join_transaction_mode="create_savepoint")
