@@ -80,7 +80,11 @@ async def get_complex(complex_id: ComplexId, principal: CurrentPrincipal, sessio
 
 
 @router.get(
-    "/complexes/{id}/units", response_model=Page[UnitOut], summary="List a complex's units", responses=problem_responses(400, 401, 403, 404))
+    "/complexes/{id}/units",
+    response_model=Page[UnitOut],
+    summary="List a complex's units",
+    responses=problem_responses(400, 401, 403, 404),
+)
 async def list_complex_units(
     complex_id: ComplexId,
     principal: CurrentPrincipal,
@@ -100,7 +104,11 @@ async def list_complex_units(
 
 
 @router.get(
-    "/complexes/{id}/valuation", response_model=Valuation, summary="Value a complex and its RTHF claim", responses=problem_responses(400, 401, 403, 404))
+    "/complexes/{id}/valuation",
+    response_model=Valuation,
+    summary="Value a complex and its RTHF claim",
+    responses=problem_responses(400, 401, 403, 404),
+)
 async def get_complex_valuation(
     complex_id: ComplexId,
     principal: CurrentPrincipal,

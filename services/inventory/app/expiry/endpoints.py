@@ -19,7 +19,12 @@ router = APIRouter(tags=["clock"])  # the public document groups the scan with t
 
 
 @router.post(
-    "/expiry-scans", status_code=200, response_model=ExpiryScanResult, summary="Run the expiry scan now", responses=problem_responses(401, 403, 422))
+    "/expiry-scans",
+    status_code=200,
+    response_model=ExpiryScanResult,
+    summary="Run the expiry scan now",
+    responses=problem_responses(401, 403, 422),
+)
 async def run_expiry_scan(
     principal: CurrentPrincipal,
     session: WriteSession,

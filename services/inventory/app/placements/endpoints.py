@@ -33,7 +33,12 @@ PlacementId = Annotated[uuid.UUID, Path(alias="id", description="The placement's
 
 
 @router.post(
-    "/placements", status_code=201, response_model=PlacementDetail, summary="Record a placement", responses=problem_responses(400, 401, 403, 404, 409, 422))
+    "/placements",
+    status_code=201,
+    response_model=PlacementDetail,
+    summary="Record a placement",
+    responses=problem_responses(400, 401, 403, 404, 409, 422),
+)
 async def create_placement(
     body: PlacementCreate,
     principal: CurrentPrincipal,

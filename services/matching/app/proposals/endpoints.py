@@ -73,7 +73,11 @@ async def accept_proposal(
 
 
 @router.post(
-    "/{id}/decline", response_model=ProposalOut, summary="Decline a proposal", responses=problem_responses(400, 401, 403, 404, 409))
+    "/{id}/decline",
+    response_model=ProposalOut,
+    summary="Decline a proposal",
+    responses=problem_responses(400, 401, 403, 404, 409),
+)
 async def decline_proposal(
     principal: CurrentPrincipal, proposal_id: ProposalId, session: WriteSession, runtime: Runtime,
     body: Annotated[DeclineIn | None, Body()] = None,

@@ -103,6 +103,36 @@ StatusQuery = Annotated[
 MunicipalityQuery = Annotated[str | None, Query(pattern=r"^GM\d{4}$", description="CBS gemeentecode.", examples=["GM0772"])]
 ProvinceQuery = Annotated[str | None, Query(pattern=r"^PV\d{2}$", description="CBS province code.", examples=["PV30"])]
 KindQuery = Annotated[SiteKind | None, Query(description="Plot kind.", examples=["municipal"])]
+FreeAtQuery = Annotated[
+    dt.date | None,
+    Query(alias="freeAt", description="Plots whose availability window contains this date with free capacity.", examples=["2027-06-01"]),
+]
+MinFreeUnitsQuery = Annotated[
+    int | None,
+    Query(alias="minFreeUnits", ge=1, le=10_000, description="At least this many free homes (default 1 with freeAt).", examples=[24]),
+]
+AvailableFromQuery = Annotated[
+    dt.date | None,
+    Query(alias="availableFrom", description="The window overlaps [availableFrom, availableUntil].", examples=["2027-01-01"]),
+]
+AvailableUntilQuery = Annotated[
+    dt.date | None, Query(alias="availableUntil", description="End of the period the window must overlap.", examples=["2030-12-31"])
+]
+NearLatQuery = Annotated[
+    float | None,
+    Query(alias="nearLat", ge=-90, le=90, description="Latitude (WGS84) to measure `distance_km` from; with nearLon.", examples=[51.44]),
+]
+NearLonQuery = Annotated[
+    float | None, Query(alias="nearLon", ge=-180, le=180, description="Longitude (WGS84); with nearLat.", examples=[5.47])
+]
+WithinKmQuery = Annotated[
+    float | None,
+    Query(alias="withinKm", gt=0, le=2000, description="Only plots within this distance of nearLat/nearLon.", examples=[25]),
+]
+SortQuery = Annotated[
+    Literal["createdAt", "availableFrom", "distance"],
+    Query(description="Sort order, ascending (default `createdAt`; `distance` needs nearLat/nearLon).", examples=["availableFrom"]),
+]
 BboxQuery = Annotated[
     str | None, Query(description="Only plots inside minLon,minLat,maxLon,maxLat (WGS84).", examples=["5.3,51.3,5.6,51.6"], max_length=200)
 ]
@@ -121,17 +151,15 @@ async def list_sites(
     municipality: MunicipalityQuery = None,
     province: ProvinceQuery = None,
     kind: KindQuery = None,
-    free_at: Annotated[dt.date | None, Query(alias="freeAt", description="Plots whose availability window contains this date with free capacity.", examples=["2027-06-01"])] = None,
-    min_free_units: Annotated[int | None, Query(alias="minFreeUnits", ge=1, le=10_000, description="At least this many free homes (default 1 with freeAt).", examples=[24])] = None,
-    available_from: Annotated[dt.date | None, Query(alias="availableFrom", description="The window overlaps [availableFrom, availableUntil].", examples=["2027-01-01"])] = None,
-    available_until: Annotated[dt.date | None, Query(alias="availableUntil", description="End of the period the window must overlap.", examples=["2030-12-31"])] = None,
-    near_lat: Annotated[float | None, Query(alias="nearLat", ge=-90, le=90, description="Latitude (WGS84) to measure `distance_km` from; with nearLon.", examples=[51.44])] = None,
-    near_lon: Annotated[float | None, Query(alias="nearLon", ge=-180, le=180, description="Longitude (WGS84); with nearLat.", examples=[5.47])] = None,
-    within_km: Annotated[float | None, Query(alias="withinKm", gt=0, le=2000, description="Only plots within this distance of nearLat/nearLon.", examples=[25])] = None,
+    free_at: FreeAtQuery = None,
+    min_free_units: MinFreeUnitsQuery = None,
+    available_from: AvailableFromQuery = None,
+    available_until: AvailableUntilQuery = None,
+    near_lat: NearLatQuery = None,
+    near_lon: NearLonQuery = None,
+    within_km: WithinKmQuery = None,
     bbox: BboxQuery = None,
-    sort: Annotated[Literal["createdAt", "availableFrom", "distance"], Query(
-            description="Sort order, ascending (default `createdAt`; `distance` needs nearLat/nearLon).", examples=["availableFrom"]
-        )] = "createdAt",
+    sort: SortQuery = "createdAt",
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
 ) -> SitePage:
