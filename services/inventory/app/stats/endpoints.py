@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import uuid
-from typing import Annotated
-
 import orjson
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from fastapi.responses import Response
 
 from services.inventory.app.clock.service import today as clock_today
