@@ -1,6 +1,8 @@
 """Settings of the gateway (no database; it calls the three services over HTTP)."""
 
-from pydantic import Field
+from urllib.parse import urlsplit
+
+from pydantic import Field, field_validator
 
 from shared.config import ServiceSettings
 
@@ -26,6 +28,22 @@ class GatewaySettings(ServiceSettings):
     rate_limit_per_s: float = Field(default=20.0, gt=0)
     rate_limit_burst: int = Field(default=60, ge=1)
     rate_limit_max_buckets: int = 100_000
+
+    # The dashboard's maps draw the CBS boundaries only (offline); a tile URL (Leaflet template,
+    # e.g. https://service.pdok.nl/brt/achtergrondkaart/wmts/v2_0/standaard/EPSG:3857/{z}/{x}/{y}.png)
+    # adds a background layer from that origin, which the pages' CSP then allows for images.
+    dashboard_tile_url: str | None = None
+    dashboard_tile_attribution: str = ""
+
+    @field_validator("dashboard_tile_url")
+    @classmethod
+    def _tile_url_is_absolute(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("dashboard_tile_url must be an absolute http(s) URL template")
+        return value
 
     def upstream_url(self, service: str) -> str:
         return {"inventory": self.inventory_url, "sites": self.sites_url, "matching": self.matching_url}[service]

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from html import escape
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from services.gateway.app.config import GatewaySettings
 from services.gateway.app.upstream import upstreams_of
 from services.gateway.app.web.identities import demo_identities
 from services.gateway.app.web.session import CSRF_COOKIE, end_session, session_principal, start_session
@@ -130,11 +131,27 @@ HOME = {role: paths[0] for role, paths in NAV.items()}
 # Only the product's own scripts run (no inline script); Leaflet positions with inline styles.
 PAGE_HEADERS = {
     "Cache-Control": "no-store",
-    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
 }
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:{tiles}; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+
+
+def tile_origin(tile_url: str | None) -> str | None:
+    """The origin of a Leaflet tile template, as a CSP source: a `{s}` subdomain becomes `*`."""
+    if not tile_url:
+        return None
+    parts = urlsplit(tile_url)
+    host = ".".join("*" if label == "{s}" else label for label in parts.netloc.split("."))
+    return f"{parts.scheme}://{host}"
+
+
+def page_headers(settings: GatewaySettings) -> dict[str, str]:
+    origin = tile_origin(settings.dashboard_tile_url)
+    return {**PAGE_HEADERS, "Content-Security-Policy": CSP.format(tiles=f" {origin}" if origin else "")}
 
 
 def layout(request: Request, title: str, body: str, principal: Principal | None = None, script: str | None = None, status: int = 200) -> HTMLResponse:
@@ -157,10 +174,15 @@ def layout(request: Request, title: str, body: str, principal: Principal | None 
             '<button class="utrecht-button utrecht-button--subtle" type="submit">Afmelden</button></form></div>'
         )
     role_attr = f' data-role="{principal.role.value}" data-org="{escape(principal.org or "")}"' if principal and principal.role else ""
+    settings: GatewaySettings = request.app.state.settings
+    maps = script in ("kaart", "gemeente", "voorstellen")
+    if maps and settings.dashboard_tile_url:  # the page's map config: a background layer only when configured
+        role_attr += (f' data-tile-url="{escape(settings.dashboard_tile_url)}"'
+                      f' data-tile-attribution="{escape(settings.dashboard_tile_attribution)}"')
     scripts = f'<script src="/static/app.js" defer></script><script src="/static/pages/{script}.js" defer></script>' if script else ""
     leaflet = (
         '<link rel="stylesheet" href="/static/vendor/leaflet/leaflet.css"><script src="/static/vendor/leaflet/leaflet.js" defer></script>'
-        if script in ("kaart", "gemeente", "voorstellen") else ""
+        if maps else ""
     )
     html = f"""<!DOCTYPE html>
 <html lang="nl">
@@ -190,7 +212,7 @@ def layout(request: Request, title: str, body: str, principal: Principal | None 
 </div>
 </body>
 </html>"""
-    return HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
+    return HTMLResponse(html, status_code=status, headers=page_headers(settings))
 
 
 def _signed_in(request: Request) -> Principal | None:

@@ -171,12 +171,91 @@ async def test_a_national_dry_run_shows_its_result_and_can_be_made_binding(dashb
     await page.click("#proefrun")
     await page.wait_for_selector("#resultaat .hp-alert--ok", timeout=60_000)
     assert "Proefrun" in await page.locator("#resultaat .hp-alert").inner_text()
-    runs = (await dashboard.api("/matching/runs"))["data"]
-    assert runs and runs[0]["mode"] == "dry_run"
+    runs = (await dashboard.api("/matching/runs?limit=100"))["data"]
+    assert runs and runs[-1]["mode"] == "dry_run"  # oldest first
     await page.wait_for_selector("#runs tbody tr")
     assert await page.is_enabled("#bindend")
+
+    # What would change, against the pending proposals of the API.
+    shown = await page.wait_for_selector("#wijzigingen[data-first]", timeout=20_000)
+    expected = await what_would_change(dashboard, runs[-1])
+    assert {k: int(await shown.get_attribute(f"data-{k}")) for k in expected} == expected
+    text = await shown.inner_text()
+    assert "Wat verandert er als u dit plan bindend maakt" in text
+    assert f"Tekort: {runs[-1]['shortfall_units']:,}".replace(",", ".") in text
+    assert await page.locator("#wijzigingen tr[data-placement]").count() == min(50, expected["first"]) + expected["replaced"]
     await screenshot(page, "landelijke-run-proef")
+
+    # Binding: a first proposal for every placement the plan housed (nothing changed in between).
+    await page.click("#bindend")
+    await page.wait_for_selector("#resultaat .hp-alert--ok:has-text('Bindende run')", timeout=60_000)
+    binding = (await dashboard.api("/matching/runs?limit=100"))["data"][-1]
+    assert binding["mode"] == "binding" and binding["proposals_created"] == expected["first"] + expected["replaced"]
+    assert await page.locator("#wijzigingen").count() == 0
+    await screenshot(page, "landelijke-run-bindend")
     await page.context.close()
+
+
+async def what_would_change(dashboard: Dashboard, run: dict) -> dict[str, int]:
+    pending, cursor = [], ""
+    while True:
+        page = await dashboard.api(f"/proposals?status=pending&limit=100{cursor}")
+        pending += page["data"]
+        if not page["next_cursor"]:
+            break
+        cursor = f"&cursor={page['next_cursor']}"
+    planned: dict[str, set] = {}
+    for a in run["plan"]:
+        planned.setdefault(a["placement_id"], set()).add((a["site_id"], a["units"]))
+    now = {p["placement_id"]: {(a["site_id"], a["units"]) for a in p["allocations"]} for p in pending}
+    replaced = sum(1 for placement, allocs in planned.items() if placement in now and now[placement] != allocs)
+    return {"replaced": replaced, "first": sum(1 for placement in planned if placement not in now),
+            "kept": len(pending) - replaced, "shortfall": run["shortfall_units"]}
+
+
+async def tab_to(page, selector: str, limit: int = 400) -> None:
+    """Press Tab until the focus is on `selector` (keyboard only: no click, no programmatic focus)."""
+    for _ in range(limit):
+        if await page.evaluate("s => document.activeElement && document.activeElement.matches(s)", selector):
+            return
+        await page.keyboard.press("Tab")
+    raise AssertionError(f"{selector} not reached by Tab")
+
+
+async def focus_is_visible(page) -> bool:
+    return await page.evaluate(
+        "() => { const e = document.activeElement; const s = getComputedStyle(e);"
+        " return e.matches(':focus-visible') && s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2; }"
+    )
+
+
+async def test_the_queue_by_keyboard_only_open_and_decline(dashboard: Dashboard) -> None:
+    pending = (await dashboard.api("/proposals?status=pending&limit=100"))["data"]
+    assert pending, "no pending proposal left to decline"
+    proposal = pending[-1]
+    investor = await dashboard.signed_in(f"Investeerder {proposal['investor_org']}")
+    await open_page(investor, dashboard, "/voorstellen")
+    # Open: Tab to the proposal's button in the queue, Enter; the focus moves to the detail.
+    await tab_to(investor, f"button[data-id='{proposal['id']}']")
+    assert await focus_is_visible(investor)
+    await investor.keyboard.press("Enter")
+    await investor.wait_for_function("document.activeElement && document.activeElement.id === 'detail'")
+    await investor.wait_for_selector("#afwijzen")
+    # Decline: Tab to the reason, type it, Tab to "Afwijzen", Space.
+    await tab_to(investor, "#reden", limit=60)
+    await investor.keyboard.type("Kavel ligt te ver van de huurders")
+    await tab_to(investor, "#afwijzen", limit=5)
+    assert await focus_is_visible(investor)
+    await investor.keyboard.press("Space")
+    await investor.wait_for_selector("#detail-status[data-status=declined]", timeout=20_000)
+    # The focus is not lost to <body>: it is on the outcome, which says what happened.
+    assert await investor.evaluate("document.activeElement.id") == "uitkomst"
+    assert "Afgewezen" in await investor.locator("#uitkomst").inner_text()
+    assert await investor.locator("#afwijzen").count() == 0
+    final = await dashboard.api(f"/proposals/{proposal['id']}")
+    assert final["status"] == "declined" and final["reason"] == "Kavel ligt te ver van de huurders"
+    await screenshot(investor, "voorstel-afgewezen-toetsenbord")
+    await investor.context.close()
 
 
 PAGES = {

@@ -114,5 +114,11 @@ const HP = (() => {
     active: "Actief", expiring: "Loopt af", ended: "Beëindigd", published: "Gepubliceerd", draft: "Concept" };
   const KIND_NL = { garantiekavel: "Garantiekavel", municipal: "Gemeentelijk", private: "Particulier" };
 
-  return { api, all, el, num, eur, date, table, alert, show, fieldErrors, clearErrors, role, org, STATUS_NL, KIND_NL, ApiError, params: new URLSearchParams(location.search) };
+  // A background tile layer only when the gateway is configured with one (data-tile-url): else boundaries only.
+  function tiles(map) {
+    if (!body.dataset.tileUrl || !window.L) return null;
+    return L.tileLayer(body.dataset.tileUrl, { attribution: body.dataset.tileAttribution || "", maxZoom: 19 }).addTo(map);
+  }
+
+  return { api, all, tiles, el, num, eur, date, table, alert, show, fieldErrors, clearErrors, role, org, STATUS_NL, KIND_NL, ApiError, params: new URLSearchParams(location.search) };
 })();

@@ -11,6 +11,7 @@
   if (role === "municipality") { f("gemeente_code").value = org; f("gemeente_code").readOnly = true; }
 
   const map = L.map("kavel-kaart", { preferCanvas: true }).setView([52.2, 5.3], 7);
+  HP.tiles(map);
   fetch("/kaart/grenzen/gemeenten.geojson").then((r) => r.json()).then((g) => L.geoJSON(g, { style: { color: "#888", weight: 0.5, fillOpacity: 0.1 }, interactive: false }).addTo(map));
   let marker = null;
   function place(lat, lon) {

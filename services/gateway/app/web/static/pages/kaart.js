@@ -7,6 +7,7 @@
   const canvas = L.canvas({ padding: 0.5 });  // one canvas for thousands of features
   const map = L.map("kaart", { preferCanvas: true, renderer: canvas, zoomSnap: 0.5, attributionControl: true }).setView([52.2, 5.3], 7.5);
   map.attributionControl.setPrefix(false).addAttribution("Grenzen: CBS/PDOK 2025");
+  const background = HP.tiles(map);  // only when configured; the boundaries then let it show through
   const KIND_COLOR = { garantiekavel: "#6a1b9a", municipal: "#00691f", private: "#0b57d0" };
   const yearColor = (y, from) => ["#8b0000", "#c0392b", "#d35400", "#b7950b", "#6e7d1e", "#2e7d32", "#1b5e7a"][Math.max(0, Math.min(6, y - from))];
 
@@ -26,7 +27,7 @@
     provinceSelect.append(el("option", { value: f.properties.statcode }, f.properties.statnaam));
   }
   provinceSelect.value = HP.params.get("provincie") || "";
-  L.geoJSON(gemeenten, { renderer: canvas, style: { color: "#8a8a8a", weight: 0.5, fillColor: "#ffffff", fillOpacity: 0.6 }, interactive: false }).addTo(map);
+  L.geoJSON(gemeenten, { renderer: canvas, style: { color: "#8a8a8a", weight: 0.5, fillColor: "#ffffff", fillOpacity: background ? 0.15 : 0.6 }, interactive: false }).addTo(map);
   L.geoJSON(provinces, { renderer: canvas, style: { color: "#333", weight: 1.5, fill: false }, interactive: false }).addTo(map);
 
   const plots = L.layerGroup().addTo(map);
@@ -76,7 +77,7 @@
     const ms = Math.round(performance.now() - t0);
     status.textContent = `${num(sites.features.length)} kavels en ${num(nHomes)} plaatsingen getekend.`;
     document.body.dataset.loaded = "true";
-    window.hpMap = { sites: sites.features.length, placements: nHomes, drawMs: ms, interactiveMs: Math.round(performance.now() - started) };
+    window.hpMap = { tiles: Boolean(background), sites: sites.features.length, placements: nHomes, drawMs: ms, interactiveMs: Math.round(performance.now() - started) };
   }
 
   // Gemeente → province by the CBS code table is not in the boundaries: infer from the province polygons' codes list.

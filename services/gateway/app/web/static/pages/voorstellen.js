@@ -50,9 +50,11 @@
       el("div", { class: "hp-actions" },
         el("button", { class: "utrecht-button utrecht-button--primary-action", type: "button", id: "accepteren", onclick: () => answer(p.id, "accept") }, "Accepteren"),
         el("button", { class: "utrecht-button utrecht-button--secondary-action", type: "button", id: "afwijzen", onclick: () => answer(p.id, "decline") }, "Afwijzen"))) : null;
+    // Re-rendering removes the focused button: the focus then goes to the outcome, not to <body>.
+    const focusInside = detail.contains(document.activeElement) && document.activeElement !== detail;
     show(detail,
       el("h2", { class: "utrecht-heading-2", id: "detail-kop" }, `Voorstel ${p.id.slice(0, 8)}`),
-      el("div", { "aria-live": "polite", id: "uitkomst" }, message || null),
+      el("div", { "aria-live": "polite", id: "uitkomst", tabindex: "-1" }, message || null),
       el("dl", { class: "hp-dl" },
         el("dt", {}, "Status"), el("dd", {}, el("span", { class: "hp-status", id: "detail-status", "data-status": p.status }, STATUS_NL[p.status] || p.status)),
         el("dt", {}, "Investeerder"), el("dd", {}, p.investor_org),
@@ -77,6 +79,7 @@
       el("h3", { class: "utrecht-heading-3" }, "Alternatieven"),
       p.alternatives.length ? el("ul", {}, p.alternatives.map((a) => el("li", {}, Object.entries(a).map(([k, v]) => `${k}: ${typeof v === "object" ? JSON.stringify(v) : v}`).join(", ")))) : el("p", { class: "utrecht-paragraph" }, "Geen."),
       actions);
+    if (focusInside && !detail.contains(document.activeElement)) document.getElementById("uitkomst").focus();
   }
 
   // The allocations as lines from the homes' current place to each proposed plot.
@@ -87,6 +90,7 @@
     if (!box || !window.L) return;
     detailMap = L.map(box, { preferCanvas: true }).setView([52.2, 5.3], 7);
     const m = detailMap;
+    HP.tiles(m);
     fetch("/kaart/grenzen/provincies.geojson").then((r) => r.json())
       .then((g) => { if (detailMap === m) L.geoJSON(g, { style: { color: "#555", weight: 1, fillColor: "#fff", fillOpacity: 0.6 }, interactive: false }).addTo(m).bringToBack(); });
     const [from, sites] = await Promise.all([
@@ -139,10 +143,11 @@
     try {
       const p = await api("POST", `/proposals/${id}/${action}`, action === "decline" ? { reason: reason || null } : undefined);
       renderDetail(p, alert("ok", action === "accept" ? "Geaccepteerd. De uitkomst verschijnt hier vanzelf." : "Afgewezen."));
-      watch(id, p.status);
+      if (p.status === "pending" || p.status === "accepted") watch(id, p.status);  // a decline is final
       loadList();
     } catch (e) {
       document.getElementById("uitkomst").replaceChildren(alert("fout", e.message));
+      document.getElementById(action === "decline" ? "reden" : "uitkomst").focus();  // e.g. a reason is missing
     }
   }
 
