@@ -145,9 +145,10 @@ async def test_a_validation_error_is_shown_at_its_field(dashboard: Dashboard) ->
     assert await page.get_attribute("#f-capacity_units", "aria-describedby") == "f-capacity_units-fout"
     assert await page.evaluate("document.activeElement.id") == "f-capacity_units"
     await screenshot(page, "gemeente-validatiefout")
-    # Corrected and drawn as a polygon on the map (three corners around the map's centre), it is published and listed.
+    # Corrected and drawn as a polygon on the map (three corners around the centre of the municipality), it is published and listed.
     await page.fill("#f-capacity_units", "12")
     await page.check("#f-boundary")
+    await page.wait_for_selector("#kavel-kaart[data-ready=true]")  # opened on the municipality's own boundary
     await page.locator("#kavel-kaart").scroll_into_view_if_needed()
     box = await page.locator("#kavel-kaart").bounding_box()  # in the viewport's coordinates
     cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2

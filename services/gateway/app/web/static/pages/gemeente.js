@@ -12,7 +12,13 @@
 
   const map = L.map("kavel-kaart", { preferCanvas: true }).setView([52.2, 5.3], 7);
   HP.tiles(map);
-  fetch("/kaart/grenzen/gemeenten.geojson").then((r) => r.json()).then((g) => L.geoJSON(g, { style: { color: "#888", weight: 0.5, fillOpacity: 0.1 }, interactive: false }).addTo(map));
+  // A municipality's plots must lie inside its CBS boundary (the API checks): the map opens on it.
+  fetch("/kaart/grenzen/gemeenten.geojson").then((r) => r.json()).then((g) => {
+    const gemeenten = L.geoJSON(g, { style: (x) => ({ color: x.properties.statcode === org ? "#a40000" : "#888", weight: x.properties.statcode === org ? 2 : 0.5, fillOpacity: 0.1 }), interactive: false }).addTo(map);
+    const own = gemeenten.getLayers().find((l) => l.feature.properties.statcode === org);
+    if (role === "municipality" && own) map.fitBounds(own.getBounds(), { animate: false });
+    map.getContainer().dataset.ready = "true";
+  });
   let marker = null;
   function place(lat, lon) {
     if (marker) marker.setLatLng([lat, lon]); else marker = L.circleMarker([lat, lon], { radius: 8, color: "#a40000" }).addTo(map);
