@@ -186,6 +186,27 @@ async def test_a_national_dry_run_shows_its_result_and_can_be_made_binding(dashb
     assert f"Tekort: {runs[-1]['shortfall_units']:,}".replace(",", ".") in text
     assert await page.locator("#wijzigingen tr[data-placement]").count() == min(50, expected["first"]) + expected["replaced"]
     await screenshot(page, "landelijke-run-proef")
+    # With the demo data the plan is empty (waiting demand is proposed for as soon as supply appears), so
+    # the comparison is also shown for a plan that moves one pending proposal to two plots and adds one placement.
+    pending = await all_pending(dashboard)
+    assert pending
+    moved = next(p for p in pending if len(p["allocations"]) == 1)
+    other_site = next(f["id"] for f in (await dashboard.api("/map/sites.geojson"))["features"] if f["id"] != moved["allocations"][0]["site_id"])
+    first = {**moved["allocations"][0], "placement_id": "00000000-0000-4000-8000-000000000001"}
+    plan = [{**a, "placement_id": p["placement_id"]} for p in pending if p is not moved for a in p["allocations"]] + [
+        {**moved["allocations"][0], "placement_id": moved["placement_id"]},
+        {**moved["allocations"][0], "placement_id": moved["placement_id"], "site_id": other_site, "units": 1}, first]
+    demo_run = {**runs[-1], "plan": plan, "shortfall_units": 7}
+    await page.evaluate("([run, pending]) => window.hpRun.show(run, pending)", [demo_run, pending])
+    shown = page.locator("#wijzigingen")
+    assert {k: await shown.get_attribute(f"data-{k}") for k in ("replaced", "first", "kept", "shortfall")} == {
+        "replaced": "1", "first": "1", "kept": str(len(pending) - 1), "shortfall": "7"}
+    text = await shown.inner_text()
+    assert "1 lopende voorstel wordt vervangen" in text and "1 plaatsing krijgt een eerste voorstel" in text
+    assert "gesplitst over 2 kavels" in await shown.locator(f"tr[data-placement='{moved['placement_id']}']").inner_text()
+    assert await shown.locator(f"tr[data-placement='{first['placement_id']}']").count() == 1
+    assert await shown.locator(f"a[href='/voorstellen?id={moved['id']}']").count() == 1
+    await screenshot(page, "landelijke-run-wijzigingen")
 
     # Binding: a first proposal for every placement the plan housed (nothing changed in between).
     await page.click("#bindend")
@@ -197,14 +218,18 @@ async def test_a_national_dry_run_shows_its_result_and_can_be_made_binding(dashb
     await page.context.close()
 
 
-async def what_would_change(dashboard: Dashboard, run: dict) -> dict[str, int]:
+async def all_pending(dashboard: Dashboard) -> list[dict]:
     pending, cursor = [], ""
     while True:
         page = await dashboard.api(f"/proposals?status=pending&limit=100{cursor}")
         pending += page["data"]
         if not page["next_cursor"]:
-            break
+            return pending
         cursor = f"&cursor={page['next_cursor']}"
+
+
+async def what_would_change(dashboard: Dashboard, run: dict) -> dict[str, int]:
+    pending = await all_pending(dashboard)
     planned: dict[str, set] = {}
     for a in run["plan"]:
         planned.setdefault(a["placement_id"], set()).add((a["site_id"], a["units"]))

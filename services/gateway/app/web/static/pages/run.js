@@ -104,6 +104,8 @@
     } catch (e) { show(runs, alert("fout", e.message)); }
   }
 
+  // For the browser tests: the comparison shown for a given run and pending proposals (like window.hpMap).
+  window.hpRun = { show: (run, pending) => { render(run); renderChanges(run, pending); } };
   dry.addEventListener("click", () => start("dry_run"));
   binding.addEventListener("click", () => start("binding"));
   loadRuns();
