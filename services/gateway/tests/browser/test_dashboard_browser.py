@@ -206,6 +206,7 @@ async def test_a_national_dry_run_shows_its_result_and_can_be_made_binding(dashb
     assert "gesplitst over 2 kavels" in await shown.locator(f"tr[data-placement='{moved['placement_id']}']").inner_text()
     assert await shown.locator(f"tr[data-placement='{first['placement_id']}']").count() == 1
     assert await shown.locator(f"a[href='/voorstellen?id={moved['id']}']").count() == 1
+    assert [f for f in await axe_findings(page) if f["impact"] in ("serious", "critical")] == []
     await screenshot(page, "landelijke-run-wijzigingen")
 
     # Binding: a first proposal for every placement the plan housed (nothing changed in between).
