@@ -95,6 +95,13 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
 
+    # Limits before work (shared/web/limits.py): what one request may send.
+    max_header_bytes: int = Field(default=8 * 1024, ge=1024)
+    max_headers_bytes: int = Field(default=32 * 1024, ge=4096)
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    max_json_depth: int = Field(default=32, ge=4)
+    max_string_chars: int = Field(default=10_000, ge=200)
+
     @model_validator(mode="after")
     def _refuse_weak_secrets_in_production(self) -> "ServiceSettings":
         if self.environment == "production":

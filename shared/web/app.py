@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.routing import APIRoute
@@ -13,10 +13,12 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.logs import configure_logging, correlation_id
+from shared.config import ServiceSettings
+from shared.logs import configure_logging, correlation_id, valid_correlation_id
 from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from shared.runtime import ServiceRuntime
 from shared.web import idempotency
+from shared.web.limits import InputLimitsMiddleware, Limits
 from shared.web.problems import install_problem_handlers, problem_response
 
 API_PREFIX = "/api/v1"
@@ -45,7 +47,8 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        cid = Headers(scope=scope).get(CORRELATION_HEADER) or str(uuid.uuid4())
+        # A caller's id only when it is short and plain: it goes into logs and events.
+        cid = valid_correlation_id(Headers(scope=scope).get(CORRELATION_HEADER)) or str(uuid.uuid4())
         token = correlation_id.set(cid)
         started = time.perf_counter()
         status = 500
@@ -76,7 +79,10 @@ def create_service_app(
     description: str,
     version: str = API_VERSION,
     docs: bool = True,
+    inspect_json: bool = True,
+    body_limit: Callable[[Scope], int] | None = None,
 ) -> FastAPI:
+    """`inspect_json` False and `body_limit` are for the gateway, which forwards bodies unparsed."""
     settings = runtime.settings
     configure_logging(settings.service_name, settings.log_level, settings.log_json)
 
@@ -101,6 +107,8 @@ def create_service_app(
     )
     app.state.settings = settings
     app.state.runtime = runtime
+    # Added first, so it runs inside the request context: its refusals carry the correlation id.
+    app.add_middleware(InputLimitsMiddleware, limits=limits_of(settings), inspect_json=inspect_json, body_limit=body_limit)
     app.add_middleware(RequestContextMiddleware, service=settings.service_name)
     install_problem_handlers(app)
     app.add_exception_handler(idempotency.Replayed, _replay)
@@ -132,6 +140,16 @@ def create_service_app(
     for router in routers:
         app.include_router(router, prefix=API_PREFIX)
     return app
+
+
+def limits_of(settings: ServiceSettings) -> Limits:
+    return Limits(
+        max_header_bytes=settings.max_header_bytes,
+        max_headers_bytes=settings.max_headers_bytes,
+        max_body_bytes=settings.max_body_bytes,
+        max_json_depth=settings.max_json_depth,
+        max_string_chars=settings.max_string_chars,
+    )
 
 
 async def _replay(request: Request, exc: Exception) -> Response:

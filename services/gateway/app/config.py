@@ -27,5 +27,9 @@ class GatewaySettings(ServiceSettings):
     rate_limit_burst: int = Field(default=60, ge=1)
     rate_limit_max_buckets: int = 100_000
 
+    # A caller without credentials only reads public data: its body may be small (the limit is
+    # checked before authentication, from Content-Length, and while the body streams).
+    anonymous_max_body_bytes: int = Field(default=16 * 1024, ge=0)
+
     def upstream_url(self, service: str) -> str:
         return {"inventory": self.inventory_url, "sites": self.sites_url, "matching": self.matching_url}[service]

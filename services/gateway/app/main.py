@@ -5,6 +5,7 @@ from collections.abc import Mapping
 
 import httpx
 from fastapi import FastAPI
+from starlette.types import Scope
 
 from services.gateway.app.config import GatewaySettings
 from services.gateway.app.dashboard.endpoints import router as dashboard_router
@@ -24,13 +25,27 @@ Errors are RFC 9457 problems (`application/problem+json`); invalid input is 400 
 Requests are rate limited per caller (token bucket); a 429 says when to retry (`Retry-After`)."""
 
 
+def body_limit(settings: GatewaySettings, scope: Scope) -> int:
+    """The body a request may send: small without credentials (checked before authentication)."""
+    if any(name == b"authorization" for name, _ in scope["headers"]):
+        return settings.max_body_bytes
+    return settings.anonymous_max_body_bytes
+
+
 def create_app(
     settings: GatewaySettings | None = None, upstream_transports: Mapping[str, httpx.AsyncBaseTransport] | None = None
 ) -> FastAPI:
     """`upstream_transports` (service name -> httpx transport) replaces the network for those services."""
     settings = settings or GatewaySettings()
     runtime = GatewayRuntime(settings, upstream_transports)
-    app = create_service_app(runtime, routers=[dashboard_router], title="Herplaatsing API", description=DESCRIPTION)
+    app = create_service_app(
+        runtime,
+        routers=[dashboard_router],
+        title="Herplaatsing API",
+        description=DESCRIPTION,
+        inspect_json=False,  # bodies go to the services as bytes; they inspect them
+        body_limit=lambda scope: body_limit(settings, scope),
+    )
     install_proxy(app, ROUTES)
     install_openapi(app)
     # httpx/httpcore log per upstream call: keep them to warnings on the hot path.
