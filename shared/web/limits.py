@@ -17,13 +17,15 @@ body or turn into a 500 deep inside pydantic, hashing or PostgreSQL.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import parse_qsl, unquote_to_bytes
 
 import orjson
+from pydantic import AfterValidator
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.web.problems import PROBLEM_JSON, ProblemError
@@ -258,3 +260,20 @@ async def _send_problem(scope: Scope, send: Send, problem: dict[str, Any]) -> No
         headers.append((b"connection", b"close"))  # the rest of an oversized request is not read
     await send({"type": "http.response.start", "status": problem["status"], "headers": headers})
     await send({"type": "http.response.body", "body": content})
+
+
+# Dates the marketplace can reason about: permits, placements and plots lie in this range, and
+# month arithmetic (expiry horizons, terms) on them stays far from date.max. pydantic alone
+# accepts 0001..9999, and 9999-12-31 + 24 months overflowed in the expiry scan.
+MIN_DATE = dt.date(1900, 1, 1)
+MAX_DATE = dt.date(2200, 12, 31)
+
+
+def _sane_date(value: dt.date) -> dt.date:
+    if not MIN_DATE <= value <= MAX_DATE:
+        raise ValueError(f"must lie between {MIN_DATE} and {MAX_DATE}")
+    return value
+
+
+# Every date a caller sends (bodies and query filters); the OpenAPI type stays `format: date`.
+Day = Annotated[dt.date, AfterValidator(_sane_date)]

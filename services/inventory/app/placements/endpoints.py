@@ -16,6 +16,7 @@ from services.inventory.app.placements import repository, service
 from services.inventory.app.placements.schemas import PlacementCreate, PlacementDetail, PlacementOut, PlacementStatus
 from shared.domain import Role
 from shared.web.identity import CurrentPrincipal, require_role
+from shared.web.limits import Day
 from shared.web.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
 from shared.web.problems import not_found, problem_responses
 
@@ -47,7 +48,7 @@ async def list_placements(
     principal: CurrentPrincipal,
     session: Session,
     runtime: Runtime,
-    expiring_before: Annotated[dt.date | None, Query(alias="expiringBefore", description="Only placements whose end date is before this date.")] = None,
+    expiring_before: Annotated[Day | None, Query(alias="expiringBefore", description="Only placements whose end date is before this date.")] = None,
     complex_id: Annotated[uuid.UUID | None, Query(alias="complex")] = None,
     gemeente: Annotated[str | None, Query(pattern=r"^GM\d{4}$")] = None,
     status: PlacementStatus | None = None,

@@ -9,6 +9,7 @@ import uuid
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.domain import PermitInstrument
+from shared.web.limits import Day
 
 PLACEMENT_EXAMPLE = {
     "complex_id": "0b8e3c1e-3f7a-4c55-9a57-1f0f5f9d2a11",
@@ -47,8 +48,8 @@ class PlacementCreate(BaseModel):
     permit_reference: str | None = Field(default=None, max_length=120)
     procedure_weeks: int | None = Field(default=None, description="8 (regulier) or 26 (uitgebreid).")
     restore_obligation: bool = False
-    start_date: dt.date
-    end_date: dt.date
+    start_date: Day
+    end_date: Day
 
 
 class PlacementOut(BaseModel):

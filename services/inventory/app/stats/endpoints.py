@@ -19,6 +19,7 @@ from shared.web.geojson import GEOJSON_MEDIA_TYPE
 from services.inventory.app.stats.schemas import PlacementFeatureCollection, PlacementStats
 from shared.domain import Role
 from shared.web.identity import CurrentPrincipal, require_role
+from shared.web.limits import Day
 from shared.web.problems import problem_responses
 
 router = APIRouter(tags=["stats"])
@@ -40,7 +41,7 @@ async def placements_map(
     session: Session,
     runtime: Runtime,
     status: PlacementStatus | None = None,
-    expiring_before: Annotated[dt.date | None, Query(alias="expiringBefore")] = None,
+    expiring_before: Annotated[Day | None, Query(alias="expiringBefore")] = None,
     complex_id: Annotated[uuid.UUID | None, Query(alias="complex")] = None,
 ) -> Response:
     """Placements as a GeoJSON FeatureCollection of points, scoped like the placement list."""

@@ -19,6 +19,7 @@ from shared.web.deps import Runtime, Session, WriteSession
 from shared.web.idempotency import IdempotencyKey, answer
 from shared.web.geojson import GEOJSON_MEDIA_TYPE
 from shared.web.identity import CurrentPrincipal, Principal
+from shared.web.limits import Day
 from shared.web.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
 from shared.web.problems import InvalidInput, problem_responses
 
@@ -117,10 +118,10 @@ async def list_sites(
     municipality: MunicipalityQuery = None,
     province: ProvinceQuery = None,
     kind: KindQuery = None,
-    free_at: Annotated[dt.date | None, Query(alias="freeAt", description="Plots whose window contains this date with free capacity.")] = None,
+    free_at: Annotated[Day | None, Query(alias="freeAt", description="Plots whose window contains this date with free capacity.")] = None,
     min_free_units: Annotated[int | None, Query(alias="minFreeUnits", ge=1, le=10_000, description="At least this many free homes (default 1 with freeAt).")] = None,
-    available_from: Annotated[dt.date | None, Query(alias="availableFrom", description="Window overlaps [availableFrom, availableUntil].")] = None,
-    available_until: Annotated[dt.date | None, Query(alias="availableUntil")] = None,
+    available_from: Annotated[Day | None, Query(alias="availableFrom", description="Window overlaps [availableFrom, availableUntil].")] = None,
+    available_until: Annotated[Day | None, Query(alias="availableUntil")] = None,
     near_lat: Annotated[float | None, Query(alias="nearLat", ge=-90, le=90)] = None,
     near_lon: Annotated[float | None, Query(alias="nearLon", ge=-180, le=180)] = None,
     within_km: Annotated[float | None, Query(alias="withinKm", gt=0, le=2000)] = None,
