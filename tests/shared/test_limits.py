@@ -113,3 +113,42 @@ async def test_nul_bytes_in_the_query_or_path_are_400(client):
     assert (await client.get("/things/%00")).status_code == 400
     assert (await client.get("/things?q=" + "x" * 5000)).status_code == 414
     assert (await client.get("/things?q=fine")).json() == {"q": "fine"}
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"sub": "u", "role": ["investor"], "org": "x"},
+        {"sub": "u", "role": "investor", "org": {"a": 1}},
+        {"sub": "u", "role": "investor", "org": 7},
+        {"sub": "u" * 201, "role": "investor", "org": "x"},
+        {"sub": "u", "role": "municipality", "org": "Utrecht"},
+        {"sub": "u", "role": "municipality", "org": "GM03441"},
+    ],
+)
+def test_tokens_with_odd_claims_are_401(claims):
+    import jwt
+
+    from shared.config import ServiceSettings
+    from shared.web.identity import AuthError, USER_AUDIENCE, verify_internal_token, verify_user_token
+
+    settings = ServiceSettings(environment="test")
+    user = jwt.encode({**claims, "exp": 4_000_000_000, "aud": USER_AUDIENCE}, settings.jwt_secret.get_secret_value(), "HS256")
+    with pytest.raises(AuthError):
+        verify_user_token(settings, user)
+    internal = jwt.encode({**claims, "exp": 4_000_000_000, "aud": "herplaatsing-internal"}, settings.internal_secret.get_secret_value(), "HS256")
+    with pytest.raises(AuthError):
+        verify_internal_token(settings, internal)
+
+
+def test_an_internal_token_without_exp_is_refused():
+    import jwt
+
+    from shared.config import ServiceSettings
+    from shared.web.identity import AuthError, verify_internal_token
+
+    settings = ServiceSettings(environment="test")
+    claims = {"sub": "u", "role": "marktmeester", "aud": "herplaatsing-internal"}
+    with pytest.raises(AuthError):
+        verify_internal_token(settings, jwt.encode(claims, settings.internal_secret.get_secret_value(), "HS256"))
+    assert verify_internal_token(settings, jwt.encode({**claims, "exp": 4_000_000_000}, settings.internal_secret.get_secret_value(), "HS256")).sub == "u"
