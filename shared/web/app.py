@@ -7,7 +7,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.routing import APIRoute
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.datastructures import Headers, MutableHeaders
@@ -81,8 +81,10 @@ def create_service_app(
     docs: bool = True,
     inspect_json: bool = True,
     body_limit: Callable[[Scope], int] | None = None,
+    ops_guard: Callable[[Request], None] | None = None,
 ) -> FastAPI:
-    """`inspect_json` False and `body_limit` are for the gateway, which forwards bodies unparsed."""
+    """`inspect_json` False and `body_limit` are for the gateway, which forwards bodies unparsed;
+    `ops_guard` runs before the deep readiness check and /metrics (the gateway rate-limits them)."""
     settings = runtime.settings
     configure_logging(settings.service_name, settings.log_level, settings.log_json)
 
@@ -114,13 +116,14 @@ def create_service_app(
     app.add_exception_handler(idempotency.Replayed, _replay)
 
     ops = APIRouter(tags=["operations"], include_in_schema=False)
+    guarded = [Depends(ops_guard)] if ops_guard else []
 
     @ops.get("/healthz")
     async def healthz() -> dict[str, str]:
         """Liveness: the process answers (no dependency checks)."""
         return {"status": "ok", "service": settings.service_name}
 
-    @ops.get("/readyz")
+    @ops.get("/readyz", dependencies=guarded)
     async def readyz(request: Request) -> Response:
         """Readiness: the database and JetStream really answer."""
         checks = await runtime.readiness()
@@ -132,7 +135,7 @@ def create_service_app(
             503, "Service unavailable", "Not ready: " + ", ".join(f"{k} {v}" for k, v in checks.items()), request, checks=checks
         )
 
-    @ops.get("/metrics")
+    @ops.get("/metrics", dependencies=guarded)
     async def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 

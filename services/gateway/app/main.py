@@ -7,6 +7,7 @@ import httpx
 from fastapi import FastAPI
 from starlette.types import Scope
 
+from services.gateway.app.auth.dependencies import limit_address
 from services.gateway.app.config import GatewaySettings
 from services.gateway.app.dashboard.endpoints import router as dashboard_router
 from services.gateway.app.openapi import install_openapi
@@ -45,6 +46,7 @@ def create_app(
         description=DESCRIPTION,
         inspect_json=False,  # bodies go to the services as bytes; they inspect them
         body_limit=lambda scope: body_limit(settings, scope),
+        ops_guard=limit_address,  # /readyz fans out to three services: not free for anyone
     )
     install_proxy(app, ROUTES)
     install_openapi(app)
