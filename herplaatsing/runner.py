@@ -124,6 +124,7 @@ def run_system(home: str, base_port: int = registry.DEFAULT_BASE_PORT, today: st
         assert system.database_url
         migrate_all(system.database_url)
         system.start_services()
+        say(f"the dashboard is at http://127.0.0.1:{system.ports['gateway']}/ (sign in with a demo identity)")
         say(f"the public API is at http://127.0.0.1:{system.ports['gateway']}/api/v1 (docs: /docs)")
         say("a token: herplaatsing token --role marktmeester")
         say("press Ctrl-C to stop")

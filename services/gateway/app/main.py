@@ -14,6 +14,8 @@ from services.gateway.app.openapi import install_openapi
 from services.gateway.app.proxy import install_proxy
 from services.gateway.app.routes import ROUTES
 from services.gateway.app.runtime import GatewayRuntime
+from services.gateway.app.web import install_web
+from services.gateway.app.web.session import SESSION_COOKIE
 from shared.web.app import create_service_app
 
 DESCRIPTION = """One public API for the RVO marktmeester, investors and municipalities: plots, complexes,
@@ -28,8 +30,10 @@ Requests are rate limited per caller (token bucket); a 429 says when to retry (`
 
 def body_limit(settings: GatewaySettings, scope: Scope) -> int:
     """The body a request may send: small without credentials (checked before authentication)."""
-    if any(name == b"authorization" for name, _ in scope["headers"]):
-        return settings.max_body_bytes
+    for name, value in scope["headers"]:
+        # A bearer token, or the dashboard's session cookie (both still verified before the body is read).
+        if name == b"authorization" or (name == b"cookie" and SESSION_COOKIE.encode() + b"=" in value):
+            return settings.max_body_bytes
     return settings.anonymous_max_body_bytes
 
 
@@ -44,12 +48,14 @@ def create_app(
         routers=[dashboard_router],
         title="Herplaatsing API",
         description=DESCRIPTION,
+        docs=False,
         inspect_json=False,  # bodies go to the services as bytes; they inspect them
         body_limit=lambda scope: body_limit(settings, scope),
         ops_guard=limit_address,  # /readyz fans out to three services: not free for anyone
     )
     install_proxy(app, ROUTES)
     install_openapi(app)
+    install_web(app)  # the dashboard at / and Swagger UI at /docs, from local assets
     # httpx/httpcore log per upstream call: keep them to warnings on the hot path.
     for name in ("httpx", "httpcore"):
         logging.getLogger(name).setLevel(logging.WARNING)
