@@ -114,3 +114,11 @@ async def test_an_event_that_could_not_be_published_is_refused_at_write_time(inv
     assert await _stored(inventory) == before
     monkeypatch.undo()
     await place(inventory, made["id"])
+
+
+async def test_an_explicit_default_under_a_used_key_is_another_body(inventory):
+    """Both services hash the request body the same way (shared.web.idempotency): as sent, not as parsed."""
+    headers = inventory.headers(**{"Idempotency-Key": "explicit-default"})
+    first = await inventory.client.post("/api/v1/complexes", json=complex_body(), headers=headers)
+    again = await inventory.client.post("/api/v1/complexes", json=complex_body(zelfstandig=True), headers=headers)
+    assert first.status_code == 201 and again.status_code == 422

@@ -53,3 +53,11 @@ async def test_dates_beyond_the_sane_range_are_400(sites):
 async def test_a_municipality_token_must_carry_a_gemeentecode(sites):
     r = await sites.client.post("/api/v1/sites", json=plot(), headers=sites.as_("municipality", "not-a-gemeente"))
     assert r.status_code == 401
+
+
+async def test_an_explicit_default_under_a_used_key_is_another_body(sites):
+    """As in inventory (shared.web.idempotency): the body as sent is hashed, so an explicit default differs."""
+    headers = {**sites.municipality(), "Idempotency-Key": "explicit-default"}
+    first = await sites.client.post("/api/v1/sites", json=plot(), headers=headers)
+    again = await sites.client.post("/api/v1/sites", json=plot(doelgroep_restrictions=[]), headers=headers)
+    assert first.status_code == 201 and again.status_code == 422
