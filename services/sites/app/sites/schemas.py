@@ -256,7 +256,7 @@ class SiteFeatureProperties(BaseModel):
     gemeente_code: str = Field(examples=["GM0772"])
     capacity_units: int = Field(examples=[48])
     free_units: int = Field(examples=[48])
-    available_from: Day = Field(examples=["2027-06-01"])
+    available_from: dt.date = Field(examples=["2027-06-01"])
     available_until: dt.date | None = Field(examples=["2039-05-31"])
     status: str = Field(examples=["published"])
 
