@@ -43,6 +43,8 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
 def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from shared.config import uvicorn_proxy_options
+
     os.environ.setdefault("SERVICE_NAME", args.service)
     service = SERVICES[args.service]
     port = args.port or int(os.environ.get("PORT", service.port()))
@@ -53,6 +55,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         port=port,
         access_log=False,
         timeout_graceful_shutdown=10,
+        **uvicorn_proxy_options(os.environ.get("TRUSTED_PROXIES", "")),  # type: ignore[arg-type]
     )
     return 0
 

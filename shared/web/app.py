@@ -5,18 +5,20 @@ from __future__ import annotations
 import contextlib
 import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.routing import APIRoute
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.logs import configure_logging, correlation_id
+from shared.config import ServiceSettings
+from shared.logs import configure_logging, correlation_id, valid_correlation_id
 from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from shared.runtime import ServiceRuntime
 from shared.web import idempotency
+from shared.web.limits import InputLimitsMiddleware, Limits
 from shared.web.problems import install_problem_handlers, problem_response
 
 API_PREFIX = "/api/v1"
@@ -45,7 +47,8 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        cid = Headers(scope=scope).get(CORRELATION_HEADER) or str(uuid.uuid4())
+        # A caller's id only when it is short and plain: it goes into logs and events.
+        cid = valid_correlation_id(Headers(scope=scope).get(CORRELATION_HEADER)) or str(uuid.uuid4())
         token = correlation_id.set(cid)
         started = time.perf_counter()
         status = 500
@@ -76,7 +79,12 @@ def create_service_app(
     description: str,
     version: str = API_VERSION,
     docs: bool = True,
+    inspect_json: bool = True,
+    body_limit: Callable[[Scope], int] | None = None,
+    ops_guard: Callable[[Request], None] | None = None,
 ) -> FastAPI:
+    """`inspect_json` False and `body_limit` are for the gateway, which forwards bodies unparsed;
+    `ops_guard` runs before the deep readiness check and /metrics (the gateway rate-limits them)."""
     settings = runtime.settings
     configure_logging(settings.service_name, settings.log_level, settings.log_json)
 
@@ -101,18 +109,21 @@ def create_service_app(
     )
     app.state.settings = settings
     app.state.runtime = runtime
+    # Added first, so it runs inside the request context: its refusals carry the correlation id.
+    app.add_middleware(InputLimitsMiddleware, limits=limits_of(settings), inspect_json=inspect_json, body_limit=body_limit)
     app.add_middleware(RequestContextMiddleware, service=settings.service_name)
     install_problem_handlers(app)
     app.add_exception_handler(idempotency.Replayed, _replay)
 
     ops = APIRouter(tags=["operations"], include_in_schema=False)
+    guarded = [Depends(ops_guard)] if ops_guard else []
 
     @ops.get("/healthz")
     async def healthz() -> dict[str, str]:
         """Liveness: the process answers (no dependency checks)."""
         return {"status": "ok", "service": settings.service_name}
 
-    @ops.get("/readyz")
+    @ops.get("/readyz", dependencies=guarded)
     async def readyz(request: Request) -> Response:
         """Readiness: the database and JetStream really answer."""
         checks = await runtime.readiness()
@@ -124,7 +135,7 @@ def create_service_app(
             503, "Service unavailable", "Not ready: " + ", ".join(f"{k} {v}" for k, v in checks.items()), request, checks=checks
         )
 
-    @ops.get("/metrics")
+    @ops.get("/metrics", dependencies=guarded)
     async def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
@@ -132,6 +143,16 @@ def create_service_app(
     for router in routers:
         app.include_router(router, prefix=API_PREFIX)
     return app
+
+
+def limits_of(settings: ServiceSettings) -> Limits:
+    return Limits(
+        max_header_bytes=settings.max_header_bytes,
+        max_headers_bytes=settings.max_headers_bytes,
+        max_body_bytes=settings.max_body_bytes,
+        max_json_depth=settings.max_json_depth,
+        max_string_chars=settings.max_string_chars,
+    )
 
 
 async def _replay(request: Request, exc: Exception) -> Response:

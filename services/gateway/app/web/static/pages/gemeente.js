@@ -12,12 +12,12 @@
 
   const map = L.map("kavel-kaart", { preferCanvas: true }).setView([52.2, 5.3], 7);
   HP.tiles(map);
-  // A municipality's plots must lie inside its CBS boundary (the API checks): the map opens on it.
+  // A municipality sees its own gemeente, outlined: sites only takes plots inside it (CBS 2025 boundary).
   fetch("/kaart/grenzen/gemeenten.geojson").then((r) => r.json()).then((g) => {
-    const gemeenten = L.geoJSON(g, { style: (x) => ({ color: x.properties.statcode === org ? "#a40000" : "#888", weight: x.properties.statcode === org ? 2 : 0.5, fillOpacity: 0.1 }), interactive: false }).addTo(map);
-    const own = gemeenten.getLayers().find((l) => l.feature.properties.statcode === org);
-    if (role === "municipality" && own) map.fitBounds(own.getBounds(), { animate: false });
-    map.getContainer().dataset.ready = "true";
+    L.geoJSON(g, { style: { color: "#888", weight: 0.5, fillOpacity: 0.1 }, interactive: false }).addTo(map);
+    const own = role === "municipality" && g.features.find((x) => x.properties.statcode === org);
+    if (own) map.fitBounds(L.geoJSON(own, { style: { color: "#01689b", weight: 2, fillOpacity: 0.05 }, interactive: false }).addTo(map).getBounds());
+    map.getContainer().dataset.grenzen = "geladen";
   });
   let marker = null;
   function place(lat, lon) {
