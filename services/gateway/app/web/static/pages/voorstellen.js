@@ -1,7 +1,7 @@
 // Voorstellen: the proposal queue for the caller's role; detail with the explanation; accept/decline.
 "use strict";
 (() => {
-  const { api, all, el, num, date, table, show, alert, role, org, STATUS_NL } = HP;
+  const { api, all, el, num, eur, date, table, show, alert, role, org, STATUS_NL } = HP;
   const list = document.getElementById("lijst");
   const detail = document.getElementById("detail");
   const filter = document.getElementById("filter");
@@ -77,7 +77,9 @@
       el("h3", { class: "utrecht-heading-3" }, "Bindende beperkingen"),
       p.binding_constraints.length ? el("ul", {}, p.binding_constraints.map((c) => el("li", {}, c))) : el("p", { class: "utrecht-paragraph" }, "Geen."),
       el("h3", { class: "utrecht-heading-3" }, "Alternatieven"),
-      p.alternatives.length ? el("ul", {}, p.alternatives.map((a) => el("li", {}, Object.entries(a).map(([k, v]) => `${k}: ${typeof v === "object" ? JSON.stringify(v) : v}`).join(", ")))) : el("p", { class: "utrecht-paragraph" }, "Geen."),
+      p.alternatives.length ? el("ol", {}, p.alternatives.map((a) => el("li", {},
+        `${num(a.housed_units)} woningen, ${eur(a.cost_total)}: ` +
+        a.allocations.map((x) => `${num(x.units)} in ${x.gemeente_code} (${x.rung}, ${num(Math.round(x.distance_km))} km)`).join("; ")))) : el("p", { class: "utrecht-paragraph" }, "Geen."),
       actions);
     if (focusInside && !detail.contains(document.activeElement)) document.getElementById("uitkomst").focus();
   }
