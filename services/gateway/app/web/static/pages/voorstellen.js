@@ -27,8 +27,19 @@
     } catch (e) { show(list, alert("fout", `Laden mislukt: ${e.message}`)); }
   }
 
+  // The cost terms in Dutch, EUR where they are euros; a term the API adds later shows under its own name.
+  const COST_NL = {
+    total: ["Totaal", eur], transport: ["Transport", eur], transport_unit_km: ["Transport (woning-km)", num],
+    readiness: ["Bouwrijp maken en nutsvoorzieningen", eur], storage: ["Opslag", eur], storage_months: ["Opslagmaanden", num],
+    split: ["Splitsing over kavels", eur], splits: ["Extra kavels (splitsingen)", num],
+    min_group: ["Delen onder de minimale groepsgrootte", eur], min_group_violations: ["Aantal delen onder de minimale groep", num],
+    ladder: ["Herplaatsingsladder (prioriteitspunten)", num], weights_version: ["Versie van de gewichten", num],
+  };
   function kv(obj) {
-    return el("dl", { class: "hp-dl" }, Object.entries(obj || {}).flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, typeof v === "number" ? num(Math.round(v * 100) / 100) : typeof v === "object" ? JSON.stringify(v) : String(v))]));
+    return el("dl", { class: "hp-dl" }, Object.entries(obj || {}).flatMap(([k, v]) => {
+      const [label, format] = COST_NL[k] || [k, num];
+      return [el("dt", {}, label), el("dd", {}, typeof v === "number" ? format(Math.round(v * 100) / 100) : typeof v === "object" ? JSON.stringify(v) : String(v))];
+    }));
   }
 
   function myParty(p) {
