@@ -18,6 +18,12 @@ from herplaatsing.embedded import NatsServer, PostgresServer, ServiceProcess, us
 from herplaatsing.migrations import migrate_all, service_database_url
 
 
+def token_command() -> str:
+    """The token command as it can be typed: the venv's script by its full path (it is not on PATH)."""
+    script = Path(sys.executable).parent / "herplaatsing"
+    return f"{script} token" if script.exists() else f"{sys.executable} -m herplaatsing.cli token"
+
+
 def say(message: str) -> None:
     print(f"[herplaatsing] {message}", flush=True)
 
@@ -124,8 +130,9 @@ def run_system(home: str, base_port: int = registry.DEFAULT_BASE_PORT, today: st
         assert system.database_url
         migrate_all(system.database_url)
         system.start_services()
-        say(f"the public API is at http://127.0.0.1:{system.ports['gateway']}/api/v1 (docs: /docs)")
-        say("a token: herplaatsing token --role marktmeester")
+        gateway = f"http://127.0.0.1:{system.ports['gateway']}"
+        say(f"the public API is at {gateway}/api/v1 (docs: {gateway}/docs)")
+        say(f"a token: {token_command()} --role marktmeester")
         say("press Ctrl-C to stop")
         if demo:
             system.start_demo(stop, demo_scale)
