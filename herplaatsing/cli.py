@@ -41,6 +41,8 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
 def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from shared.logs import uvicorn_log_config
+
     os.environ.setdefault("SERVICE_NAME", args.service)
     service = SERVICES[args.service]
     port = args.port or int(os.environ.get("PORT", service.port()))
@@ -49,7 +51,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         factory=True,
         host=args.host or os.environ.get("HOST", "0.0.0.0"),
         port=port,
-        access_log=False,
+        access_log=False,  # the app logs one JSON line per request itself (with the correlation id)
+        log_config=uvicorn_log_config(args.service),
         timeout_graceful_shutdown=10,
     )
     return 0

@@ -43,5 +43,24 @@ def configure_logging(service: str, level: str = "INFO", json_logs: bool = True)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # uvicorn's own lines ("Started server process", errors) in the same format: its loggers
+    # hand their records to the root handler instead of printing plain text themselves.
+    # (The app factory runs before uvicorn logs its first line, so this catches all of them.)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logging.getLogger(name).handlers[:] = []
+        logging.getLogger(name).propagate = True
+    # one access line per request comes from RequestContextMiddleware (with the correlation id)
     for noisy in ("uvicorn.access", "nats"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def uvicorn_log_config(service: str, level: str = "INFO") -> dict:
+    """A `log_config` for uvicorn.run: its lines as JSON from the first one on."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": JsonFormatter, "service": service}},
+        "handlers": {"default": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}},
+        "root": {"handlers": ["default"], "level": level},
+        "loggers": {name: {"handlers": [], "propagate": True} for name in ("uvicorn", "uvicorn.error", "uvicorn.access")},
+    }
