@@ -72,9 +72,10 @@ class RequestContextMiddleware:
         try:
             with span(scope["method"], SpanKind.SERVER, parent, **{"http.request.method": scope["method"]}) as current:
                 await self.app(scope, receive, send_with_headers)
-                route = getattr(scope.get("route"), "path", "unmatched")
-                current.update_name(f"{scope['method']} {route}")
-                current.set_attribute("http.route", route)
+                route = getattr(scope.get("route"), "path", None)
+                current.update_name(f"{scope['method']} {route or scope['path']}")  # the gateway forwards without routes
+                if route:
+                    current.set_attribute("http.route", route)
                 current.set_attribute("http.response.status_code", status)
         finally:
             duration = time.perf_counter() - started
