@@ -15,7 +15,7 @@ if [ ! -x "$uv" ]; then
 fi
 compile() {
   "$uv" pip compile pyproject.toml --quiet --universal --python-version 3.11 --generate-hashes \
-    --index-url https://pypi.org/simple --custom-compile-command "bash deploy/lock.sh" "$@"
+    --custom-compile-command "bash deploy/lock.sh" "$@"
 }
 compile --output-file deploy/requirements.txt "$@"
 compile --extra embedded --extra test --constraint deploy/requirements.txt \

@@ -160,6 +160,7 @@ def run_system(home: str, base_port: int = registry.DEFAULT_BASE_PORT, today: st
         migrate_all(system.database_url)
         system.start_services()
         gateway = f"http://127.0.0.1:{system.ports['gateway']}"
+        say(f"the dashboard is at {gateway}/ (sign in with a demo identity)")
         say(f"the public API is at {gateway}/api/v1 (docs: {gateway}/docs)")
         say(f"a token: {token_command()} --role marktmeester")
         say("press Ctrl-C to stop")

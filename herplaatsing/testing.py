@@ -7,7 +7,8 @@
   compares every table's row count with the migrated state, so a leak fails the test that made it.
 - Tests whose rows must be visible to other connections (relay, consumers, advisory locks,
   concurrent sessions, migrations) take `committed_databases`, or are marked
-  `@pytest.mark.committed`: fresh databases cloned from a migrated template, dropped afterwards.
+  `@pytest.mark.committed`: databases of their own, cloned from a migrated template; afterwards
+  their tables are emptied for the next such test (dropped instead when the schema changed).
 - Each test gets its own JetStream stream and subject prefix, so tests never see
   each other's events, and the stream is deleted afterwards.
 Point TEST_DATABASE_URL / TEST_NATS_URL elsewhere to use other servers.
@@ -177,14 +178,13 @@ async def shared_database(service: str) -> tuple[str, dict[str, int]]:
         _shared_made.append(name)
         await _admin_execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
         url = with_database(PG_SERVER, name)
-        engine = create_async_engine(async_url(url), poolclass=NullPool, isolation_level="AUTOCOMMIT")
-        try:
-            async with engine.connect() as conn:
-                for statement in _ADVANCING_NOW:
-                    await conn.exec_driver_sql(statement.replace("{database}", name))
-                _shared[service] = (url, await _row_counts(conn))
-        finally:
-            await engine.dispose()
+
+        async def prepare(conn: AsyncConnection) -> dict[str, int]:
+            for statement in _ADVANCING_NOW:
+                await conn.exec_driver_sql(statement.replace("{database}", name))
+            return await _row_counts(conn)
+
+        _shared[service] = (url, await _on_database(url, prepare))
     return _shared[service]
 
 
@@ -290,7 +290,7 @@ async def _fresh_databases() -> AsyncIterator[DatabaseFactory]:
 
 @pytest.fixture
 async def committed_databases() -> AsyncIterator[DatabaseFactory]:
-    """`url = await committed_databases("sites")`: a fresh migrated database, dropped after the test."""
+    """`url = await committed_databases("sites")`: a migrated database of the test's own, emptied after it."""
     async with _fresh_databases() as make:
         yield make
 
@@ -311,8 +311,8 @@ async def databases(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPa
     expected: dict[str, dict[str, int]] = {}
     open_database = Database.__init__
 
-    def join_outer_transaction(db: Database, url: str, **kw: Any) -> None:
-        open_database(db, url, **kw)
+    def join_outer_transaction(db: Database, url: str, *args: Any, **kw: Any) -> None:
+        open_database(db, url, *args, **kw)
         conn = joined.get(database_name(url))
         if conn is not None:
             db.sessions.configure(bind=conn, join_transaction_mode="create_savepoint")

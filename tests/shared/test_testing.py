@@ -49,6 +49,18 @@ async def test_the_shared_database_is_one_per_service_and_run(databases):
 
 
 @pytest.mark.committed
-async def test_a_committed_test_gets_a_fresh_database(databases, committed_databases):
+@pytest.mark.parametrize("run", [1, 2])
+async def test_a_committed_database_is_empty_again_for_the_next_test(run, databases):
+    db = Database(await databases("sites"), service="probe")
+    try:
+        assert await _probes(db) == []  # the other run committed a row too
+        await _record(db)
+        assert len(await _probes(db)) == 1
+    finally:
+        await db.dispose()
+
+
+@pytest.mark.committed
+async def test_a_committed_test_gets_a_database_of_its_own(databases, committed_databases):
     url = await databases("sites")
     assert database_name(url).startswith("t_sites_") and url != await committed_databases("sites")

@@ -12,6 +12,7 @@ from services.gateway.app.openapi import install_openapi
 from services.gateway.app.proxy import install_proxy
 from services.gateway.app.routes import ROUTES
 from services.gateway.app.runtime import GatewayRuntime
+from services.gateway.app.web import install_web
 from shared.web.app import create_service_app
 
 DESCRIPTION = """One public API for the RVO marktmeester, investors and municipalities: plots, complexes,
@@ -30,9 +31,12 @@ def create_app(
     """`upstream_transports` (service name -> httpx transport) replaces the network for those services."""
     settings = settings or GatewaySettings()
     runtime = GatewayRuntime(settings, upstream_transports)
-    app = create_service_app(runtime, routers=[dashboard_router], title="Herplaatsing API", description=DESCRIPTION)
+    app = create_service_app(
+        runtime, routers=[dashboard_router], title="Herplaatsing API", description=DESCRIPTION, docs=False
+    )
     install_proxy(app, ROUTES)
     install_openapi(app)
+    install_web(app)  # the dashboard at / and Swagger UI at /docs, from local assets
     # httpx/httpcore log per upstream call: keep them to warnings on the hot path.
     for name in ("httpx", "httpcore"):
         logging.getLogger(name).setLevel(logging.WARNING)

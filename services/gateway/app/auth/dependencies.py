@@ -3,7 +3,8 @@
 - a route that needs a token answers 401 (with WWW-Authenticate) without a valid one;
 - a public route serves a caller without a header as anonymous, but a token that is sent
   must be valid (a broken token is an error, not a silent downgrade to anonymous);
-- a route for some roles answers 403 to the others.
+- a route for some roles answers 403 to the others;
+- without an Authorization header, the dashboard's session cookie is accepted instead (app/web/session.py).
 Every call counts against the caller's rate limit (principal, or client IP).
 """
 
@@ -17,6 +18,7 @@ from fastapi import Request
 
 from services.gateway.app.config import GatewaySettings
 from services.gateway.app.routes import Access
+from services.gateway.app.web.session import session_principal
 from shared.web.identity import ANONYMOUS, AuthError, Principal, require_role, verify_user_token
 
 
@@ -64,7 +66,11 @@ def _resolve(request: Request, *, required: bool) -> Principal:
     limiter = request.app.state.runtime.rate_limiter
     try:
         token = _bearer_token(request)
-        if token is None:
+        # No bearer token: the dashboard's session cookie, if any, stands in for one.
+        session = session_principal(request) if token is None else None
+        if session is not None:
+            principal = session
+        elif token is None:
             if required:
                 raise AuthError("This operation needs a bearer token (Authorization: Bearer <JWT>).")
             principal = ANONYMOUS
