@@ -8,6 +8,7 @@
     herplaatsing replay SVC    re-publish a service's retained outbox events
     herplaatsing token ...     mint a bearer token for the public API
     herplaatsing asyncapi      write (or --check) docs/asyncapi.json
+    herplaatsing openapi       write (or --check) docs/openapi.json, composed from the services' documents
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import datetime as dt
 import importlib
 import os
 import sys
+from pathlib import Path
 
 from herplaatsing.registry import DEFAULT_BASE_PORT, SERVICES, STATEFUL
 from shared.config import ServiceSettings
@@ -97,18 +99,32 @@ def _cmd_token(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_asyncapi(args: argparse.Namespace) -> int:
-    from shared.events.asyncapi import DOCUMENT_PATH, render, write
-
+def _write_or_check(args: argparse.Namespace, path: Path, rendered: str) -> int:
+    """Write a generated document, or with --check fail when the committed one differs."""
     if args.check:
-        current = DOCUMENT_PATH.read_text(encoding="utf-8") if DOCUMENT_PATH.exists() else ""
-        if current != render():
-            print(f"{DOCUMENT_PATH} is out of date: run `herplaatsing asyncapi`", file=sys.stderr)
+        current = path.read_text(encoding="utf-8") if path.exists() else ""
+        if current != rendered:
+            print(f"{path} is out of date: run `herplaatsing {args.command}`", file=sys.stderr)
             return 1
-        print("asyncapi document is up to date")
+        print(f"{args.command} document is up to date")
         return 0
-    print(f"wrote {write()}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(rendered, encoding="utf-8")
+    print(f"wrote {path}")
     return 0
+
+
+def _cmd_asyncapi(args: argparse.Namespace) -> int:
+    from shared.events.asyncapi import DOCUMENT_PATH, render
+
+    return _write_or_check(args, DOCUMENT_PATH, render())
+
+
+def _cmd_openapi(args: argparse.Namespace) -> int:
+    from herplaatsing.openapi import service_documents
+    from services.gateway.app.openapi import DOCUMENT_PATH, render
+
+    return _write_or_check(args, DOCUMENT_PATH, render(service_documents()))
 
 
 def _cmd_up(args: argparse.Namespace) -> int:
@@ -181,6 +197,10 @@ def build_parser() -> argparse.ArgumentParser:
     asyncapi = sub.add_parser("asyncapi", help="write docs/asyncapi.json from the event models")
     asyncapi.add_argument("--check", action="store_true", help="fail if the committed document is out of date")
     asyncapi.set_defaults(func=_cmd_asyncapi)
+
+    openapi = sub.add_parser("openapi", help="write docs/openapi.json, composed from the services' own documents")
+    openapi.add_argument("--check", action="store_true", help="fail if the committed document is out of date")
+    openapi.set_defaults(func=_cmd_openapi)
     return parser
 
 

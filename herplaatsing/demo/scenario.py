@@ -28,6 +28,7 @@ from typing import Any
 
 from shared.clock import add_months
 from shared.domain import MAX_TERM_YEARS, PermitInstrument
+from shared.demo_parties import BELEGGERS, CORPORATIES, GARANTIEKAVEL_SPOTS
 from shared.reference import Municipality, municipalities, point_near_centroid, provinces
 
 DEFAULT_SEED = 2026
@@ -38,8 +39,6 @@ DEFAULT_SCALE = 0.5  # about 15,000 homes: loads in well under two minutes on a 
 REALISED_PER_YEAR: dict[int, int] = {2017: 1200, 2018: 3000, 2019: 4000, 2020: 5000, 2021: 1840, 2022: 3400, 2023: 5100, 2024: 6478}
 RVB_LOTS, RVB_LOT_SIZE, RVB_YEAR = 42, 48, 2023
 
-# §2 garantiekavels: spots per municipality (1,360 in total).
-GARANTIEKAVEL_SPOTS: dict[str, int] = {"GM0200": 200, "GM0222": 200, "GM0303": 320, "GM0153": 320, "GM0664": 320}
 GARANTIEKAVEL_CLUSTER = 50
 GARANTIEKAVEL_RESERVED_UNTIL = dt.date(2045, 12, 31)
 
@@ -47,30 +46,6 @@ MUNICIPAL_PLOTS_FULL = 420  # municipal and private plots at scale 1.0
 
 SUPPLIERS = ["De Meeuw", "Jan Snel", "Barli", "Finch Buildings", "Homes Factory", "Ursem", "Heijmans Wonen", "Plegt-Vos", "Stamhuis"]
 
-# Investor organisations (org ids as their tokens carry them) with the province they work in
-# (None: national). Woningcorporaties own most relocatable homes, beleggers and gemeenten the rest.
-CORPORATIES: dict[str, str] = {
-    "wc-lefier": "PV20",
-    "wc-elkien": "PV21",
-    "wc-domesta": "PV22",
-    "wc-ons-doel": "PV23",
-    "wc-domijn": "PV23",
-    "wc-wonen-flevoland": "PV24",
-    "wc-woonstede": "PV25",
-    "wc-talis": "PV25",
-    "wc-mitros": "PV26",
-    "wc-portaal": "PV26",
-    "wc-ymere": "PV27",
-    "wc-de-key": "PV27",
-    "wc-woonbron": "PV28",
-    "wc-woonstad": "PV28",
-    "wc-staedion": "PV28",
-    "wc-rws-zeeland": "PV29",
-    "wc-trudo": "PV30",
-    "wc-area": "PV30",
-    "wc-wonenlimburg": "PV31",
-}
-BELEGGERS = ["bl-vesteda", "bl-bouwinvest", "bl-amvest", "bl-flexwonen-fonds"]
 GEMEENTE_INVESTOR_SHARE = 0.12  # gemeenten that invest themselves (org "gem-GMxxxx")
 BELEGGER_SHARE = 0.18
 

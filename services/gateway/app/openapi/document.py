@@ -15,7 +15,8 @@ ruleset, 0 errors):
 - the bearer (JWT) security scheme, security per operation from its row's access (none on
   public routes, which still accept an optional token), plus the 401/403/429 answers the
   gateway gives and the 503 of a service it cannot reach;
-- one tag per first path segment, operationIds `<tag>-<the service's function name>`;
+- one tag per operation: the service's (last) tag that names a public group (TAGS), else the
+  first path segment; operationIds `<tag>-<the service's function name>`;
 - PascalCase schema names (`Page[Site]` becomes `PageSite`), semver `info.version`, contact.
 It is a pure function of its inputs: docs/openapi.json is its result, a test keeps them equal.
 """
@@ -47,10 +48,10 @@ TAGS = [
     {"name": "relocations", "description": "Relocation plans: which homes move where, once every party accepted."},
     {"name": "matching", "description": "National matching runs (marktmeester)."},
     {"name": "dashboard", "description": "National supply and demand for the marktmeester."},
-    {"name": "map", "description": "GeoJSON maps of plots and placements."},
+    {"name": "maps", "description": "GeoJSON maps of plots and placements."},
     {"name": "clock", "description": "The date the system treats as today (demo clock)."},
-    {"name": "expiry-scans", "description": "The expiry scan on demand (marktmeester)."},
 ]
+PUBLIC_TAGS = {t["name"] for t in TAGS}
 
 HEADERS: dict[str, dict[str, Any]] = {
     "API-Version": {
@@ -111,7 +112,7 @@ def compose(table: Iterable[Route], documents: Mapping[str, dict[str, Any]]) -> 
             _rewrite_refs(schema, names)
             schemas[public_name] = schema
     used_tags = {op["tags"][0] for item in paths.values() for op in item.values()}
-    missing = used_tags - {t["name"] for t in TAGS}
+    missing = used_tags - PUBLIC_TAGS
     if missing:
         raise ValueError(f"describe the tags {sorted(missing)} in TAGS")
     doc: dict[str, Any] = {
@@ -172,10 +173,13 @@ def _public_path_params(op: dict[str, Any], public_path: str) -> None:
 def _fix_operation(op: dict[str, Any], row: Route) -> None:
     responses: dict[str, Any] = op.setdefault("responses", {})
     method = row.method.lower()
-    tag = row.path.strip("/").split("/")[0]
-    service_tag = (op.get("tags") or [""])[0]
+    service_tags = op.get("tags") or [""]
+    # A service files an operation under a public group with its own tag (the map endpoints
+    # under `maps`, /expiry-scans under `clock`); FastAPI lists the operation's tags last.
+    public = [t for t in service_tags if t in PUBLIC_TAGS]
+    tag = public[-1] if public else row.path.strip("/").split("/")[0]
     op["tags"] = [tag]
-    op["operationId"] = f"{tag}-{op.get('operationId', '').removeprefix(service_tag + '-')}"
+    op["operationId"] = f"{tag}-{op.get('operationId', '').removeprefix(service_tags[0] + '-')}"
 
     access: Access = row.access
     if access.token:

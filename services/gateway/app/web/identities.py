@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from services.gateway.app.upstream import Upstreams
-from shared.demo.scenario import BELEGGERS, CORPORATIES, GARANTIEKAVEL_SPOTS
+from shared.demo_parties import BELEGGERS, CORPORATIES, GARANTIEKAVEL_SPOTS
 from shared.domain import Role
 from shared.reference import municipalities
 from shared.web.identity import ANONYMOUS, Principal

@@ -32,9 +32,9 @@ from services.matching.app.config import MatchingSettings
 from services.matching.app.main import create_app as matching_app
 from services.sites.app.config import SitesSettings
 from services.sites.app.main import create_app as sites_app
-from shared.demo.loader import DemoLoader
+from herplaatsing.demo.loader import DemoLoader
 from shared.domain import Role
-from shared.testing import NATS_URL, BusNamespace, drop, fresh_database
+from herplaatsing.testing import NATS_URL, BusNamespace, drop, fresh_database
 
 ROOT = Path(__file__).resolve().parents[4]
 ARTEFACTS = ROOT / "artefacts" / "browser"

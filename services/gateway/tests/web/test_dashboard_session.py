@@ -6,15 +6,17 @@ internal identity), state-changing calls need the CSRF header, and bearer client
 
 from __future__ import annotations
 
+import secrets
+
 import httpx
 import pytest
 
 from services.gateway.app.main import create_app
 from services.gateway.app.web.session import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE
 from services.gateway.tests.support import bearer, gateway, gateway_settings
-from shared.demo.scenario import GARANTIEKAVEL_SPOTS
+from shared.demo_parties import GARANTIEKAVEL_SPOTS
 from shared.domain import Role
-from shared.testing import running_app
+from herplaatsing.testing import running_app
 
 
 async def sign_in(client: httpx.AsyncClient, role: str, org: str = "") -> httpx.Response:
@@ -34,7 +36,8 @@ async def test_sign_in_page_lists_the_demo_identities_in_development() -> None:
 
 @pytest.mark.parametrize("environment", ["test", "production"])
 async def test_sign_in_is_refused_outside_development(environment: str) -> None:
-    overrides = {"jwt_secret": "x" * 40, "internal_secret": "y" * 40} if environment == "production" else {}
+    # production refuses weak secrets (entropy), so it gets real random ones
+    overrides = {"jwt_secret": secrets.token_urlsafe(48), "internal_secret": secrets.token_urlsafe(48)} if environment == "production" else {}
     async with gateway(gateway_settings(environment=environment, **overrides)) as client:
         assert (await client.get("/aanmelden")).status_code == 404
         r = await sign_in(client, "marktmeester")

@@ -14,7 +14,7 @@ from shared.web.problems import problem_responses
 router = APIRouter(tags=["clock"])
 
 
-@router.get("/clock", response_model=ClockState, responses=problem_responses(401, 403))
+@router.get("/clock", response_model=ClockState, summary="Get the clock", responses=problem_responses(401, 403))
 async def get_clock(principal: CurrentPrincipal, session: Session, runtime: Runtime) -> ClockState:
     """The date the inventory treats as today (expiry horizon, statuses, statistics)."""
     require_role(principal, Role.marktmeester, Role.investor, Role.municipality)
@@ -22,7 +22,7 @@ async def get_clock(principal: CurrentPrincipal, session: Session, runtime: Runt
     return ClockState(today=today, offset_days=runtime.clock.offset_days)
 
 
-@router.patch("/clock", response_model=ClockState, responses=problem_responses(400, 401, 403))
+@router.patch("/clock", response_model=ClockState, summary="Move the clock", responses=problem_responses(400, 401, 403))
 async def move_clock(body: ClockChange, principal: CurrentPrincipal, session: WriteSession, runtime: Runtime) -> ClockState:
     """Move the demo clock (persisted, shared by every replica). The next expiry scan uses the new date."""
     require_role(principal, Role.marktmeester)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 
 from services.inventory.app.clock.service import today as clock_today
@@ -21,11 +21,14 @@ from shared.web.mapping import to_schema
 
 router = APIRouter(tags=["complexes"])
 
+ComplexId = Annotated[uuid.UUID, Path(alias="id", description="The complex's id.")]
+
 
 
 @router.post(
     "/complexes",
     status_code=201,
+    summary="Register a complex",
     response_model=ComplexOut,
     responses=problem_responses(400, 401, 403, 409, 422),
 )
@@ -43,18 +46,21 @@ async def register_complex(
     return answer(session, to_schema(ComplexOut, item), location=f"/api/v1/complexes/{item.id}")
 
 
-@router.get("/complexes", response_model=Page[ComplexOut], responses=problem_responses(400, 401, 403))
+@router.get("/complexes", response_model=Page[ComplexOut], summary="List complexes", responses=problem_responses(400, 401, 403))
 async def list_complexes(
     principal: CurrentPrincipal,
     session: Session,
-    investor_org: Annotated[str | None, Query(alias="investorOrg", max_length=100)] = None,
-    typology: Typology | None = None,
-    bbl_level: Annotated[BblLevel | None, Query(alias="bblLevel")] = None,
+    investor_org: Annotated[
+        str | None,
+        Query(alias="investorOrg", max_length=100, description="Only this investor's complexes (marktmeester).", examples=["wc-woonbron"]),
+    ] = None,
+    typology: Annotated[Typology | None, Query(description="Only complexes of this typology.")] = None,
+    bbl_level: Annotated[BblLevel | None, Query(alias="bblLevel", description="Only complexes built to this Bbl level.")] = None,
     rthf: Annotated[bool | None, Query(description="Only complexes with (true) or without (false) an RTHF guarantee.")] = None,
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
 ) -> Page[ComplexOut]:
-    """Complexes the caller may see (investors: their own; municipalities: placed in their gemeente)."""
+    """Complexes the caller may see (investors: their own; municipalities: placed in their gemeente; the marktmeester: all)."""
     require_role(principal, Role.investor, Role.municipality, Role.marktmeester)
     items, next_cursor = await repository.page_visible(
         session, principal, investor_org=investor_org, typology=typology and typology.value,
@@ -63,8 +69,9 @@ async def list_complexes(
     return Page[ComplexOut](data=[to_schema(ComplexOut, c) for c in items], next_cursor=next_cursor)
 
 
-@router.get("/complexes/{complex_id}", response_model=ComplexOut, responses=problem_responses(400, 401, 403, 404))
-async def get_complex(complex_id: uuid.UUID, principal: CurrentPrincipal, session: Session) -> ComplexOut:
+@router.get("/complexes/{id}", response_model=ComplexOut, summary="Get a complex", responses=problem_responses(400, 401, 403, 404))
+async def get_complex(complex_id: ComplexId, principal: CurrentPrincipal, session: Session) -> ComplexOut:
+    """One complex the caller may see (same scope as the list), with its RTHF guarantee if any."""
     require_role(principal, Role.investor, Role.municipality, Role.marktmeester)
     item = await repository.get_visible(session, principal, complex_id)
     if item is None:
@@ -72,12 +79,17 @@ async def get_complex(complex_id: uuid.UUID, principal: CurrentPrincipal, sessio
     return to_schema(ComplexOut, item)
 
 
-@router.get("/complexes/{complex_id}/units", response_model=Page[UnitOut], responses=problem_responses(400, 401, 403, 404))
-async def list_units(
-    complex_id: uuid.UUID,
+@router.get(
+    "/complexes/{id}/units",
+    response_model=Page[UnitOut],
+    summary="List a complex's units",
+    responses=problem_responses(400, 401, 403, 404),
+)
+async def list_complex_units(
+    complex_id: ComplexId,
     principal: CurrentPrincipal,
     session: Session,
-    status: UnitStatus | None = None,
+    status: Annotated[UnitStatus | None, Query(description="Only the homes in this state.")] = None,
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
 ) -> Page[UnitOut]:
@@ -91,14 +103,19 @@ async def list_units(
     return Page[UnitOut](data=[to_schema(UnitOut, u) for u in units], next_cursor=next_cursor)
 
 
-@router.get("/complexes/{complex_id}/valuation", response_model=Valuation, responses=problem_responses(400, 401, 403, 404))
-async def get_valuation(
-    complex_id: uuid.UUID,
+@router.get(
+    "/complexes/{id}/valuation",
+    response_model=Valuation,
+    summary="Value a complex and its RTHF claim",
+    responses=problem_responses(400, 401, 403, 404),
+)
+async def get_complex_valuation(
+    complex_id: ComplexId,
     principal: CurrentPrincipal,
     session: Session,
     runtime: Runtime,
     sale_eur_per_unit: Annotated[
-        float | None, Query(alias="saleEurPerUnit", ge=0, le=1_000_000, description="Expected sale price per home; default the book value.")
+        float | None, Query(alias="saleEurPerUnit", ge=0, le=1_000_000, description="Expected sale price per home; default the book value.", examples=[95000])
     ] = None,
 ) -> Valuation:
     """Remaining technical life, book value, and the RTHF claim (60/25/15) if no follow-up plot is found."""

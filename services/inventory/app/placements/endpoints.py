@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 
 from services.inventory.app.clock.service import today as clock_today
 from services.inventory.app.deps import Runtime, Session, WriteSession
 from shared.web.idempotency import IdempotencyKey, answer
 from services.inventory.app.placements import repository, service
-from services.inventory.app.placements.schemas import PlacementCreate, PlacementDetail, PlacementOut, PlacementStatus
+from services.inventory.app.placements.schemas import (
+    ComplexQuery,
+    ExpiringBeforeQuery,
+    PlacementCreate,
+    PlacementDetail,
+    PlacementOut,
+    StatusQuery,
+)
 from shared.domain import Role
 from shared.web.identity import CurrentPrincipal, require_role
 from shared.web.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
@@ -21,9 +27,17 @@ from shared.web.problems import not_found, problem_responses
 
 router = APIRouter(tags=["placements"])
 
+PlacementId = Annotated[uuid.UUID, Path(alias="id", description="The placement's id.")]
 
 
-@router.post("/placements", status_code=201, response_model=PlacementDetail, responses=problem_responses(400, 401, 403, 404, 409, 422))
+
+@router.post(
+    "/placements",
+    status_code=201,
+    response_model=PlacementDetail,
+    summary="Record a placement",
+    responses=problem_responses(400, 401, 403, 404, 409, 422),
+)
 async def create_placement(
     body: PlacementCreate,
     principal: CurrentPrincipal,
@@ -42,20 +56,23 @@ async def create_placement(
     return answer(session, detail, location=f"/api/v1/placements/{placement.id}")
 
 
-@router.get("/placements", response_model=Page[PlacementOut], responses=problem_responses(400, 401, 403))
+@router.get("/placements", response_model=Page[PlacementOut], summary="List placements", responses=problem_responses(400, 401, 403))
 async def list_placements(
     principal: CurrentPrincipal,
     session: Session,
     runtime: Runtime,
-    expiring_before: Annotated[dt.date | None, Query(alias="expiringBefore", description="Only placements whose end date is before this date.")] = None,
-    complex_id: Annotated[uuid.UUID | None, Query(alias="complex")] = None,
-    gemeente: Annotated[str | None, Query(pattern=r"^GM\d{4}$")] = None,
-    status: PlacementStatus | None = None,
-    site_id: Annotated[uuid.UUID | None, Query(alias="siteId")] = None,
+    expiring_before: ExpiringBeforeQuery = None,
+    complex_id: ComplexQuery = None,
+    gemeente: Annotated[
+        str | None, Query(pattern=r"^GM\d{4}$", description="Only placements in this gemeente.", examples=["GM0772"])
+    ] = None,
+    status: StatusQuery = None,
+    site_id: Annotated[uuid.UUID | None, Query(alias="siteId", description="Only placements on this plot.")] = None,
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
 ) -> Page[PlacementOut]:
-    """Placements the caller may see, soonest end date first (investors: own; municipalities: in their gemeente)."""
+    """Placements the caller may see, soonest end date first (investors: own; municipalities: in their gemeente;
+    the marktmeester: all)."""
     require_role(principal, Role.investor, Role.municipality, Role.marktmeester)
     today = await clock_today(session, runtime)
     rows, next_cursor = await repository.page_visible(
@@ -65,8 +82,9 @@ async def list_placements(
     return Page[PlacementOut](data=[service.to_out(p, s) for p, s in rows], next_cursor=next_cursor)
 
 
-@router.get("/placements/{placement_id}", response_model=PlacementDetail, responses=problem_responses(400, 401, 403, 404))
-async def get_placement(placement_id: uuid.UUID, principal: CurrentPrincipal, session: Session, runtime: Runtime) -> PlacementDetail:
+@router.get("/placements/{id}", response_model=PlacementDetail, summary="Get a placement", responses=problem_responses(400, 401, 403, 404))
+async def get_placement(placement_id: PlacementId, principal: CurrentPrincipal, session: Session, runtime: Runtime) -> PlacementDetail:
+    """One placement the caller may see, with its status on today's clock and the ids of its units."""
     require_role(principal, Role.investor, Role.municipality, Role.marktmeester)
     today = await clock_today(session, runtime)
     found = await repository.get_visible(session, principal, today, placement_id)

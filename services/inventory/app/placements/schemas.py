@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import uuid
+from typing import Annotated
 
+from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.domain import PermitInstrument
@@ -31,6 +33,14 @@ class PlacementStatus(str, enum.Enum):
     expiring = "expiring"
     ended = "ended"
 
+
+# The filters the placement list shares with the placements map.
+StatusQuery = Annotated[PlacementStatus | None, Query(description="Only placements in this state (on today's clock).")]
+ExpiringBeforeQuery = Annotated[
+    dt.date | None,
+    Query(alias="expiringBefore", description="Only placements whose term ends before this date.", examples=["2028-12-31"]),
+]
+ComplexQuery = Annotated[uuid.UUID | None, Query(alias="complex", description="Only placements of this complex.")]
 
 class PlacementCreate(BaseModel):
     """Place a complex (or some of its units) on a plot under a permit term."""

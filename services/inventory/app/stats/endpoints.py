@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import uuid
-from typing import Annotated
-
 import orjson
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from fastapi.responses import Response
 
 from services.inventory.app.clock.service import today as clock_today
 from services.inventory.app.deps import Runtime, Session
 from services.inventory.app.placements import repository as placements
-from services.inventory.app.placements.schemas import PlacementStatus
+from services.inventory.app.placements.schemas import ComplexQuery, ExpiringBeforeQuery, StatusQuery
 from services.inventory.app.stats import service
 from shared.web.geojson import GEOJSON_MEDIA_TYPE
 from services.inventory.app.stats.schemas import PlacementFeatureCollection, PlacementStats
@@ -33,17 +29,20 @@ async def placement_stats(principal: CurrentPrincipal, session: Session, runtime
 @router.get(
     "/map/placements.geojson",
     response_model=PlacementFeatureCollection,
+    tags=["maps"],
+    summary="Map of placements",
     responses={200: {"content": {GEOJSON_MEDIA_TYPE: {}}}, **problem_responses(400, 401, 403)},
 )
 async def placements_map(
     principal: CurrentPrincipal,
     session: Session,
     runtime: Runtime,
-    status: PlacementStatus | None = None,
-    expiring_before: Annotated[dt.date | None, Query(alias="expiringBefore")] = None,
-    complex_id: Annotated[uuid.UUID | None, Query(alias="complex")] = None,
+    status: StatusQuery = None,
+    expiring_before: ExpiringBeforeQuery = None,
+    complex_id: ComplexQuery = None,
 ) -> Response:
-    """Placements as a GeoJSON FeatureCollection of points, scoped like the placement list."""
+    """Placements as a GeoJSON FeatureCollection of points, scoped like the placement list: investors their own,
+    municipalities those in their gemeente, the marktmeester all."""
     require_role(principal, Role.investor, Role.municipality, Role.marktmeester)
     today = await clock_today(session, runtime)
     rows = await placements.map_rows(

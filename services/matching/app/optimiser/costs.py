@@ -70,24 +70,15 @@ def priority_of(rung: np.ndarray, w: Weights) -> np.ndarray:
     return table[rung]
 
 
-@demand_column("gm")
-def _d_gm(d: Demand, w: Weights, code) -> int:
-    return code(d.gemeente_code)
+def _coded(attr: str):
+    def column(row: Demand | Plot, w: Weights, code) -> int:
+        return code(getattr(row, attr))  # ints: the rung compares gemeente and province of both sides
+    return column
 
 
-@demand_column("pv")
-def _d_pv(d: Demand, w: Weights, code) -> int:
-    return code(d.province_code)
-
-
-@plot_column("gm")
-def _p_gm(p: Plot, w: Weights, code) -> int:
-    return code(p.gemeente_code)
-
-
-@plot_column("pv")
-def _p_pv(p: Plot, w: Weights, code) -> int:
-    return code(p.province_code)
+for _name, _attr in (("gm", "gemeente_code"), ("pv", "province_code")):
+    demand_column(_name)(_coded(_attr))
+    plot_column(_name)(_coded(_attr))
 
 
 @plot_column("garantiekavel")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
 
 from services.matching.app.runs import repository, service
@@ -18,7 +19,8 @@ from shared.web.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
 from shared.web.problems import not_found, problem_responses
 from shared.web.mapping import to_schema
 
-router = APIRouter(prefix="/matching/runs", tags=["matching-runs"])
+router = APIRouter(prefix="/matching/runs", tags=["matching"])
+RunId = Annotated[uuid.UUID, Path(alias="id", description="The matching run's id.")]
 
 
 def to_out(r: MatchingRun) -> RunOut:
@@ -28,8 +30,8 @@ def to_out(r: MatchingRun) -> RunOut:
     )
 
 
-@router.post("", status_code=201, response_model=RunOut, responses=problem_responses(400, 401, 403, 422))
-async def start_run(
+@router.post("", status_code=201, response_model=RunOut, summary="Start a matching run", responses=problem_responses(400, 401, 403, 422))
+async def start_matching_run(
     principal: CurrentPrincipal,
     body: RunIn,
     session: WriteSession,
@@ -42,16 +44,18 @@ async def start_run(
     return answer(session, to_out(record), location=f"/api/v1/matching/runs/{record.id}")
 
 
-@router.get("", response_model=Page[RunOut], responses=problem_responses(400, 401, 403))
-async def list_runs(principal: CurrentPrincipal, session: Session, limit: LimitQuery = DEFAULT_LIMIT,
+@router.get("", response_model=Page[RunOut], summary="List matching runs", responses=problem_responses(400, 401, 403))
+async def list_matching_runs(principal: CurrentPrincipal, session: Session, limit: LimitQuery = DEFAULT_LIMIT,
                     cursor: CursorQuery = None) -> Page[RunOut]:
+    """The matching runs, oldest first, with their results."""
     require_role(principal, Role.marktmeester)
     runs, next_cursor = await repository.page(session, limit, cursor)
     return Page(data=[to_out(r) for r in runs], next_cursor=next_cursor)
 
 
-@router.get("/{run_id}", response_model=RunOut, responses=problem_responses(401, 403, 404))
-async def get_run(principal: CurrentPrincipal, run_id: uuid.UUID, session: Session) -> RunOut:
+@router.get("/{id}", response_model=RunOut, summary="Get a matching run", responses=problem_responses(401, 403, 404))
+async def get_matching_run(principal: CurrentPrincipal, run_id: RunId, session: Session) -> RunOut:
+    """One matching run with its cost, shortfall, solver statistics and plan."""
     require_role(principal, Role.marktmeester)
     record = await repository.get(session, run_id)
     if record is None:

@@ -20,11 +20,11 @@ router = APIRouter(tags=["municipalities"])
 )
 async def list_municipalities(
     principal: CurrentPrincipal,
-    province: Annotated[str | None, Query(pattern=r"^PV\d{2}$", description="Only this province.", examples=["PV30"])] = None,
+    province: Annotated[str | None, Query(pattern=r"^PV\d{2}$", description="Only this CBS province code.", examples=["PV30"])] = None,
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
 ) -> MunicipalityPage:
-    """The 342 gemeenten of the CBS 2025 classification, ordered by code. Public."""
+    """The 342 gemeenten of the CBS 2025 classification, ordered by code."""
     data, next_cursor = service.list_page(province, limit, cursor)
     return MunicipalityPage(data=data, next_cursor=next_cursor)
 
@@ -33,6 +33,7 @@ async def list_municipalities(
     "/municipalities/{code}", response_model=Municipality, summary="Get a municipality", responses=problem_responses(400, 401, 404)
 )
 async def get_municipality(
-    principal: CurrentPrincipal, code: Annotated[str, Path(pattern=r"^GM\d{4}$", examples=["GM0772"])]
+    principal: CurrentPrincipal, code: Annotated[str, Path(pattern=r"^GM\d{4}$", description="CBS gemeentecode.", examples=["GM0772"])]
 ) -> Municipality:
+    """One gemeente of the CBS 2025 classification, with its province."""
     return service.get(code)

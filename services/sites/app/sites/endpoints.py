@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 
 from services.sites.app.sites import repository as repo
@@ -25,6 +25,7 @@ from shared.web.problems import InvalidInput, problem_responses
 router = APIRouter(tags=["sites"])
 
 MAP_MAX_FEATURES = 20_000
+SiteId = Annotated[uuid.UUID, Path(alias="id", description="The plot's id.")]
 
 
 def _site_query(
@@ -94,13 +95,46 @@ def _site_query(
 
 StatusQuery = Annotated[
     Literal["draft", "published", "withdrawn"],
-    Query(description="Plots in this state; drafts and withdrawn plots only for their municipality and the marktmeester."),
+    Query(
+        description="Plots in this state (default `published`); drafts and withdrawn plots only for their municipality and the marktmeester.",
+        examples=["published"],
+    ),
 ]
 MunicipalityQuery = Annotated[str | None, Query(pattern=r"^GM\d{4}$", description="CBS gemeentecode.", examples=["GM0772"])]
-ProvinceQuery = Annotated[str | None, Query(pattern=r"^PV\d{2}$", description="Province code.", examples=["PV30"])]
-KindQuery = Annotated[SiteKind | None, Query(description="Plot kind.")]
+ProvinceQuery = Annotated[str | None, Query(pattern=r"^PV\d{2}$", description="CBS province code.", examples=["PV30"])]
+KindQuery = Annotated[SiteKind | None, Query(description="Plot kind.", examples=["municipal"])]
+FreeAtQuery = Annotated[
+    dt.date | None,
+    Query(alias="freeAt", description="Plots whose availability window contains this date with free capacity.", examples=["2027-06-01"]),
+]
+MinFreeUnitsQuery = Annotated[
+    int | None,
+    Query(alias="minFreeUnits", ge=1, le=10_000, description="At least this many free homes (default 1 with freeAt).", examples=[24]),
+]
+AvailableFromQuery = Annotated[
+    dt.date | None,
+    Query(alias="availableFrom", description="The window overlaps [availableFrom, availableUntil].", examples=["2027-01-01"]),
+]
+AvailableUntilQuery = Annotated[
+    dt.date | None, Query(alias="availableUntil", description="End of the period the window must overlap.", examples=["2030-12-31"])
+]
+NearLatQuery = Annotated[
+    float | None,
+    Query(alias="nearLat", ge=-90, le=90, description="Latitude (WGS84) to measure `distance_km` from; with nearLon.", examples=[51.44]),
+]
+NearLonQuery = Annotated[
+    float | None, Query(alias="nearLon", ge=-180, le=180, description="Longitude (WGS84); with nearLat.", examples=[5.47])
+]
+WithinKmQuery = Annotated[
+    float | None,
+    Query(alias="withinKm", gt=0, le=2000, description="Only plots within this distance of nearLat/nearLon.", examples=[25]),
+]
+SortQuery = Annotated[
+    Literal["createdAt", "availableFrom", "distance"],
+    Query(description="Sort order, ascending (default `createdAt`; `distance` needs nearLat/nearLon).", examples=["availableFrom"]),
+]
 BboxQuery = Annotated[
-    str | None, Query(description="minLon,minLat,maxLon,maxLat (WGS84).", examples=["5.3,51.3,5.6,51.6"], max_length=200)
+    str | None, Query(description="Only plots inside minLon,minLat,maxLon,maxLat (WGS84).", examples=["5.3,51.3,5.6,51.6"], max_length=200)
 ]
 
 
@@ -117,19 +151,22 @@ async def list_sites(
     municipality: MunicipalityQuery = None,
     province: ProvinceQuery = None,
     kind: KindQuery = None,
-    free_at: Annotated[dt.date | None, Query(alias="freeAt", description="Plots whose window contains this date with free capacity.")] = None,
-    min_free_units: Annotated[int | None, Query(alias="minFreeUnits", ge=1, le=10_000, description="At least this many free homes (default 1 with freeAt).")] = None,
-    available_from: Annotated[dt.date | None, Query(alias="availableFrom", description="Window overlaps [availableFrom, availableUntil].")] = None,
-    available_until: Annotated[dt.date | None, Query(alias="availableUntil")] = None,
-    near_lat: Annotated[float | None, Query(alias="nearLat", ge=-90, le=90)] = None,
-    near_lon: Annotated[float | None, Query(alias="nearLon", ge=-180, le=180)] = None,
-    within_km: Annotated[float | None, Query(alias="withinKm", gt=0, le=2000)] = None,
+    free_at: FreeAtQuery = None,
+    min_free_units: MinFreeUnitsQuery = None,
+    available_from: AvailableFromQuery = None,
+    available_until: AvailableUntilQuery = None,
+    near_lat: NearLatQuery = None,
+    near_lon: NearLonQuery = None,
+    within_km: WithinKmQuery = None,
     bbox: BboxQuery = None,
-    sort: Annotated[Literal["createdAt", "availableFrom", "distance"], Query(description="Sort order (ascending).")] = "createdAt",
+    sort: SortQuery = "createdAt",
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
 ) -> SitePage:
-    """Published plots for everyone; with `nearLat`/`nearLon` each result carries `distance_km`."""
+    """Published plots for everyone; with a token a municipality also sees its own drafts.
+
+    With `nearLat`/`nearLon` every plot carries `distance_km`; the service checks how the filters combine.
+    """
     q = _site_query(
         principal,
         status=status,
@@ -154,58 +191,66 @@ async def list_sites(
     "/sites",
     response_model=Site,
     status_code=201,
-    summary="Publish a plot (or save a draft)",
+    summary="Publish a plot",
     responses=problem_responses(400, 401, 403, 422),
 )
-async def create_site(
+async def publish_site(
     principal: CurrentPrincipal,
     body: SiteCreate,
     session: WriteSession,
     runtime: Runtime,
     idempotency_key: IdempotencyKey = None,  # noqa: ARG001 - documented here, honoured by WriteSession
 ) -> JSONResponse:
-    """A municipality publishes in its own gemeente; the marktmeester anywhere (e.g. garantiekavels).
-    Emits `sites.site.published` unless saved as a draft."""
+    """A municipality publishes a plot in its own gemeente (or saves it as a draft); the marktmeester anywhere
+    (e.g. garantiekavels). Emits `sites.site.published` unless saved as a draft."""
     site = await service.create(session, runtime, principal, body)
     return answer(session, service.to_api(site).model_dump(mode="json"), location=f"/api/v1/sites/{site.id}")
 
 
-@router.get("/sites/{site_id}", response_model=Site, summary="Get a plot", responses=problem_responses(400, 401, 404))
-async def get_site(principal: CurrentPrincipal, site_id: uuid.UUID, session: Session) -> Site:
+@router.get("/sites/{id}", response_model=Site, summary="Get a plot", responses=problem_responses(400, 401, 404))
+async def get_site(principal: CurrentPrincipal, site_id: SiteId, session: Session) -> Site:
+    """A published plot; a draft or withdrawn plot only for its municipality and the marktmeester."""
     return service.to_api(await service.get_visible(session, principal, site_id))
 
 
 @router.patch(
-    "/sites/{site_id}",
+    "/sites/{id}",
     response_model=Site,
-    summary="Change a plot (partial); also publishes a draft",
+    summary="Change a plot",
     responses=problem_responses(400, 401, 403, 404, 409),
 )
 async def update_site(
-    principal: CurrentPrincipal, site_id: uuid.UUID, body: SiteUpdate, session: WriteSession, runtime: Runtime
+    principal: CurrentPrincipal, site_id: SiteId, body: SiteUpdate, session: WriteSession, runtime: Runtime
 ) -> Site:
-    """Every change bumps `version` and, for a published plot, emits `sites.site.updated`."""
+    """Partial update by the plot's municipality (also publishes a draft); capacity never drops below what is reserved.
+
+    Every change bumps `version` and, for a published plot, emits `sites.site.updated`.
+    """
     return service.to_api(await service.update(session, runtime, principal, site_id, body))
 
 
 @router.delete(
-    "/sites/{site_id}",
+    "/sites/{id}",
     response_model=Site,
     summary="Withdraw a plot",
     responses=problem_responses(401, 403, 404, 409),
 )
-async def withdraw_site(principal: CurrentPrincipal, site_id: uuid.UUID, session: WriteSession, runtime: Runtime) -> Site:
-    """Refused (409) while homes are reserved on the plot. Emits `sites.site.withdrawn`."""
+async def withdraw_site(principal: CurrentPrincipal, site_id: SiteId, session: WriteSession, runtime: Runtime) -> Site:
+    """Withdraw the plot from the market (it stays readable with status `withdrawn`).
+
+    Refused (409) while homes are reserved on the plot. Emits `sites.site.withdrawn`.
+    """
     return service.to_api(await service.withdraw(session, runtime, principal, site_id))
 
 
 @router.get(
     "/map/sites.geojson",
     response_model=SiteFeatureCollection,
-    summary="Plots as GeoJSON",
+    tags=["maps"],
+    summary="Map of plots",
     responses={**problem_responses(400, 401), 200: {"content": {GEOJSON_MEDIA_TYPE: {}}}},
 )
-async def sites_geojson(
+async def sites_map(
     principal: CurrentPrincipal,
     session: Session,
     status: StatusQuery = "published",
@@ -214,7 +259,8 @@ async def sites_geojson(
     kind: KindQuery = None,
     bbox: BboxQuery = None,
 ) -> JSONResponse:
-    """A FeatureCollection: the boundary polygon when known, else the point. Public."""
+    """Published plots as a GeoJSON FeatureCollection: the boundary polygon when known, else the point.
+    Same filters as the plot listing."""
     q = _site_query(
         principal,
         status=status,

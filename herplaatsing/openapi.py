@@ -1,8 +1,8 @@
-"""The three services' own OpenAPI documents, and `python -m tests.public_openapi` to rewrite docs/openapi.json.
+"""The three services' own OpenAPI documents, from which `herplaatsing openapi` composes docs/openapi.json.
 
-This is the caller that imports the services (the gateway itself imports none): it builds
-each service's app (no database is connected for that) and hands its `openapi()` to the
-gateway's composer.
+The runner may import the services (the gateway imports none): this builds each service's
+app (no database is connected for that) and hands its `openapi()` to the gateway's composer
+(services/gateway/app/openapi).
 """
 
 from __future__ import annotations
@@ -24,9 +24,3 @@ def service_documents() -> dict[str, dict[str, Any]]:
         "sites": sites_app(SitesSettings(**unused)).openapi(),
         "matching": matching_app(MatchingSettings(**unused)).openapi(),
     }
-
-
-if __name__ == "__main__":
-    from services.gateway.app.openapi import write
-
-    print(f"wrote {write(service_documents())}")
