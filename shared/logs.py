@@ -47,8 +47,11 @@ def configure_logging(service: str, level: str = "INFO", json_logs: bool = True)
     # hand their records to the root handler instead of printing plain text themselves.
     # (The app factory runs before uvicorn logs its first line, so this catches all of them.)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
-        logging.getLogger(name).handlers[:] = []
-        logging.getLogger(name).propagate = True
+        logger = logging.getLogger(name)
+        logger.handlers[:] = []
+        logger.propagate = True
+        logger.disabled = False  # a fileConfig (alembic's) in the same process disables existing loggers
+        logger.setLevel(logging.NOTSET)  # LOG_LEVEL (the root's) rules, not uvicorn's --log-level
     # one access line per request comes from RequestContextMiddleware (with the correlation id)
     for noisy in ("uvicorn.access", "nats"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
