@@ -303,6 +303,14 @@ class PostgresServer:
         self.proc = None
 
 
+def _proxy_args(trusted_proxies: str) -> list[str]:
+    """uvicorn's CLI form of `uvicorn_proxy_options`: X-Forwarded-For only from trusted proxies."""
+    from shared.config import uvicorn_proxy_options
+
+    options = uvicorn_proxy_options(trusted_proxies)
+    return ["--forwarded-allow-ips", str(options["forwarded_allow_ips"])] if options["proxy_headers"] else ["--no-proxy-headers"]
+
+
 class ServiceProcess:
     """One service under uvicorn, as its own process (its app from the registry)."""
 
@@ -322,6 +330,7 @@ class ServiceProcess:
             [
                 sys.executable, "-m", "uvicorn", "--factory", SERVICES[self.service].app,
                 "--host", "127.0.0.1", "--port", str(self.port), "--no-access-log", "--timeout-graceful-shutdown", "10",
+                *_proxy_args(env.get("TRUSTED_PROXIES", "")),
             ],
             env=env,
             stdout=open(log, "ab"),

@@ -39,6 +39,11 @@ def add_months(day: dt.date, months: int) -> dt.date:
     """Calendar month arithmetic, clamping to the month's last day (31 Jan + 1 = 28/29 Feb)."""
     month_index = day.month - 1 + months
     year, month = day.year + month_index // 12, month_index % 12 + 1
+    # Beyond the calendar's range: the nearest end (a horizon past 9999 is "never").
+    if year > dt.MAXYEAR:
+        return dt.date.max
+    if year < dt.MINYEAR:
+        return dt.date.min
     for last in (31, 30, 29, 28):
         try:
             return dt.date(year, month, min(day.day, last))

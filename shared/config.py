@@ -39,6 +39,12 @@ def estimated_entropy_bits(secret: str) -> float:
 
 
 
+def uvicorn_proxy_options(trusted_proxies: str) -> dict[str, object]:
+    """uvicorn's proxy settings for TRUSTED_PROXIES: X-Forwarded-For only from those, or not at all."""
+    trusted = ",".join(p.strip() for p in trusted_proxies.split(",") if p.strip())
+    return {"proxy_headers": True, "forwarded_allow_ips": trusted} if trusted else {"proxy_headers": False}
+
+
 class ServiceSettings(BaseSettings):
     """Settings shared by all four services; a service subclasses it for its own knobs."""
 
@@ -94,6 +100,18 @@ class ServiceSettings(BaseSettings):
 
     log_level: str = "INFO"
     log_json: bool = True
+
+    # Proxies (addresses or CIDRs, comma-separated) whose X-Forwarded-For names the real client.
+    # Empty: the peer address is the client, whatever the header says (uvicorn otherwise trusts
+    # it from loopback, and a rotating header escaped the gateway's rate limit).
+    trusted_proxies: str = ""
+
+    # Limits before work (shared/web/limits.py): what one request may send.
+    max_header_bytes: int = Field(default=8 * 1024, ge=1024)
+    max_headers_bytes: int = Field(default=32 * 1024, ge=4096)
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    max_json_depth: int = Field(default=32, ge=4)
+    max_string_chars: int = Field(default=10_000, ge=200)
 
     @model_validator(mode="after")
     def _refuse_weak_secrets_in_production(self) -> "ServiceSettings":

@@ -5,11 +5,21 @@ from __future__ import annotations
 import contextvars
 import datetime as dt
 import logging
+import re
 import sys
 
 import orjson
 
 correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("correlation_id", default=None)
+
+# What a caller may choose as its correlation id: it is copied into logs and every event the
+# request causes, so it is short and plain (a UUID, a trace id, `req-42`).
+_CORRELATION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/+=-]{0,127}")
+
+
+def valid_correlation_id(value: str | None) -> str | None:
+    """`value` if it is an acceptable correlation id, else None (the caller makes a fresh one)."""
+    return value if value is not None and _CORRELATION_ID.fullmatch(value) else None
 
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 

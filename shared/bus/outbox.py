@@ -21,11 +21,20 @@ from shared.config import ServiceSettings
 from shared.db import Database
 from shared.events.envelope import CloudEvent
 from shared.events.models import EVENT_TYPES, EventData
-from shared.logs import correlation_id
-from shared.tracing import current_traceparent, span
+from shared.logs import correlation_id, valid_correlation_id
 from shared.metrics import OUTBOX_PENDING, OUTBOX_PUBLISHED, OUTBOX_RELAY_STALLS, OUTBOX_REPLAYED
+from shared.tracing import current_traceparent, span
 
 log = logging.getLogger(__name__)
+
+# What one event may weigh on the wire: well under NATS's max_payload (1 MiB by default), so an
+# event that was stored can always be published. The request that would make a bigger one is
+# refused (nothing stored) instead of holding every later event of the service behind it.
+MAX_EVENT_BYTES = 256 * 1024
+
+
+class EventTooLarge(ValueError):
+    """The request would record an event above MAX_EVENT_BYTES; answered as a 413 problem."""
 
 
 def build_event(service: str, event_type: str, aggregate_id: Any, data: EventData) -> CloudEvent:
@@ -37,7 +46,7 @@ def build_event(service: str, event_type: str, aggregate_id: Any, data: EventDat
         source=f"/herplaatsing/{service}",
         type=event_type,
         subject=str(aggregate_id),
-        correlationid=correlation_id.get() or str(uuid.uuid4()),
+        correlationid=valid_correlation_id(correlation_id.get()) or str(uuid.uuid4()),
         data=data.model_dump(mode="json"),
         **({"traceparent": traceparent} if traceparent else {}),
     )
@@ -48,12 +57,16 @@ async def record_event(
 ) -> CloudEvent:
     """Write the event into the outbox inside the caller's (uncommitted) transaction."""
     event = build_event(service, event_type, aggregate_id, data)
+    payload = event.model_dump(mode="json")
+    size = len(encode(payload))
+    if size > MAX_EVENT_BYTES:
+        raise EventTooLarge(f"The {event_type} event this request makes would be {size} bytes (at most {MAX_EVENT_BYTES}).")
     await session.execute(
         sa.insert(tables.outbox).values(
             event_id=event.id,
             event_type=event.type,
             aggregate_id=event.subject,
-            payload=event.model_dump(mode="json"),
+            payload=payload,
         )
     )
     return event

@@ -6,21 +6,22 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.routing import APIRoute
+from opentelemetry.trace import SpanKind
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from opentelemetry.trace import SpanKind
-
-from shared.logs import configure_logging, correlation_id
+from shared.config import ServiceSettings
+from shared.logs import configure_logging, correlation_id, valid_correlation_id
 from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from shared.runtime import ServiceRuntime
 from shared.tracing import configure_tracing, span
 from shared.web import idempotency
+from shared.web.limits import InputLimitsMiddleware, Limits
 from shared.web.problems import install_problem_handlers, problem_response
 
 API_PREFIX = "/api/v1"
@@ -53,7 +54,8 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
-        cid = headers.get(CORRELATION_HEADER) or str(uuid.uuid4())
+        # A caller's id only when it is short and plain: it goes into logs and events.
+        cid = valid_correlation_id(headers.get(CORRELATION_HEADER)) or str(uuid.uuid4())
         token = correlation_id.set(cid)
         started = time.perf_counter()
         status = 500
@@ -99,7 +101,12 @@ def create_service_app(
     description: str,
     version: str = API_VERSION,
     docs: bool = True,
+    inspect_json: bool = True,
+    body_limit: Callable[[Scope], int] | None = None,
+    ops_guard: Callable[[Request], None] | None = None,
 ) -> FastAPI:
+    """`inspect_json` False and `body_limit` are for the gateway, which forwards bodies unparsed;
+    `ops_guard` runs before the deep readiness check and /metrics (the gateway rate-limits them)."""
     settings = runtime.settings
     configure_logging(settings.service_name, settings.log_level, settings.log_json)
     configure_tracing(settings.service_name)
@@ -125,20 +132,23 @@ def create_service_app(
     )
     app.state.settings = settings
     app.state.runtime = runtime
+    # Added first, so it runs inside the request context: its refusals carry the correlation id.
+    app.add_middleware(InputLimitsMiddleware, limits=limits_of(settings), inspect_json=inspect_json, body_limit=body_limit)
     app.add_middleware(RequestContextMiddleware, service=settings.service_name)
     install_problem_handlers(app)
     app.add_exception_handler(idempotency.Replayed, _replay)
 
     ops = APIRouter(tags=["operations"], include_in_schema=False)
+    guarded = [Depends(ops_guard)] if ops_guard else []
 
     @ops.get("/healthz")
     async def healthz() -> dict[str, str]:
         """Liveness: the process answers (no dependency checks)."""
         return {"status": "ok", "service": settings.service_name}
 
-    @ops.get("/readyz")
+    @ops.get("/readyz", dependencies=guarded)
     async def readyz(request: Request) -> Response:
-        """Readiness: the database and JetStream really answer."""
+        """Readiness: the database answers (503 if not); JetStream down only degrades (200, see README)."""
         checks = await runtime.readiness()
         if not any(v.startswith("unavailable") for v in checks.values()):
             status = "ready" if all(v == "ok" for v in checks.values()) else "degraded"
@@ -149,7 +159,7 @@ def create_service_app(
             503, "Service unavailable", "Not ready: " + ", ".join(f"{k} {v}" for k, v in checks.items()), request, checks=checks
         )
 
-    @ops.get("/metrics")
+    @ops.get("/metrics", dependencies=guarded)
     async def metrics() -> Response:
         await runtime.refresh_metrics()
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
@@ -158,6 +168,16 @@ def create_service_app(
     for router in routers:
         app.include_router(router, prefix=API_PREFIX)
     return app
+
+
+def limits_of(settings: ServiceSettings) -> Limits:
+    return Limits(
+        max_header_bytes=settings.max_header_bytes,
+        max_headers_bytes=settings.max_headers_bytes,
+        max_body_bytes=settings.max_body_bytes,
+        max_json_depth=settings.max_json_depth,
+        max_string_chars=settings.max_string_chars,
+    )
 
 
 async def _replay(request: Request, exc: Exception) -> Response:

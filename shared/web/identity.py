@@ -9,10 +9,13 @@ the internal credential and the forwarded identity are one and the same check.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import re
 from dataclasses import dataclass
 from typing import Annotated
 
 import jwt
+import orjson
 from fastapi import Depends, Request
 
 from shared.config import ServiceSettings
@@ -23,6 +26,8 @@ INTERNAL_HEADER = "X-Internal-Identity"
 INTERNAL_AUDIENCE = "herplaatsing-internal"
 USER_AUDIENCE = "herplaatsing"
 ALGORITHM = "HS256"
+MAX_CLAIM_CHARS = 200  # sub and org: they go into idempotency scopes, rate-limit keys and events
+MUNICIPALITY_ORG = re.compile(r"GM\d{4}")  # a CBS gemeentecode
 
 
 @dataclass(frozen=True)
@@ -39,8 +44,13 @@ class Principal:
 
     @property
     def key(self) -> str:
-        """Scope for idempotency keys and rate limits."""
-        return f"{self.role.value if self.role else 'anonymous'}:{self.org or ''}:{self.sub}"
+        """Scope for idempotency keys and rate limits: one fixed-size value per (role, org, sub).
+
+        A hash of the JSON array, so no choice of org or sub can collide with another caller's
+        (`org=a:b` with `sub=b:...` did, joined by colons) and a long sub stays short.
+        """
+        parts = [self.role.value if self.role else "anonymous", self.org, self.sub]
+        return hashlib.sha256(orjson.dumps(parts)).hexdigest()
 
 
 ANONYMOUS = Principal(sub="anonymous", role=None, org=None)
@@ -61,14 +71,19 @@ def _claims_to_principal(claims: dict) -> Principal:
     sub, role, org = claims.get("sub"), claims.get("role"), claims.get("org")
     if not isinstance(sub, str) or not sub:
         raise AuthError("The token has no subject (sub).")
+    for name, value in (("sub", sub), ("role", role), ("org", org)):
+        if value is not None and (not isinstance(value, str) or len(value) > MAX_CLAIM_CHARS or "\x00" in value):
+            raise AuthError(f"The token's {name} claim must be a string of at most {MAX_CLAIM_CHARS} characters.")
     if role is None:
         return Principal(sub=sub, role=None, org=None)
     try:
         role_value = Role(role)
     except ValueError:
-        raise AuthError(f"The token's role {role!r} is not one of marktmeester, investor, municipality.") from None
+        raise AuthError(f"The token's role {role[:50]!r} is not one of marktmeester, investor, municipality.") from None
     if role_value is not Role.marktmeester and not org:
         raise AuthError("The token has no organisation (org) for its role.")
+    if role_value is Role.municipality and not MUNICIPALITY_ORG.fullmatch(org or ""):
+        raise AuthError("A municipality token's org must be its gemeentecode (GM followed by four digits).")
     return Principal(sub=sub, role=role_value, org=org)
 
 
@@ -113,7 +128,11 @@ def verify_internal_token(settings: ServiceSettings, token: str | None) -> Princ
         raise AuthError(f"Service calls need the internal credential ({INTERNAL_HEADER}).")
     try:
         claims = jwt.decode(
-            token, settings.internal_secret.get_secret_value(), algorithms=[ALGORITHM], audience=INTERNAL_AUDIENCE
+            token,
+            settings.internal_secret.get_secret_value(),
+            algorithms=[ALGORITHM],
+            audience=INTERNAL_AUDIENCE,
+            options={"require": ["exp", "sub"]},  # an internal credential always expires
         )
     except jwt.InvalidTokenError:
         raise AuthError("The internal credential is invalid or expired.") from None

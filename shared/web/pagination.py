@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
+import math
+import uuid
 from typing import Annotated, Any, Generic, TypeVar
 
 import orjson
@@ -37,9 +40,40 @@ def decode_cursor(cursor: str, size: int) -> list[str]:
         values = orjson.loads(base64.urlsafe_b64decode(padded.encode()))
     except Exception:
         raise InvalidInput([("cursor", "not a cursor this API issued")], where="query") from None
-    if not isinstance(values, list) or len(values) != size or not all(isinstance(v, str) for v in values):
+    if not isinstance(values, list) or len(values) != size or not all(isinstance(v, str) and "\x00" not in v for v in values):
         raise InvalidInput([("cursor", "not a cursor this API issued")], where="query")
     return values
+
+
+def _typed(value: str, col: sa.ColumnElement) -> Any:
+    """A cursor value as its column's Python type; one the API never issued is a 400, not a database error."""
+    try:
+        kind = col.type.python_type
+    except NotImplementedError:
+        kind = str
+    try:
+        if kind is dt.datetime:
+            instant = dt.datetime.fromisoformat(value)
+            if getattr(col.type, "timezone", False) and instant.tzinfo is None:
+                instant = instant.replace(tzinfo=dt.timezone.utc)
+            return instant
+        if kind is dt.date:
+            return dt.date.fromisoformat(value)
+        if kind is uuid.UUID:
+            return uuid.UUID(value)
+        if kind is int:
+            number = int(value)
+            if not -(2**63) <= number < 2**63:
+                raise ValueError(value)
+            return number
+        if kind is float:
+            number = float(value)
+            if not math.isfinite(number):
+                raise ValueError(value)
+            return number
+    except ValueError:
+        raise InvalidInput([("cursor", "not a cursor this API issued")], where="query") from None
+    return value
 
 
 async def paginate(
@@ -52,7 +86,7 @@ async def paginate(
     """Run `query` ordered by `order_by` (ascending, last column unique) after `cursor`."""
     if cursor:
         values = decode_cursor(cursor, len(order_by))
-        typed = [sa.cast(sa.literal(v), col.type) for v, col in zip(values, order_by, strict=True)]
+        typed = [sa.literal(_typed(v, col), col.type) for v, col in zip(values, order_by, strict=True)]
         query = query.where(sa.tuple_(*order_by) > sa.tuple_(*typed))
     rows = (await session.execute(query.order_by(*order_by).limit(limit + 1))).all()
     next_cursor = None

@@ -15,6 +15,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from shared.bus.outbox import EventTooLarge
+
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
@@ -111,6 +113,10 @@ def install_problem_handlers(app: FastAPI) -> None:
         if isinstance(exc, InvalidInput):
             extra["invalidParams"] = [p.model_dump(by_alias=True) for p in exc.params]
         return problem_response(exc.status, exc.title, exc.detail, request, **extra)
+
+    @app.exception_handler(EventTooLarge)
+    async def _event_too_large(request: Request, exc: EventTooLarge) -> JSONResponse:
+        return problem_response(413, "Content too large", str(exc), request)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -30,6 +30,21 @@ class GatewaySettings(ServiceSettings):
     rate_limit_per_s: float = Field(default=20.0, gt=0)
     rate_limit_burst: int = Field(default=60, ge=1)
     rate_limit_max_buckets: int = 100_000
+    # Besides its own bucket, every authenticated call takes one from its client address's bucket
+    # (so many tokens from one address cannot multiply the rate). Unset: 5 times the per-caller values.
+    rate_limit_address_per_s: float | None = Field(default=None, gt=0)
+    rate_limit_address_burst: int | None = Field(default=None, ge=1)
+
+    # A caller without credentials only reads public data: its body may be small (the limit is
+    # checked before authentication, from Content-Length, and while the body streams).
+    anonymous_max_body_bytes: int = Field(default=16 * 1024, ge=0)
+
+    @property
+    def address_rate(self) -> tuple[float, int]:
+        return (
+            self.rate_limit_address_per_s or 5 * self.rate_limit_per_s,
+            self.rate_limit_address_burst or 5 * self.rate_limit_burst,
+        )
 
     def upstream_url(self, service: str) -> str:
         return {"inventory": self.inventory_url, "sites": self.sites_url, "matching": self.matching_url}[service]

@@ -5,7 +5,9 @@ from collections.abc import Mapping
 
 import httpx
 from fastapi import FastAPI
+from starlette.types import Scope
 
+from services.gateway.app.auth.dependencies import limit_address
 from services.gateway.app.config import GatewaySettings
 from services.gateway.app.dashboard.endpoints import router as dashboard_router
 from services.gateway.app.openapi import install_openapi
@@ -13,6 +15,7 @@ from services.gateway.app.proxy import install_proxy
 from services.gateway.app.routes import ROUTES
 from services.gateway.app.runtime import GatewayRuntime
 from services.gateway.app.web import install_web
+from services.gateway.app.web.session import SESSION_COOKIE
 from shared.web.app import create_service_app
 
 DESCRIPTION = """One public API for the RVO marktmeester, investors and municipalities: plots, complexes,
@@ -25,6 +28,15 @@ Errors are RFC 9457 problems (`application/problem+json`); invalid input is 400 
 Requests are rate limited per caller (token bucket); a 429 says when to retry (`Retry-After`)."""
 
 
+def body_limit(settings: GatewaySettings, scope: Scope) -> int:
+    """The body a request may send: small without credentials (checked before authentication)."""
+    for name, value in scope["headers"]:
+        # A bearer token, or the dashboard's session cookie (both still verified before the body is read).
+        if name == b"authorization" or (name == b"cookie" and SESSION_COOKIE.encode() + b"=" in value):
+            return settings.max_body_bytes
+    return settings.anonymous_max_body_bytes
+
+
 def create_app(
     settings: GatewaySettings | None = None, upstream_transports: Mapping[str, httpx.AsyncBaseTransport] | None = None
 ) -> FastAPI:
@@ -32,7 +44,14 @@ def create_app(
     settings = settings or GatewaySettings()
     runtime = GatewayRuntime(settings, upstream_transports)
     app = create_service_app(
-        runtime, routers=[dashboard_router], title="Herplaatsing API", description=DESCRIPTION, docs=False
+        runtime,
+        routers=[dashboard_router],
+        title="Herplaatsing API",
+        description=DESCRIPTION,
+        docs=False,
+        inspect_json=False,  # bodies go to the services as bytes; they inspect them
+        body_limit=lambda scope: body_limit(settings, scope),
+        ops_guard=limit_address,  # /readyz fans out to three services: not free for anyone
     )
     install_proxy(app, ROUTES)
     install_openapi(app)

@@ -26,6 +26,7 @@ class GatewayRuntime(ServiceRuntime):
         self.rate_limiter = RateLimiter(
             settings.rate_limit_per_s, settings.rate_limit_burst, max_buckets=settings.rate_limit_max_buckets
         )
+        self.address_limiter = RateLimiter(*settings.address_rate, max_buckets=settings.rate_limit_max_buckets)
 
     async def start(self, *, background: bool | None = None) -> None:
         await self.upstreams.open()

@@ -23,8 +23,14 @@ from shared.web.identity import ANONYMOUS, AuthError, Principal, require_role, v
 
 
 def _client_key(request: Request) -> str:
-    # Behind a proxy, run uvicorn with --proxy-headers/--forwarded-allow-ips so this is the real client.
+    # The peer address, or the client a trusted proxy names in X-Forwarded-For: uvicorn rewrites
+    # it only for the proxies in the TRUSTED_PROXIES setting (herplaatsing serve), never blindly.
     return f"ip:{request.client.host if request.client else 'unknown'}"
+
+
+def limit_address(request: Request) -> None:
+    """One token of the client address's bucket: 429 when it is empty (operations endpoints)."""
+    request.app.state.runtime.rate_limiter.take(_client_key(request))
 
 
 def _bearer_token(request: Request) -> str | None:
@@ -81,7 +87,11 @@ def _resolve(request: Request, *, required: bool) -> Principal:
     except AuthError:
         limiter.take(_client_key(request))  # failed attempts are limited per client address
         raise
-    limiter.take(principal.key if principal.role is not None else _client_key(request))
+    if principal.role is None:
+        limiter.take(_client_key(request))
+    else:
+        limiter.take(principal.key)
+        request.app.state.runtime.address_limiter.take(_client_key(request))
     request.state.principal = principal
     return principal
 

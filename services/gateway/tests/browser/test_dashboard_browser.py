@@ -9,6 +9,7 @@ import pytest
 
 from services.gateway.app.web.session import SESSION_COOKIE
 from services.gateway.tests.browser.conftest import ARTEFACTS, Dashboard, axe_findings, screenshot
+from shared.reference import municipalities
 
 pytestmark = [pytest.mark.slow, pytest.mark.asyncio(loop_scope="module")]
 
@@ -135,8 +136,9 @@ async def test_a_validation_error_is_shown_at_its_field(dashboard: Dashboard) ->
     await page.wait_for_selector("body[data-loaded=true]")
     await page.fill("#f-name", "Kavel met fout")
     await page.fill("#f-capacity_units", "-3")
-    await page.fill("#f-lat", "52.1")
-    await page.fill("#f-lon", "5.9")
+    home = municipalities()[label.rsplit("(", 1)[1].rstrip(")")]  # sites refuses a point outside the gemeente
+    await page.fill("#f-lat", f"{home.lat:.5f}")
+    await page.fill("#f-lon", f"{home.lon:.5f}")
     await page.fill("#f-available_from", "2027-01-01")
     await page.get_by_role("button", name="Publiceren").click()
     error = page.locator("#f-capacity_units-fout")
@@ -145,7 +147,9 @@ async def test_a_validation_error_is_shown_at_its_field(dashboard: Dashboard) ->
     assert await page.get_attribute("#f-capacity_units", "aria-describedby") == "f-capacity_units-fout"
     assert await page.evaluate("document.activeElement.id") == "f-capacity_units"
     await screenshot(page, "gemeente-validatiefout")
-    # Corrected and drawn as a polygon on the map (three corners around the map's centre), it is published and listed.
+    # Corrected and drawn as a polygon on the map (three corners around the centre of the gemeente the map shows),
+    # it is published and listed.
+    await page.wait_for_selector("#kavel-kaart[data-grenzen=geladen]")
     await page.fill("#f-capacity_units", "12")
     await page.check("#f-boundary")
     await page.locator("#kavel-kaart").scroll_into_view_if_needed()

@@ -6,6 +6,8 @@ import datetime as dt
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from shared.web.limits import Day
+
 
 class ClockState(BaseModel):
     """The inventory's "today" and how far the demo clock was moved."""
@@ -22,7 +24,7 @@ class ClockChange(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"offset_days": 730}, {"today": "2031-01-01"}]})
 
     offset_days: int | None = Field(default=None, ge=-36500, le=36500)
-    today: dt.date | None = None
+    today: Day | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> "ClockChange":

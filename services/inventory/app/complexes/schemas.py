@@ -9,6 +9,7 @@ import uuid
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.domain import BblLevel, Doelgroep, Typology, UnitStatus
+from shared.web.limits import Day
 
 RTHF_MAX_RENT_EUR_MONTH = 808.06  # liberalisatiegrens 2023, the RTHF social-rent ceiling
 
@@ -42,7 +43,7 @@ class SftIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    social_rent_until: dt.date = Field(examples=["2035-06-30"])
+    social_rent_until: Day = Field(examples=["2035-06-30"])
     reserved_share: float = Field(default=0.3, ge=0, le=1)
 
 
@@ -94,7 +95,7 @@ class ComplexCreate(BaseModel):
     zelfstandig: bool = Field(default=True, description="Self-contained home (zelfstandige woonruimte).")
     bbl_level: BblLevel
     composition_changed: bool = Field(default=False, description="Composition changed since first placement (gewijzigde samenstelling).")
-    rechtens_verkregen_date: dt.date | None = None
+    rechtens_verkregen_date: Day | None = None
     beng_compliant: bool = True
     energy_label: EnergyLabel | None = None
     build_year: int | None = Field(default=None, ge=1950, le=2100)

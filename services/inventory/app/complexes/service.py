@@ -65,6 +65,7 @@ async def register(session: AsyncSession, runtime: ServiceRuntime, principal: Pr
         raise conflict(f"The short code {short_code} is already used by another complex.")
     values = body.model_dump(mode="json", exclude={"short_code", "investor_org"})
     values["doelgroepen"] = list(dict.fromkeys(values["doelgroepen"]))
+    values["rechtens_verkregen_date"] = body.rechtens_verkregen_date  # a date column: the date, not its JSON string
     item = Complex(id=complex_id, short_code=short_code, investor_org=body.investor_org or principal.org, **values)
     session.add(item)
     try:

@@ -11,6 +11,7 @@ from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.domain import PermitInstrument
+from shared.web.limits import Day
 
 PLACEMENT_EXAMPLE = {
     "complex_id": "0b8e3c1e-3f7a-4c55-9a57-1f0f5f9d2a11",
@@ -37,7 +38,7 @@ class PlacementStatus(str, enum.Enum):
 # The filters the placement list shares with the placements map.
 StatusQuery = Annotated[PlacementStatus | None, Query(description="Only placements in this state (on today's clock).")]
 ExpiringBeforeQuery = Annotated[
-    dt.date | None,
+    Day | None,
     Query(alias="expiringBefore", description="Only placements whose term ends before this date.", examples=["2028-12-31"]),
 ]
 ComplexQuery = Annotated[uuid.UUID | None, Query(alias="complex", description="Only placements of this complex.")]
@@ -57,8 +58,8 @@ class PlacementCreate(BaseModel):
     permit_reference: str | None = Field(default=None, max_length=120)
     procedure_weeks: int | None = Field(default=None, description="8 (regulier) or 26 (uitgebreid).")
     restore_obligation: bool = False
-    start_date: dt.date
-    end_date: dt.date
+    start_date: Day
+    end_date: Day
 
 
 class PlacementOut(BaseModel):

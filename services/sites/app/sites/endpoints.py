@@ -19,6 +19,7 @@ from shared.web.deps import Runtime, Session, WriteSession
 from shared.web.idempotency import IdempotencyKey, answer
 from shared.web.geojson import GEOJSON_MEDIA_TYPE
 from shared.web.identity import CurrentPrincipal, Principal
+from shared.web.limits import Day
 from shared.web.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
 from shared.web.problems import InvalidInput, problem_responses
 
@@ -104,7 +105,7 @@ MunicipalityQuery = Annotated[str | None, Query(pattern=r"^GM\d{4}$", descriptio
 ProvinceQuery = Annotated[str | None, Query(pattern=r"^PV\d{2}$", description="CBS province code.", examples=["PV30"])]
 KindQuery = Annotated[SiteKind | None, Query(description="Plot kind.", examples=["municipal"])]
 FreeAtQuery = Annotated[
-    dt.date | None,
+    Day | None,
     Query(alias="freeAt", description="Plots whose availability window contains this date with free capacity.", examples=["2027-06-01"]),
 ]
 MinFreeUnitsQuery = Annotated[
@@ -112,11 +113,11 @@ MinFreeUnitsQuery = Annotated[
     Query(alias="minFreeUnits", ge=1, le=10_000, description="At least this many free homes (default 1 with freeAt).", examples=[24]),
 ]
 AvailableFromQuery = Annotated[
-    dt.date | None,
+    Day | None,
     Query(alias="availableFrom", description="The window overlaps [availableFrom, availableUntil].", examples=["2027-01-01"]),
 ]
 AvailableUntilQuery = Annotated[
-    dt.date | None, Query(alias="availableUntil", description="End of the period the window must overlap.", examples=["2030-12-31"])
+    Day | None, Query(alias="availableUntil", description="End of the period the window must overlap.", examples=["2030-12-31"])
 ]
 NearLatQuery = Annotated[
     float | None,

@@ -41,10 +41,34 @@ def wgs84_to_rd(lat: float, lon: float) -> tuple[float, float]:
     return x, y
 
 
+# A plot's boundary, not a coastline: validating a huge ring took seconds and 100+ MiB in shapely.
+MAX_BOUNDARY_POSITIONS = 2_000
+
+
+def ring_problems(geojson: dict[str, Any]) -> list[str]:
+    """Shape, size and closure of the rings, checked before shapely sees them (RFC 7946 §3.1.6)."""
+    polygons = geojson.get("coordinates")
+    if geojson["type"] == "Polygon":
+        polygons = [polygons]
+    if not isinstance(polygons, list) or not all(isinstance(p, list) and p for p in polygons):
+        return ["malformed GeoJSON coordinates"]
+    rings = [ring for polygon in polygons for ring in polygon]
+    if not all(isinstance(ring, list) for ring in rings):
+        return ["malformed GeoJSON coordinates"]
+    if sum(len(ring) for ring in rings) > MAX_BOUNDARY_POSITIONS:
+        return [f"more than {MAX_BOUNDARY_POSITIONS} positions"]
+    for ring in rings:
+        if len(ring) < 4 or ring[0] != ring[-1]:
+            return ["every ring must be closed: at least four positions, the last equal to the first"]
+    return []
+
+
 def boundary_problems(geojson: Any) -> list[str]:
     """Why a GeoJSON boundary is unusable (empty list: fine). Polygon or MultiPolygon in WGS84, inside NL."""
     if not isinstance(geojson, dict) or geojson.get("type") not in ("Polygon", "MultiPolygon"):
         return ["must be a GeoJSON Polygon or MultiPolygon object"]
+    if problems := ring_problems(geojson):
+        return problems
     try:
         geom = shape(geojson)
     except Exception as exc:  # noqa: BLE001 - shapely raises many kinds for malformed coordinates

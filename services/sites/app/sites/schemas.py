@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from services.sites.app.sites.geo import boundary_problems, rd_to_wgs84
+from shared.web.limits import Day
 from shared.web.pagination import Page
 from shared.domain import Doelgroep, ExclusionFlag, PermitInstrument, SiteKind
 from shared.web.geojson import Geometry
@@ -109,7 +110,7 @@ class GarantiekavelIn(StrictModel):
 
     cluster_id: str = Field(min_length=1, max_length=100, examples=["GK-NB-007"])
     vaste_kern_units: int = Field(default=0, ge=0, description="Spots of the fixed core (vaste kern).")
-    reserved_until: dt.date | None = Field(default=None, examples=["2045-12-31"])
+    reserved_until: Day | None = Field(default=None, examples=["2045-12-31"])
     location_may_shift: bool = False
 
 
@@ -122,8 +123,8 @@ class SiteFields(StrictModel):
     boundary: Boundary = None
     area_ha: float | None = Field(default=None, gt=0, le=10_000, description="Derived from the boundary when omitted.", examples=[1.7])
     capacity_units: int = Field(gt=0, le=10_000, description="Homes the plot can hold (a garantiekavel spot holds one).", examples=[48])
-    available_from: dt.date = Field(examples=["2027-06-01"])
-    available_until: dt.date | None = Field(default=None, description="Null: open-ended.", examples=["2039-05-31"])
+    available_from: Day = Field(examples=["2027-06-01"])
+    available_until: Day | None = Field(default=None, description="Null: open-ended.", examples=["2039-05-31"])
     expected_instrument: PermitInstrument = Field(
         default=PermitInstrument.wabo_bor4_11, description="Permit regime the municipality intends; bounds the term."
     )
@@ -189,8 +190,8 @@ class SiteUpdate(StrictModel):
     boundary: Boundary = None
     area_ha: float | None = Field(default=None, gt=0, le=10_000)
     capacity_units: int = Field(default=None, gt=0, le=10_000)
-    available_from: dt.date = None
-    available_until: dt.date | None = None
+    available_from: Day = None
+    available_until: Day | None = None
     expected_instrument: PermitInstrument = None
     min_term_years: float = Field(default=None, ge=0, le=75)
     max_layers: int = Field(default=None, ge=1, le=6)

@@ -11,7 +11,13 @@
   if (role === "municipality") { f("gemeente_code").value = org; f("gemeente_code").readOnly = true; }
 
   const map = L.map("kavel-kaart", { preferCanvas: true }).setView([52.2, 5.3], 7);
-  fetch("/kaart/grenzen/gemeenten.geojson").then((r) => r.json()).then((g) => L.geoJSON(g, { style: { color: "#888", weight: 0.5, fillOpacity: 0.1 }, interactive: false }).addTo(map));
+  // A municipality sees its own gemeente, outlined: sites only takes plots inside it (CBS 2025 boundary).
+  fetch("/kaart/grenzen/gemeenten.geojson").then((r) => r.json()).then((g) => {
+    L.geoJSON(g, { style: { color: "#888", weight: 0.5, fillOpacity: 0.1 }, interactive: false }).addTo(map);
+    const own = role === "municipality" && g.features.find((x) => x.properties.statcode === org);
+    if (own) map.fitBounds(L.geoJSON(own, { style: { color: "#01689b", weight: 2, fillOpacity: 0.05 }, interactive: false }).addTo(map).getBounds());
+    map.getContainer().dataset.grenzen = "geladen";
+  });
   let marker = null;
   function place(lat, lon) {
     if (marker) marker.setLatLng([lat, lon]); else marker = L.circleMarker([lat, lon], { radius: 8, color: "#a40000" }).addTo(map);
