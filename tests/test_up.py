@@ -63,6 +63,23 @@ def _stop(proc: subprocess.Popen) -> list[str]:
     return out.splitlines()
 
 
+def _kill_nats_and_see_it_restarted(proc: subprocess.Popen, base: int) -> None:
+    """The runner supervises its NATS like the services: killed, it comes back on the same port."""
+    def nats_children() -> list[psutil.Process]:
+        return [p for p in psutil.Process(proc.pid).children() if p.name() == "nats-server" and p.status() != psutil.STATUS_ZOMBIE]
+
+    (victim,) = nats_children()
+    victim.kill()
+    deadline = time.monotonic() + 30
+    while not any(p.pid != victim.pid for p in nats_children()):
+        assert time.monotonic() < deadline, "nats-server was not restarted"
+        time.sleep(0.2)
+    deadline = time.monotonic() + 30
+    while httpx.get(f"http://127.0.0.1:{base + 1}/readyz", timeout=5).json()["status"] != "ready":
+        assert time.monotonic() < deadline, "inventory did not reconnect to the restarted NATS"
+        time.sleep(0.5)
+
+
 @pytest.mark.slow
 def test_up_runs_the_whole_system_on_the_embedded_default_and_stops_cleanly():
     home = Path(tempfile.mkdtemp(prefix="herplaatsing-up-"))
@@ -71,10 +88,12 @@ def test_up_runs_the_whole_system_on_the_embedded_default_and_stops_cleanly():
     first = _start(home, base)
     try:
         lines = _wait_ready(first, base)
+        _kill_nats_and_see_it_restarted(first, base)
     finally:
         if first.poll() is None:
             tail = _stop(first)
     assert any("created" in line for line in lines), lines
+    assert any(line.endswith("NATS exited with -9; restarting") for line in tail), tail
     assert tail[-1].endswith("stopped")
     for i in range(4):
         assert not port_open(base + i)

@@ -15,6 +15,7 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
+from opentelemetry.trace import SpanKind
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from shared.bus.handlers import Handler
@@ -26,6 +27,7 @@ from shared.events.envelope import CloudEvent
 from shared.events.models import EVENT_TYPES, EventData
 from shared.logs import correlation_id
 from shared.metrics import EVENTS_CONSUMED
+from shared.tracing import span
 
 log = logging.getLogger(__name__)
 
@@ -117,16 +119,19 @@ class Consumer:
         token = correlation_id.set(event.correlationid)
         try:
             handler = self.handlers.get(event.type)
+            traceparent = getattr(event, "traceparent", None)  # CloudEvents extension: continue the producer's trace
             try:
-                async with self.db.transaction() as session:
-                    inserted = await session.scalar(
-                        pg_insert(self.tables.processed_events)
-                        .values(consumer=self.name, event_id=event.id, event_type=event.type)
-                        .on_conflict_do_nothing()
-                        .returning(self.tables.processed_events.c.event_id)
-                    )
-                    if inserted is not None and handler is not None and data is not None:
-                        await handler(session, event, data)
+                with span(f"consume {event.type}", SpanKind.CONSUMER, {"traceparent": traceparent} if traceparent else None,
+                          **{"messaging.consumer.group.name": self.name}):
+                    async with self.db.transaction() as session:
+                        inserted = await session.scalar(
+                            pg_insert(self.tables.processed_events)
+                            .values(consumer=self.name, event_id=event.id, event_type=event.type)
+                            .on_conflict_do_nothing()
+                            .returning(self.tables.processed_events.c.event_id)
+                        )
+                        if inserted is not None and handler is not None and data is not None:
+                            await handler(session, event, data)
             except Exception as exc:  # the effect rolled back with the inbox row: safe to retry
                 if deliveries >= self.settings.consumer_max_deliver:
                     log.error("event dead-lettered after retries", extra={"event_id": str(event.id), "error": repr(exc)})

@@ -13,6 +13,7 @@ import nats.errors
 import orjson
 import sqlalchemy as sa
 from nats.js import JetStreamContext
+from opentelemetry.trace import SpanKind
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.bus.tables import BusTables
@@ -21,7 +22,8 @@ from shared.db import Database
 from shared.events.envelope import CloudEvent
 from shared.events.models import EVENT_TYPES, EventData
 from shared.logs import correlation_id, valid_correlation_id
-from shared.metrics import OUTBOX_PENDING, OUTBOX_PUBLISHED, OUTBOX_REPLAYED
+from shared.metrics import OUTBOX_PENDING, OUTBOX_PUBLISHED, OUTBOX_RELAY_STALLS, OUTBOX_REPLAYED
+from shared.tracing import current_traceparent, span
 
 log = logging.getLogger(__name__)
 
@@ -39,12 +41,14 @@ def build_event(service: str, event_type: str, aggregate_id: Any, data: EventDat
     model = EVENT_TYPES[event_type]
     if not isinstance(data, model):
         raise TypeError(f"{event_type} carries {model.__name__}, not {type(data).__name__}")
+    traceparent = current_traceparent()  # CloudEvents distributed-tracing extension, only when tracing
     return CloudEvent(
         source=f"/herplaatsing/{service}",
         type=event_type,
         subject=str(aggregate_id),
         correlationid=valid_correlation_id(correlation_id.get()) or str(uuid.uuid4()),
         data=data.model_dump(mode="json"),
+        **({"traceparent": traceparent} if traceparent else {}),
     )
 
 
@@ -70,6 +74,12 @@ async def record_event(
 
 def encode(payload: dict[str, Any]) -> bytes:
     return orjson.dumps(payload)
+
+
+def _trace_parent(payload: dict[str, Any]) -> dict[str, str] | None:
+    """The trace an event was recorded in (its CloudEvents `traceparent`), to continue it."""
+    traceparent = payload.get("traceparent")
+    return {"traceparent": traceparent} if traceparent else None
 
 
 # Stable lock ids per service: only one relay per service publishes at a time.
@@ -109,16 +119,18 @@ class OutboxRelay:
             done = 0
             for row in rows:
                 try:
-                    ack = await self.js.publish(
-                        self.settings.subject(row.event_type),
-                        encode(row.payload),
-                        headers={"Nats-Msg-Id": str(row.event_id)},
-                        timeout=5,
-                    )
+                    with span(f"publish {row.event_type}", SpanKind.PRODUCER, _trace_parent(row.payload)):
+                        ack = await self.js.publish(
+                            self.settings.subject(row.event_type),
+                            encode(row.payload),
+                            headers={"Nats-Msg-Id": str(row.event_id)},
+                            timeout=5,
+                        )
                 except Exception as exc:  # broker down or slow: keep the row, try again later
                     await session.execute(
                         sa.update(t).where(t.c.seq == row.seq).values(attempts=t.c.attempts + 1, last_error=repr(exc))
                     )
+                    OUTBOX_RELAY_STALLS.labels(self.service).inc()
                     log.warning("outbox publish failed", extra={"event_id": str(row.event_id), "error": repr(exc)})
                     break  # keep order: later rows wait for this one
                 await session.execute(
@@ -131,9 +143,7 @@ class OutboxRelay:
         return done
 
     async def pending_count(self) -> int:
-        t = self.tables.outbox
-        async with self.db.sessions() as session:
-            return int(await session.scalar(sa.select(sa.func.count()).where(t.c.published_at.is_(None))) or 0)
+        return (await outbox_backlog(self.db, self.tables))[0]
 
     async def stream_has_our_last_event(self) -> bool:
         """False when the stream lost what we published (deleted, wiped, recreated, or behind).
@@ -217,6 +227,21 @@ class OutboxRelay:
                 self.wakeup.clear()
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(self.wakeup.wait(), self.settings.outbox_poll_interval_s)
+
+
+async def outbox_backlog(db: Database, tables: BusTables) -> tuple[int, float]:
+    """(unpublished events, age in seconds of the oldest of them, 0 when none)."""
+    t = tables.outbox
+    async with db.sessions() as session:
+        row = (
+            await session.execute(
+                sa.select(
+                    sa.func.count(),
+                    sa.func.coalesce(sa.func.extract("epoch", sa.func.now() - sa.func.min(t.c.created_at)), 0),
+                ).where(t.c.published_at.is_(None))
+            )
+        ).one()
+    return int(row[0]), float(row[1])
 
 
 async def replay_outbox(

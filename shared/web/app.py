@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.routing import APIRoute
+from opentelemetry.trace import SpanKind
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -17,6 +19,7 @@ from shared.config import ServiceSettings
 from shared.logs import configure_logging, correlation_id, valid_correlation_id
 from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from shared.runtime import ServiceRuntime
+from shared.tracing import configure_tracing, span
 from shared.web import idempotency
 from shared.web.limits import InputLimitsMiddleware, Limits
 from shared.web.problems import install_problem_handlers, problem_response
@@ -24,6 +27,9 @@ from shared.web.problems import install_problem_handlers, problem_response
 API_PREFIX = "/api/v1"
 API_VERSION = "1.0.0"
 CORRELATION_HEADER = "X-Correlation-ID"
+# Probes and scrapes every few seconds would drown the access log.
+QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+access_log = logging.getLogger("herplaatsing.access")
 
 
 def operation_id(route: APIRoute) -> str:
@@ -47,8 +53,9 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        headers = Headers(scope=scope)
         # A caller's id only when it is short and plain: it goes into logs and events.
-        cid = valid_correlation_id(Headers(scope=scope).get(CORRELATION_HEADER)) or str(uuid.uuid4())
+        cid = valid_correlation_id(headers.get(CORRELATION_HEADER)) or str(uuid.uuid4())
         token = correlation_id.set(cid)
         started = time.perf_counter()
         status = 500
@@ -62,13 +69,28 @@ class RequestContextMiddleware:
                 headers[CORRELATION_HEADER] = cid
             await send(message)
 
+        traceparent = headers.get("traceparent")
+        parent = {"traceparent": traceparent} if traceparent else None
         try:
-            await self.app(scope, receive, send_with_headers)
+            with span(scope["method"], SpanKind.SERVER, parent, **{"http.request.method": scope["method"]}) as current:
+                await self.app(scope, receive, send_with_headers)
+                route = getattr(scope.get("route"), "path", None)
+                current.update_name(f"{scope['method']} {route or scope['path']}")  # the gateway forwards without routes
+                if route:
+                    current.set_attribute("http.route", route)
+                current.set_attribute("http.response.status_code", status)
         finally:
+            duration = time.perf_counter() - started
+            route = getattr(scope.get("route"), "path", "unmatched")
+            HTTP_REQUESTS.labels(self.service, scope["method"], route, str(status)).inc()
+            HTTP_LATENCY.labels(self.service, scope["method"], route).observe(duration)
+            if scope["path"] not in QUIET_PATHS:
+                access_log.info(
+                    "%s %s %d", scope["method"], scope["path"], status,
+                    extra={"method": scope["method"], "path": scope["path"], "route": route, "status": status,
+                           "duration_ms": round(duration * 1000, 2)},
+                )
             correlation_id.reset(token)
-            path = getattr(scope.get("route"), "path", "unmatched")
-            HTTP_REQUESTS.labels(self.service, scope["method"], path, str(status)).inc()
-            HTTP_LATENCY.labels(self.service, scope["method"], path).observe(time.perf_counter() - started)
 
 
 def create_service_app(
@@ -87,6 +109,7 @@ def create_service_app(
     `ops_guard` runs before the deep readiness check and /metrics (the gateway rate-limits them)."""
     settings = runtime.settings
     configure_logging(settings.service_name, settings.log_level, settings.log_json)
+    configure_tracing(settings.service_name)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -125,11 +148,12 @@ def create_service_app(
 
     @ops.get("/readyz", dependencies=guarded)
     async def readyz(request: Request) -> Response:
-        """Readiness: the database and JetStream really answer."""
+        """Readiness: the database answers (503 if not); JetStream down only degrades (200, see README)."""
         checks = await runtime.readiness()
-        if all(v == "ok" for v in checks.values()):
+        if not any(v.startswith("unavailable") for v in checks.values()):
+            status = "ready" if all(v == "ok" for v in checks.values()) else "degraded"
             return Response(
-                content=f'{{"status":"ready","checks":{_json(checks)}}}', media_type="application/json"
+                content=f'{{"status":"{status}","checks":{_json(checks)}}}', media_type="application/json"
             )
         return problem_response(
             503, "Service unavailable", "Not ready: " + ", ".join(f"{k} {v}" for k, v in checks.items()), request, checks=checks
@@ -137,6 +161,7 @@ def create_service_app(
 
     @ops.get("/metrics", dependencies=guarded)
     async def metrics() -> Response:
+        await runtime.refresh_metrics()
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     app.include_router(ops)

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import pytest
 
 from herplaatsing.embedded import NatsServer
@@ -50,7 +51,9 @@ def test_nats_restarted_mid_flow_loses_nothing(make_system: MakeSystem, private_
     _signal_recorded(system, market)
     unpublished = system.sql("inventory", "SELECT count(*) FROM outbox WHERE published_at IS NULL AND event_type = 'inventory.placement.expiring'")
     assert unpublished == [(2,)]
+    _ready_but_degraded(system)
     nats.start()
+    wait_for(lambda: _readyz(system, "inventory")["status"] == "ready", timeout=30, what="inventory ready again")
 
     proposals = scenario.pending_proposals(system, market)
     for key, proposal in proposals.items():
@@ -62,6 +65,28 @@ def test_nats_restarted_mid_flow_loses_nothing(make_system: MakeSystem, private_
     nats.start()
     scenario.scheduled(system, market)
     scenario.assert_end_state(system, market)
+
+
+def _readyz(system: SystemUnderTest, svc: str) -> dict:
+    r = httpx.get(f"http://127.0.0.1:{system.ports[svc]}/readyz", timeout=10)
+    assert r.status_code == 200, r.text  # NATS down degrades a service with an outbox, never unreadies it
+    return r.json()
+
+
+def _metric(system: SystemUnderTest, svc: str, line_start: str) -> float:
+    text = httpx.get(f"http://127.0.0.1:{system.ports[svc]}/metrics", timeout=10).text
+    return float(next(line.rsplit(" ", 1)[1] for line in text.splitlines() if line.startswith(line_start)))
+
+
+def _ready_but_degraded(system: SystemUnderTest) -> None:
+    """With NATS down every service and the gateway stay in rotation; the degradation shows."""
+    for svc in ("inventory", "sites", "matching"):
+        body = wait_for(lambda s=svc: (b := _readyz(system, s))["status"] == "degraded" and b, timeout=30, what=f"{svc} degraded")
+        assert body["checks"]["database"] == "ok" and body["checks"]["jetstream"].startswith("degraded")
+        assert _metric(system, svc, f'dependency_up{{dependency="jetstream",service="{svc}"}}') == 0
+    assert _readyz(system, "gateway")["status"] == "ready"
+    assert _metric(system, "inventory", 'outbox_pending{service="inventory"}') >= 2
+    assert _metric(system, "inventory", 'outbox_oldest_unpublished_age_seconds{service="inventory"}') > 0
 
 
 @pytest.mark.parametrize("victim", ["inventory", "sites", "matching"])

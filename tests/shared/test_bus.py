@@ -273,3 +273,57 @@ async def test_relay_leader_holds_its_lock_without_an_open_transaction(producer_
         await eventually(lambda: _published(producer_db, 1))
         await asyncio.sleep(0.3)  # several publish rounds and stream checks on the lock connection
         assert await _relay_leader_activity(producer_db) == [("idle", None)]
+
+
+def _sample(name: str, labels: dict[str, str]) -> float:
+    from prometheus_client import REGISTRY
+
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+async def test_metrics_show_backlog_age_stalls_consumer_lag_and_dead_letters(
+    producer_db, consumer_db, private_nats, make_settings
+):
+    from shared.runtime import ServiceRuntime
+
+    settings = settings_for(make_settings, "sites", nats_url=private_nats.url)
+    nc = await connect(settings)
+    js = nc.jetstream()
+    await ensure_stream(js, settings)
+    relay = OutboxRelay(producer_db, TABLES, js, settings)
+    producer = ServiceRuntime(settings, None)
+    producer.db, producer.tables, producer.nc, producer.js = producer_db, TABLES, nc, js
+    stalls = _sample("outbox_relay_stalls_total", {"service": "sites"})
+
+    private_nats.stop()
+    await _commit_event(producer_db, settings)
+    await asyncio.sleep(0.05)
+    assert await relay.publish_pending() == 0
+    await producer.refresh_metrics()
+    assert _sample("outbox_relay_stalls_total", {"service": "sites"}) == stalls + 1  # the head event failed
+    assert _sample("outbox_pending", {"service": "sites"}) == 1
+    assert _sample("outbox_oldest_unpublished_age_seconds", {"service": "sites"}) > 0
+    private_nats.start()
+    await eventually(lambda: asyncio.sleep(0, nc.is_connected), timeout=15)
+    assert await eventually(relay.publish_pending, timeout=15) == 1
+    await _commit_event(producer_db, settings)
+    await relay.publish_pending()
+    await producer.refresh_metrics()
+    assert _sample("outbox_pending", {"service": "sites"}) == 0
+    assert _sample("outbox_oldest_unpublished_age_seconds", {"service": "sites"}) == 0
+
+    csettings = settings_for(make_settings, "matching", nats_url=private_nats.url, consumer_batch_size=1,
+                             consumer_backoff_s=[0.01], consumer_max_deliver=1)
+    consumer_runtime = ServiceRuntime(csettings, None)
+    consumer_runtime.db, consumer_runtime.tables, consumer_runtime.nc, consumer_runtime.js = consumer_db, TABLES, nc, js
+    always_fails = EffectLog(consumer_db, fail_times=10**6)
+    consumer = Consumer(consumer_db, TABLES, js, csettings, "sites.>", {SUBJECT: always_fails.handler})
+    consumer_runtime.consumers = [consumer]
+    await consumer.subscribe()
+    await consumer_runtime.refresh_metrics()
+    assert _sample("consumer_pending_messages", {"consumer": consumer.name}) == 2  # both events wait: the lag
+    await consumer.fetch_and_handle()  # one event, its handler fails, no retries left: dead letter
+    await consumer_runtime.refresh_metrics()
+    assert _sample("consumer_pending_messages", {"consumer": consumer.name}) == 1
+    assert _sample("dead_letters", {"service": "matching"}) == 1
+    await nc.close()

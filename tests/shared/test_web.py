@@ -99,3 +99,21 @@ async def test_services_refuse_calls_without_the_internal_credential(make_settin
         assert forged.status_code == 401
         wrong_role = await client.post("/api/v1/plots", json=body, headers=headers_for(settings, Role.investor, "inv-1"))
         assert wrong_role.status_code == 403
+
+
+async def test_one_json_access_line_per_request_with_the_correlation_id(make_settings, capfd):
+    import json
+    import logging
+
+    settings = make_settings(ServiceSettings, service_name="sites", database_url="postgresql://postgres@127.0.0.1:1/nowhere", log_json=True)
+    async with running_app(_app(settings)) as client:
+        r = await client.post("/api/v1/plots", json={}, headers={"X-Correlation-ID": "corr-access-1"})
+        await client.get("/healthz")  # probes are not logged
+        logging.getLogger("uvicorn.error").info("Started server process")  # uvicorn's own line
+    lines = [json.loads(line) for line in capfd.readouterr().err.splitlines() if line.startswith("{")]
+    access = [e for e in lines if e["logger"] == "herplaatsing.access"]
+    assert len(access) == 1, access
+    (entry,) = access
+    assert (entry["method"], entry["path"], entry["status"]) == ("POST", "/api/v1/plots", r.status_code)
+    assert entry["correlation_id"] == "corr-access-1" and entry["service"] == "sites" and entry["duration_ms"] >= 0
+    assert any(e["logger"] == "uvicorn.error" and e["message"] == "Started server process" for e in lines)

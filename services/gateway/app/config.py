@@ -23,6 +23,10 @@ class GatewaySettings(ServiceSettings):
     upstream_retries: int = 2
     upstream_backoff_s: float = 0.05
     readiness_timeout_s: float = 2.0
+    # Circuit breaker per service: after this many transport failures in a row the gateway answers
+    # 503 at once for that service's routes, and lets one trial call through every `cooldown`.
+    circuit_failures: int = Field(default=3, ge=1)
+    circuit_cooldown_s: float = 5.0
 
     # Token bucket per caller (principal, or client IP when anonymous): sustained rate and burst.
     rate_limit_per_s: float = Field(default=20.0, gt=0)

@@ -27,6 +27,8 @@ from fastapi import Request, Response
 
 from services.gateway.app.config import GatewaySettings
 from shared.logs import correlation_id
+from shared.metrics import UPSTREAM_CIRCUIT_OPEN
+from shared.tracing import current_traceparent
 from shared.web.app import CORRELATION_HEADER
 from shared.web.identity import INTERNAL_HEADER, Principal, mint_internal_token
 from shared.web.idempotency import HEADER as IDEMPOTENCY_HEADER
@@ -197,6 +199,47 @@ class UpstreamProblem(ProblemError):
         super().__init__(status, title, detail, **extra)
 
 
+class CircuitBreaker:
+    """Fail fast for a service that keeps failing, instead of waiting out the timeout on every call.
+
+    Closed: calls go through. After `failures` transport failures in a row: open, every call is
+    refused at once. After `cooldown_s`: one trial call goes through (half open); it closes the
+    circuit on success and re-opens it on failure. A call that gets any HTTP answer is a success.
+    """
+
+    def __init__(self, service: str, failures: int, cooldown_s: float) -> None:
+        self.service, self.threshold, self.cooldown_s = service, failures, cooldown_s
+        self.failures = 0
+        self.opened_at: float | None = None
+        self.trial_running = False
+
+    @property
+    def is_open(self) -> bool:
+        return self.opened_at is not None
+
+    def allow(self) -> bool:
+        if self.opened_at is None:
+            return True
+        if self.trial_running or time.monotonic() - self.opened_at < self.cooldown_s:
+            return False
+        self.trial_running = True
+        return True
+
+    def succeeded(self) -> None:
+        if self.opened_at is not None:
+            log.info("upstream circuit closed", extra={"service": self.service})
+        self.failures, self.opened_at, self.trial_running = 0, None, False
+        UPSTREAM_CIRCUIT_OPEN.labels(self.service).set(0)
+
+    def failed(self) -> None:
+        self.failures += 1
+        if self.opened_at is not None or self.failures >= self.threshold:
+            if self.opened_at is None:
+                log.warning("upstream circuit opened", extra={"service": self.service, "failures": self.failures})
+            self.opened_at, self.trial_running = time.monotonic(), False
+            UPSTREAM_CIRCUIT_OPEN.labels(self.service).set(1)
+
+
 class Upstreams:
     """The connection pools, opened in the gateway's lifespan and closed at shutdown.
 
@@ -208,6 +251,9 @@ class Upstreams:
         self.settings = settings
         self.transports = dict(transports or {})
         self.clients: dict[str, ServiceClient] = {}
+        self.breakers = {
+            service: CircuitBreaker(service, settings.circuit_failures, settings.circuit_cooldown_s) for service in SERVICES
+        }
         self._tokens: dict[tuple[str, str | None, str | None], tuple[float, str]] = {}
 
     async def open(self) -> None:
@@ -249,14 +295,24 @@ class Upstreams:
         cid = correlation_id.get()
         if cid:
             out.append((_CORRELATION_HEADER, cid.encode("latin-1")))
+        traceparent = current_traceparent()  # W3C trace context: the service continues the gateway's trace
+        if traceparent:
+            out.append((b"traceparent", traceparent.encode("latin-1")))
         if isinstance(target, str):
             target = target.encode("ascii")
-        client = self.client(service)
+        client, breaker = self.client(service), self.breakers[service]
         retries = self.settings.upstream_retries if method.upper() in IDEMPOTENT_METHODS else 0
         attempt = 0
         while True:
+            if not breaker.allow():  # failing fast: no connect attempt, no timeout to wait out
+                raise UpstreamUnavailable(service, "circuit open")
             try:
-                response = await client.request(method, target, out, content, self.settings.upstream_timeout_s)
+                try:
+                    response = await client.request(method, target, out, content, self.settings.upstream_timeout_s)
+                except UpstreamError:
+                    breaker.failed()
+                    raise
+                breaker.succeeded()
             except ConnectFailed as exc:
                 # Nothing reached the service: safe to try again for idempotent methods.
                 if attempt >= retries:
@@ -304,12 +360,17 @@ class Upstreams:
         return body
 
     async def readiness(self) -> dict[str, str]:
+        """Each service's readiness, as a detail: a service that is down or slow degrades the
+        gateway (its routes answer 503) but does not take the gateway out of rotation."""
+
         async def check(service: str) -> tuple[str, str]:
             try:
                 r = await self.client(service).request("GET", b"/readyz", [], None, self.settings.readiness_timeout_s)
             except UpstreamError as exc:
-                return service, f"unavailable: {type(exc).__name__}"
-            return service, "ok" if r.status_code == 200 else f"unavailable: HTTP {r.status_code}"
+                return service, f"degraded: {type(exc).__name__}"
+            if r.status_code != 200:
+                return service, f"degraded: HTTP {r.status_code}"
+            return service, "degraded: circuit open" if self.breakers[service].is_open else "ok"
 
         return dict(await asyncio.gather(*(check(s) for s in SERVICES)))
 

@@ -145,21 +145,37 @@ async def test_role_is_checked_before_forwarding(echo_upstream) -> None:
     assert sum(upstream.calls.values()) == 0
 
 
-async def test_readiness_checks_the_three_services(echo_upstream) -> None:
+async def test_readiness_checks_the_three_services_and_stays_ready_when_one_is_down(echo_upstream) -> None:
     upstream, url, make = echo_upstream
     async with gateway(make()) as client:
         r = await client.get("/readyz")
         assert r.status_code == 200
-        assert r.json()["checks"] == {"inventory": "ok", "sites": "ok", "matching": "ok"}
+        assert r.json() == {"status": "ready", "checks": {"inventory": "ok", "sites": "ok", "matching": "ok"}}
         upstream.ready = False
         r = await client.get("/readyz")
-        assert r.status_code == 503
+        assert r.status_code == 200 and r.json()["status"] == "degraded"
+        assert all(v == "degraded: HTTP 503" for v in r.json()["checks"].values())
     async with gateway(make(matching_url=closed_url())) as client:
         upstream.ready = True
         r = await client.get("/readyz")
-        assert r.status_code == 503
+        assert r.status_code == 200 and r.json()["status"] == "degraded"  # the other routes still work
         checks = r.json()["checks"]
-        assert checks["inventory"] == "ok" and checks["matching"].startswith("unavailable")
+        assert checks["inventory"] == "ok" and checks["matching"].startswith("degraded")
+
+
+async def test_a_failing_service_opens_its_circuit_and_its_routes_fail_fast(echo_upstream) -> None:
+    upstream, url, make = echo_upstream
+    settings = make(matching_url=closed_url(), circuit_failures=2, circuit_cooldown_s=60, upstream_retries=0)
+    async with gateway(settings) as client:
+        headers = bearer(settings, Role.marktmeester)
+        for _ in range(2):
+            r = await client.get("/api/v1/matching/runs", headers=headers)
+            assert r.status_code == 503 and r.json()["reason"] == "connection failed"
+        r = await client.get("/api/v1/matching/runs", headers=headers)
+        assert r.status_code == 503 and r.json()["reason"] == "circuit open"
+        assert (await client.get("/api/v1/placements", headers=headers)).status_code == 200  # others unaffected
+        r = await client.get("/readyz")
+        assert r.status_code == 200 and r.json()["checks"]["matching"].startswith("degraded")
 
 
 async def test_a_method_the_table_does_not_list_is_405_naming_the_allowed_ones(echo_upstream) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import time
 import uuid
 from collections import defaultdict
 from typing import TYPE_CHECKING
@@ -21,6 +22,7 @@ from services.matching.app.readmodel.models import PlacementDemand, PlotView
 from services.matching.app.readmodel.service import to_demand, to_plot
 from shared.domain import LadderRung, Role
 from shared.events import models as ev
+from shared.metrics import SOLVER_DURATION, SOLVER_RUNS
 from shared.web.identity import Principal
 from shared.web.problems import ProblemError, conflict, not_found
 
@@ -53,8 +55,15 @@ def _signature(plots: list[Plot], allocations: list[Allocation]) -> list[list]:
 
 def solve_inputs(inputs: MatchInputs, settings: "MatchingSettings", override: bool = False,
                  time_limit_s: float | None = None) -> Solution:
-    return solve(inputs.demands, inputs.plots, settings.weights(override), k=settings.arc_k,
-                 time_limit_s=settings.solver_time_limit_s if time_limit_s is None else time_limit_s)
+    started, outcome = time.perf_counter(), "error"
+    try:
+        solution = solve(inputs.demands, inputs.plots, settings.weights(override), k=settings.arc_k,
+                         time_limit_s=settings.solver_time_limit_s if time_limit_s is None else time_limit_s)
+        outcome = "ok"
+        return solution
+    finally:
+        SOLVER_DURATION.observe(time.perf_counter() - started)
+        SOLVER_RUNS.labels("auto", outcome).inc()
 
 
 def _groups(demands: list[Demand]) -> np.ndarray:
