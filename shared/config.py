@@ -79,6 +79,8 @@ class ServiceSettings(BaseSettings):
     stream_max_age_days: int = 365
 
     outbox_poll_interval_s: float = 0.2
+    # an unpublished head event older than this shows as a degraded `outbox` check in /readyz
+    outbox_stall_after_s: float = 60.0
     outbox_retention_days: int = 90
     outbox_batch_size: int = 200
     stream_check_interval_s: float = 30.0

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.bus.consumer import Consumer
 from shared.bus.handlers import EventHandlers
 from shared.bus.nats import connect, ensure_stream
-from shared.bus.outbox import OutboxRelay, outbox_backlog, record_event
+from shared.bus.outbox import OutboxRelay, outbox_backlog, outbox_head, record_event
 from shared.bus.tables import BusTables
 from shared.clock import Clock
 from shared.config import ServiceSettings
@@ -190,7 +190,22 @@ class ServiceRuntime:
                 except Exception as exc:  # noqa: BLE001
                     checks["jetstream"] = f"{broken}: {type(exc).__name__} (events wait in the outbox)"
             DEPENDENCY_UP.labels(service, "jetstream").set(checks["jetstream"] == "ok")
+        if self.tables is not None and checks.get("database") == "ok":
+            checks["outbox"] = await self._outbox_check()
         return checks
+
+    async def _outbox_check(self) -> str:
+        """A head event the relay cannot publish holds back every later one (order is kept): say so, naming it."""
+        assert self.db is not None and self.tables is not None
+        try:
+            head = await asyncio.wait_for(outbox_head(self.db, self.tables), 2)
+        except Exception as exc:  # noqa: BLE001 - the database check above reports the cause
+            return f"degraded: outbox not readable ({type(exc).__name__})"
+        if head is None or head[3] < self.settings.outbox_stall_after_s:
+            return "ok"
+        event_id, attempts, error, age = head
+        log.error("outbox head event not published", extra={"event_id": event_id, "attempts": attempts, "error": error})
+        return f"degraded: event {event_id} unpublished for {age:.0f} s after {attempts} attempts ({error or 'relay not running'})"
 
     async def refresh_metrics(self) -> None:
         """Update the gauges about state outside the process (called on each /metrics scrape)."""

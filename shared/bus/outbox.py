@@ -244,6 +244,21 @@ async def outbox_backlog(db: Database, tables: BusTables) -> tuple[int, float]:
     return int(row[0]), float(row[1])
 
 
+async def outbox_head(db: Database, tables: BusTables) -> tuple[str, int, str | None, float] | None:
+    """The oldest unpublished event: (event id, failed attempts, last error, age in seconds); None when all went out."""
+    t = tables.outbox
+    async with db.sessions() as session:
+        row = (
+            await session.execute(
+                sa.select(
+                    t.c.event_id, t.c.attempts, t.c.last_error,
+                    sa.func.extract("epoch", sa.func.now() - t.c.created_at),
+                ).where(t.c.published_at.is_(None)).order_by(t.c.seq).limit(1)
+            )
+        ).first()
+    return None if row is None else (str(row[0]), int(row[1]), row[2], float(row[3]))
+
+
 async def replay_outbox(
     db: Database, tables: BusTables, js: JetStreamContext, settings: ServiceSettings, since: dt.datetime | None = None
 ) -> int:

@@ -303,6 +303,11 @@ async def test_metrics_show_backlog_age_stalls_consumer_lag_and_dead_letters(
     assert _sample("outbox_relay_stalls_total", {"service": "sites"}) == stalls + 1  # the head event failed
     assert _sample("outbox_pending", {"service": "sites"}) == 1
     assert _sample("outbox_oldest_unpublished_age_seconds", {"service": "sites"}) > 0
+    assert (await producer.readiness())["outbox"] == "ok"  # young: the relay may still get it out
+    producer.settings = settings.model_copy(update={"outbox_stall_after_s": 0.0})
+    stalled = (await producer.readiness())["outbox"]
+    assert stalled.startswith("degraded: event ") and "after 1 attempts" in stalled  # names the head event
+    producer.settings = settings
     private_nats.start()
     await eventually(lambda: asyncio.sleep(0, nc.is_connected), timeout=15)
     assert await eventually(relay.publish_pending, timeout=15) == 1

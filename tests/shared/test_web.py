@@ -51,7 +51,7 @@ async def settings_ready(client) -> None:
 
     async def ready():
         r = await client.get("/readyz")
-        return r.status_code == 200 and r.json()["checks"] == {"database": "ok", "jetstream": "ok"}
+        return r.status_code == 200 and r.json()["checks"] == {"database": "ok", "jetstream": "ok", "outbox": "ok"}
 
     await eventually(ready, timeout=10)
 
