@@ -49,3 +49,6 @@ async def test_a_requests_trace_reaches_the_consumer_of_its_event(spans: InMemor
     consumer = consumed()[0]
     assert consumer.kind == SpanKind.CONSUMER and consumer.context.trace_id == trace_id
     assert consumer.parent.span_id == service[0].context.span_id  # the traceparent stored with the event
+    for s in sorted((s for s in finished if s.context.trace_id == trace_id), key=lambda s: s.start_time):
+        parent = f"{s.parent.span_id:016x}" if s.parent else "-"
+        print(f"trace {trace_id:032x} span {s.context.span_id:016x} parent {parent} {s.kind.name:8} {s.name}")
