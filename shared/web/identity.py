@@ -67,7 +67,7 @@ def _encode(claims: dict, secret: str, ttl_s: int, audience: str) -> str:
     return jwt.encode(body, secret, algorithm=ALGORITHM)
 
 
-def _claims_to_principal(claims: dict) -> Principal:
+def claims_to_principal(claims: dict) -> Principal:
     sub, role, org = claims.get("sub"), claims.get("role"), claims.get("org")
     if not isinstance(sub, str) or not sub:
         raise AuthError("The token has no subject (sub).")
@@ -111,7 +111,7 @@ def verify_user_token(settings: ServiceSettings, token: str) -> Principal:
         raise AuthError("The token is malformed.") from None
     except jwt.InvalidTokenError as exc:
         raise AuthError(f"The token is invalid: {exc}.") from None
-    return _claims_to_principal(claims)
+    return claims_to_principal(claims)
 
 
 def mint_internal_token(settings: ServiceSettings, principal: Principal, ttl_s: int = 120) -> str:
@@ -136,7 +136,7 @@ def verify_internal_token(settings: ServiceSettings, token: str | None) -> Princ
         )
     except jwt.InvalidTokenError:
         raise AuthError("The internal credential is invalid or expired.") from None
-    return _claims_to_principal(claims)
+    return claims_to_principal(claims)
 
 
 def _principal_from_request(request: Request) -> Principal:

@@ -1,10 +1,28 @@
 """Settings of the gateway (no database; it calls the three services over HTTP)."""
 
+from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, Field, HttpUrl, field_validator
 
 from shared.config import ServiceSettings
+
+
+class OidcIssuer(BaseModel):
+    """One trusted issuer (GATEWAY OIDC_ISSUERS is a JSON list of these)."""
+
+    issuer: str  # exactly the `iss` of its tokens and of its discovery document
+    audience: str
+    # Where the gateway reads the discovery document, when it reaches the issuer by another
+    # address than the public one in `iss` (compose: http://keycloak:8080/realms/...).
+    discovery_url: HttpUrl | None = None
+    role_claim: str = "roles"  # dotted path; a string or a list holding exactly one of the three roles
+    org_claim: str = "org"
+    algorithms: list[Literal["RS256", "ES256"]] = Field(default=["RS256", "ES256"], min_length=1)
+
+    @property
+    def discovery(self) -> str:
+        return str(self.discovery_url or f"{self.issuer.rstrip('/')}/.well-known/openid-configuration")
 
 
 class GatewaySettings(ServiceSettings):
@@ -40,6 +58,15 @@ class GatewaySettings(ServiceSettings):
     # A caller without credentials only reads public data: its body may be small (the limit is
     # checked before authentication, from Content-Length, and while the body streams).
     anonymous_max_body_bytes: int = Field(default=16 * 1024, ge=0)
+
+    # OpenID Connect issuers whose bearer tokens the gateway accepts (a JSON list in OIDC_ISSUERS:
+    # issuer, audience, optional discovery_url, role_claim, org_claim). With ENVIRONMENT=production
+    # only these are accepted; elsewhere the HS256 tokens of `herplaatsing token` work as well.
+    oidc_issuers: list[OidcIssuer] = []
+    oidc_leeway_s: float = Field(default=30.0, ge=0, le=300)  # clock skew allowed on exp / nbf / iat
+    oidc_jwks_max_age_s: float = Field(default=3600.0, gt=0)
+    oidc_jwks_min_refetch_s: float = Field(default=30.0, ge=0)  # an unknown kid refetches at most this often
+    oidc_timeout_s: float = Field(default=5.0, gt=0)
 
     @property
     def address_rate(self) -> tuple[float, int]:

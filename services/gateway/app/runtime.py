@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 import httpx
 
+from services.gateway.app.auth.oidc import OidcVerifier
 from services.gateway.app.config import GatewaySettings
 from services.gateway.app.ratelimit import RateLimiter
 from services.gateway.app.upstream import Upstreams
@@ -23,6 +24,15 @@ class GatewayRuntime(ServiceRuntime):
         self.upstreams = Upstreams(settings, transports)
         # Bearer tokens whose signature was checked: token -> (its exp, the caller). Per app, so per secret.
         self.verified_tokens: dict[str, tuple[float, Principal]] = {}
+        # The identity providers' discovery documents and keys (no redirects: the URLs are configured).
+        self.idp_client = httpx.AsyncClient(timeout=settings.oidc_timeout_s, follow_redirects=False)
+        self.oidc = OidcVerifier(
+            settings.oidc_issuers,
+            self.idp_client,
+            leeway_s=settings.oidc_leeway_s,
+            max_age_s=settings.oidc_jwks_max_age_s,
+            min_refetch_s=settings.oidc_jwks_min_refetch_s,
+        )
         self.rate_limiter = RateLimiter(
             settings.rate_limit_per_s, settings.rate_limit_burst, max_buckets=settings.rate_limit_max_buckets
         )
@@ -35,6 +45,7 @@ class GatewayRuntime(ServiceRuntime):
     async def stop(self) -> None:
         await super().stop()
         await self.upstreams.close()
+        await self.idp_client.aclose()
 
     async def readiness(self) -> dict[str, str]:
         return await self.upstreams.readiness()

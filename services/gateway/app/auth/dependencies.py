@@ -1,5 +1,8 @@
 """Who is calling: `Authorization: Bearer <JWT>` turned into a Principal, checked against a route's Access.
 
+- a token from a configured OpenID Connect issuer is checked against that issuer's keys (auth/oidc.py);
+  any other is an HS256 development token, refused with ENVIRONMENT=production;
+
 - a route that needs a token answers 401 (with WWW-Authenticate) without a valid one;
 - a public route serves a caller without a header as anonymous, but a token that is sent
   must be valid (a broken token is an error, not a silent downgrade to anonymous);
@@ -46,19 +49,29 @@ def _bearer_token(request: Request) -> str | None:
 VERIFIED_CACHE_SIZE = 10_000
 
 
-def _verify(settings: GatewaySettings, verified: dict[str, tuple[float, Principal]], token: str) -> Principal:
-    """verify_user_token, remembered per token until the token's own `exp`.
+async def _verify(request: Request, token: str) -> Principal:
+    """The token's caller: an OIDC issuer's token, or (outside production) an HS256 development token;
+    remembered per token until the token's own `exp`.
 
     A token is immutable, so a verified one stays valid until it expires; a client sends the
     same token with every request, and checking the signature each time is a measurable
     part of the gateway's overhead. Expiry is still enforced on every request.
     """
+    settings: GatewaySettings = request.app.state.settings
+    runtime = request.app.state.runtime
+    verified: dict[str, tuple[float, Principal]] = runtime.verified_tokens
     cached = verified.get(token)
     if cached is not None:
         if time.time() < cached[0]:
             return cached[1]
         del verified[token]
-    principal = verify_user_token(settings, token)  # raises AuthError on anything wrong
+    # raise AuthError on anything wrong
+    if runtime.oidc.trusts(token):
+        principal = await runtime.oidc.verify(token)
+    elif settings.environment == "production":
+        raise AuthError("The token is not from a trusted identity provider (iss).")
+    else:
+        principal = verify_user_token(settings, token)
     if len(verified) >= VERIFIED_CACHE_SIZE:
         verified.clear()
     # Verified just now, so reading `exp` without checking the signature again is safe.
@@ -67,8 +80,7 @@ def _verify(settings: GatewaySettings, verified: dict[str, tuple[float, Principa
     return principal
 
 
-def _resolve(request: Request, *, required: bool) -> Principal:
-    settings: GatewaySettings = request.app.state.settings
+async def _resolve(request: Request, *, required: bool) -> Principal:
     limiter = request.app.state.runtime.rate_limiter
     try:
         token = _bearer_token(request)
@@ -81,7 +93,7 @@ def _resolve(request: Request, *, required: bool) -> Principal:
                 raise AuthError("This operation needs a bearer token (Authorization: Bearer <JWT>).")
             principal = ANONYMOUS
         else:
-            principal = _verify(settings, request.app.state.runtime.verified_tokens, token)
+            principal = await _verify(request, token)
             if principal.role is None:
                 raise AuthError("The token has no role (marktmeester, investor or municipality).")
     except AuthError:
@@ -96,9 +108,9 @@ def _resolve(request: Request, *, required: bool) -> Principal:
     return principal
 
 
-def authorize(request: Request, access: Access) -> Principal:
+async def authorize(request: Request, access: Access) -> Principal:
     """The caller of a route with `access`: 401 / 403 / 429 problems otherwise."""
-    principal = _resolve(request, required=access.token)
+    principal = await _resolve(request, required=access.token)
     if access.roles:
         require_role(principal, *access.roles)
     return principal
@@ -108,6 +120,6 @@ def requires(access: Access) -> Callable[[Request], Awaitable[Principal]]:
     """`authorize` as a FastAPI dependency, for the gateway's own endpoints."""
 
     async def caller(request: Request) -> Principal:
-        return authorize(request, access)
+        return await authorize(request, access)
 
     return caller
