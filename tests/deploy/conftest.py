@@ -40,6 +40,9 @@ COMPOSE_SECRETS = {
     "JWT_SECRET": secrets.token_urlsafe(48),
     "INTERNAL_SECRET": secrets.token_urlsafe(48),
     "POSTGRES_PASSWORD": secrets.token_hex(24),
+    "KEYCLOAK_ADMIN_PASSWORD": secrets.token_urlsafe(24),
+    "DASHBOARD_CLIENT_SECRET": secrets.token_urlsafe(32),
+    "MACHINE_CLIENT_SECRET": secrets.token_urlsafe(32),
 }
 
 

@@ -30,7 +30,7 @@ def service_env(compose: dict, name: str) -> dict[str, str]:
 
 
 def test_every_service_exists(compose):
-    assert set(compose["services"]) == {"postgres", "nats", "migrate", *APP_SERVICES}
+    assert set(compose["services"]) == {"postgres", "nats", "migrate", "keycloak", *APP_SERVICES}
 
 
 @pytest.mark.parametrize("svc", APP_SERVICES)
@@ -41,9 +41,10 @@ def test_service_listens_on_its_port_from_shared_config(compose, svc):
 
 def test_only_the_gateway_is_published_and_only_on_loopback(compose):
     # The services trust the internal identity header: reachable only through the gateway.
+    # Keycloak too, for the browser's sign-in (and curl's tokens).
     published = {name: d["ports"] for name, d in compose["services"].items() if d.get("ports")}
     port = SERVICE_PORTS["gateway"]
-    assert published == {"gateway": [f"127.0.0.1:{port}:{port}"]}
+    assert published == {"gateway": [f"127.0.0.1:{port}:{port}"], "keycloak": ["127.0.0.1:8080:8080"]}
 
 
 @pytest.mark.parametrize("svc", APP_SERVICES)

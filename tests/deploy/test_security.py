@@ -184,7 +184,8 @@ def test_only_the_gateway_is_reachable_from_outside_and_only_through_the_ingress
     for name, labels in pods.items():
         for port in _ports(k8s_objects, labels) | set(SERVICE_PORTS.values()):
             assert not _reachable(k8s_objects, labels, port, namespace="somewhere-else"), (name, port)
-            expected = name == "gateway" and port == SERVICE_PORTS["gateway"]
+            # the public API, and Keycloak's sign-in pages
+            expected = (name, port) in {("gateway", SERVICE_PORTS["gateway"]), ("keycloak", 8080)}
             assert _reachable(k8s_objects, labels, port, namespace="ingress-nginx") == expected, (name, port)
 
 
