@@ -12,7 +12,7 @@ import datetime as dt
 import hashlib
 import re
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 import jwt
 import orjson
@@ -94,23 +94,32 @@ def mint_user_token(settings: ServiceSettings, sub: str, role: Role | str, org: 
     )
 
 
-def verify_user_token(settings: ServiceSettings, token: str) -> Principal:
+def decode_token(token: str, key: Any, **checks: Any) -> dict:
+    """`jwt.decode` with `checks`; anything wrong is a 401 that says what (user tokens, HS256 or OIDC)."""
     try:
-        claims = jwt.decode(
-            token,
-            settings.jwt_secret.get_secret_value(),
-            algorithms=[ALGORITHM],
-            audience=USER_AUDIENCE,
-            options={"require": ["exp", "sub"]},
-        )
+        return jwt.decode(token, key, **checks)
     except jwt.ExpiredSignatureError:
         raise AuthError("The token has expired.") from None
+    except jwt.ImmatureSignatureError:
+        raise AuthError("The token is not valid yet (nbf).") from None
+    except jwt.InvalidAudienceError:
+        raise AuthError("The token is not for this API (aud).") from None
     except jwt.InvalidSignatureError:
         raise AuthError("The token's signature is invalid.") from None
     except jwt.DecodeError:
         raise AuthError("The token is malformed.") from None
     except jwt.InvalidTokenError as exc:
         raise AuthError(f"The token is invalid: {exc}.") from None
+
+
+def verify_user_token(settings: ServiceSettings, token: str) -> Principal:
+    claims = decode_token(
+        token,
+        settings.jwt_secret.get_secret_value(),
+        algorithms=[ALGORITHM],
+        audience=USER_AUDIENCE,
+        options={"require": ["exp", "sub"]},
+    )
     return claims_to_principal(claims)
 
 

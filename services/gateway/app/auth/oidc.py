@@ -17,7 +17,7 @@ import jwt
 
 from services.gateway.app.config import OidcIssuer
 from shared.domain import Role
-from shared.web.identity import AuthError, Principal, claims_to_principal
+from shared.web.identity import AuthError, Principal, claims_to_principal, decode_token
 from shared.web.problems import ProblemError
 
 ROLES = {role.value for role in Role}
@@ -135,24 +135,15 @@ class OidcVerifier:
         if header.get("alg") not in config.algorithms:
             raise AuthError(f"The token's algorithm must be one of {', '.join(config.algorithms)}.")
         key = await keys.key(header.get("kid"))
-        try:
-            claims = jwt.decode(
-                token,
-                key,
-                algorithms=config.algorithms,
-                audience=config.audience,
-                issuer=config.issuer,
-                leeway=self._leeway_s,
-                options={"require": ["exp", "iss", "aud", "sub"]},
-            )
-        except jwt.ExpiredSignatureError:
-            raise AuthError("The token has expired.") from None
-        except jwt.ImmatureSignatureError:
-            raise AuthError("The token is not valid yet (nbf).") from None
-        except jwt.InvalidAudienceError:
-            raise AuthError("The token is not for this API (aud).") from None
-        except jwt.InvalidTokenError as exc:
-            raise AuthError(f"The token is invalid: {exc}.") from None
+        claims = decode_token(
+            token,
+            key,
+            algorithms=config.algorithms,
+            audience=config.audience,
+            issuer=config.issuer,
+            leeway=self._leeway_s,
+            options={"require": ["exp", "iss", "aud", "sub"]},
+        )
         return claims_to_principal(
             {
                 "sub": claims.get("sub"),
