@@ -2,7 +2,6 @@
 
 - a token from a configured OpenID Connect issuer is checked against that issuer's keys (auth/oidc.py);
   any other is an HS256 development token, refused with ENVIRONMENT=production;
-
 - a route that needs a token answers 401 (with WWW-Authenticate) without a valid one;
 - a public route serves a caller without a header as anonymous, but a token that is sent
   must be valid (a broken token is an error, not a silent downgrade to anonymous);
@@ -65,7 +64,7 @@ async def _verify(request: Request, token: str) -> Principal:
         if time.time() < cached[0]:
             return cached[1]
         del verified[token]
-    # raise AuthError on anything wrong
+    # Each branch raises AuthError on anything wrong.
     if runtime.oidc.trusts(token):
         principal = await runtime.oidc.verify(token)
     elif settings.environment == "production":
