@@ -131,8 +131,13 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error", extra={"path": request.url.path})
-        return problem_response(500, "Internal server error", "An unexpected error occurred.", request)
+        return unhandled_error(request)
+
+
+def unhandled_error(request: Request) -> JSONResponse:
+    """The 500 of an unexpected exception (logged with its traceback; called inside `except`)."""
+    log.exception("unhandled error", extra={"path": request.url.path})
+    return problem_response(500, "Internal server error", "An unexpected error occurred.", request)
 
 
 # OpenAPI: the error responses every operation may give.
