@@ -148,6 +148,7 @@ def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
         403: "The caller's role may not do this.",
         404: "Not found (or not visible to the caller).",
         409: "Conflict with the current state.",
+        412: "If-Match names an older version: read the resource again.",
         422: "Idempotency-Key reused with a different request.",
         429: "Too many requests.",
         503: "A dependency is unavailable.",
