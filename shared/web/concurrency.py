@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Header
 
@@ -16,6 +16,17 @@ IfMatch = Annotated[
         description="The `ETag` of the version you read: a change to a newer version is refused (412). Omit to change unconditionally.",
     ),
 ]
+
+
+# For an endpoint's `responses`: the 200 that carries the ETag.
+ETAG_RESPONSE: dict[str, Any] = {
+    "headers": {
+        "ETag": {
+            "description": "The resource's version: send it as `If-Match` to change exactly this version.",
+            "schema": {"type": "string", "examples": ['"3"']},
+        }
+    }
+}
 
 
 def etag(version: int) -> str:

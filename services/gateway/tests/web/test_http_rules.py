@@ -54,3 +54,13 @@ async def test_changelog_is_semver_linked_from_the_openapi_info_and_served(echo_
         served = await client.get("/changelog")
         assert served.status_code == 200 and served.text == changelog
         assert served.headers["content-type"].startswith("text/markdown")
+
+
+def test_the_document_states_page_links_etags_and_the_412() -> None:
+    paths = json.loads((ROOT / "docs/openapi.json").read_text(encoding="utf-8"))["paths"]
+    for path in ("/sites", "/complexes", "/placements", "/proposals", "/municipalities"):
+        assert "Link" in paths[path]["get"]["responses"]["200"]["headers"], path
+    plot = paths["/sites/{id}"]
+    assert "ETag" in plot["get"]["responses"]["200"]["headers"] and "ETag" in plot["patch"]["responses"]["200"]["headers"]
+    assert "412" in plot["patch"]["responses"]
+    assert any(p["name"] == "If-Match" and p["in"] == "header" for p in plot["patch"]["parameters"])

@@ -15,7 +15,7 @@ from services.sites.app.sites.repository import SiteQuery
 from services.sites.app.sites.schemas import Site, SiteFeatureCollection, SiteCreate, SitePage, SiteUpdate
 from shared.domain import SiteKind
 from shared.reference import municipalities, provinces
-from shared.web.concurrency import IfMatch, etag
+from shared.web.concurrency import ETAG_RESPONSE, IfMatch, etag
 from shared.web.deps import Runtime, Session, WriteSession
 from shared.web.idempotency import IdempotencyKey, answer
 from shared.web.geojson import GEOJSON_MEDIA_TYPE
@@ -209,7 +209,9 @@ async def publish_site(
     return answer(session, service.to_api(site).model_dump(mode="json"), location=f"/api/v1/sites/{site.id}")
 
 
-@router.get("/sites/{id}", response_model=Site, summary="Get a plot", responses=problem_responses(400, 401, 404))
+@router.get(
+    "/sites/{id}", response_model=Site, summary="Get a plot", responses={200: ETAG_RESPONSE, **problem_responses(400, 401, 404)}
+)
 async def get_site(principal: CurrentPrincipal, site_id: SiteId, session: Session, response: Response) -> Site:
     """A published plot; a draft or withdrawn plot only for its municipality and the marktmeester.
 
@@ -223,7 +225,7 @@ async def get_site(principal: CurrentPrincipal, site_id: SiteId, session: Sessio
     "/sites/{id}",
     response_model=Site,
     summary="Change a plot",
-    responses=problem_responses(400, 401, 403, 404, 409, 412),
+    responses={200: ETAG_RESPONSE, **problem_responses(400, 401, 403, 404, 409, 412)},
 )
 async def update_site(
     principal: CurrentPrincipal, site_id: SiteId, body: SiteUpdate, session: WriteSession, runtime: Runtime,
