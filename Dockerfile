@@ -27,6 +27,7 @@ COPY shared ./shared
 COPY services ./services
 # The public OpenAPI the gateway serves (its package links to this file; the wheel holds a copy).
 COPY docs/openapi.json ./docs/openapi.json
+COPY CHANGELOG.md ./CHANGELOG.md
 RUN pip install --no-deps . \
     && pip check \
     && herplaatsing --help >/dev/null

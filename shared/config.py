@@ -108,6 +108,10 @@ class ServiceSettings(BaseSettings):
     # it from loopback, and a rotating header escaped the gateway's rate limit).
     trusted_proxies: str = ""
 
+    # Browser origins (comma-separated, exact scheme://host[:port]) allowed to call the API by CORS;
+    # empty: none. The OpenAPI document is readable from any origin regardless.
+    cors_origins: str = ""
+
     # Limits before work (shared/web/limits.py): what one request may send.
     max_header_bytes: int = Field(default=8 * 1024, ge=1024)
     max_headers_bytes: int = Field(default=32 * 1024, ge=4096)

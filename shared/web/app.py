@@ -21,11 +21,12 @@ from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from shared.runtime import ServiceRuntime
 from shared.tracing import configure_tracing, span
 from shared.web import idempotency
+from shared.web.http_rules import HttpRulesMiddleware
 from shared.web.limits import InputLimitsMiddleware, Limits
-from shared.web.problems import install_problem_handlers, problem_response
+from shared.web.problems import install_problem_handlers, problem_response, unhandled_error
 
 API_PREFIX = "/api/v1"
-API_VERSION = "1.0.0"
+API_VERSION = "1.1.0"  # semver, with CHANGELOG.md
 CORRELATION_HEADER = "X-Correlation-ID"
 # Probes and scrapes every few seconds would drown the access log.
 QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
@@ -59,11 +60,13 @@ class RequestContextMiddleware:
         token = correlation_id.set(cid)
         started = time.perf_counter()
         status = 500
+        started_response = False
 
         async def send_with_headers(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started_response
             if message["type"] == "http.response.start":
                 status = message["status"]
+                started_response = True
                 headers = MutableHeaders(scope=message)
                 headers["API-Version"] = API_VERSION
                 headers[CORRELATION_HEADER] = cid
@@ -73,7 +76,14 @@ class RequestContextMiddleware:
         parent = {"traceparent": traceparent} if traceparent else None
         try:
             with span(scope["method"], SpanKind.SERVER, parent, **{"http.request.method": scope["method"]}) as current:
-                await self.app(scope, receive, send_with_headers)
+                try:
+                    await self.app(scope, receive, send_with_headers)
+                except Exception:
+                    if started_response:
+                        raise
+                    # Answered here rather than by Starlette's outermost handler, which would
+                    # bypass this middleware: the 500 keeps API-Version and the correlation id.
+                    await unhandled_error(Request(scope))(scope, receive, send_with_headers)
                 route = getattr(scope.get("route"), "path", None)
                 current.update_name(f"{scope['method']} {route or scope['path']}")  # the gateway forwards without routes
                 if route:
@@ -128,6 +138,7 @@ def create_service_app(
         docs_url="/docs" if docs else None,
         redoc_url=None,
         generate_unique_id_function=operation_id,
+        redirect_slashes=False,  # NLGov: a trailing slash is another (unknown) resource, 404 not 307
         contact={"name": "Herplaatsing team", "url": "https://github.com/herplaatsing", "email": "herplaatsing@example.nl"},
     )
     app.state.settings = settings
@@ -135,6 +146,12 @@ def create_service_app(
     # Added first, so it runs inside the request context: its refusals carry the correlation id.
     app.add_middleware(InputLimitsMiddleware, limits=limits_of(settings), inspect_json=inspect_json, body_limit=body_limit)
     app.add_middleware(RequestContextMiddleware, service=settings.service_name)
+    # Outermost: a preflight needs no correlation id, and every answer (a 500 too) gets the headers.
+    app.add_middleware(
+        HttpRulesMiddleware,
+        openapi_path=f"{API_PREFIX}/openapi.json",
+        cors_origins=[o.strip() for o in settings.cors_origins.split(",") if o.strip()],
+    )
     install_problem_handlers(app)
     app.add_exception_handler(idempotency.Replayed, _replay)
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import base64
+import contextvars
 import datetime as dt
 import math
 import uuid
 from typing import Annotated, Any, Generic, TypeVar
+from urllib.parse import parse_qsl, urlencode
 
 import orjson
 import sqlalchemy as sa
@@ -25,9 +27,35 @@ LimitQuery = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size.")]
 CursorQuery = Annotated[str | None, Query(max_length=1000, description="Opaque cursor from the previous page's `next_cursor`.")]
 
 
+# The page a request answers with, for its `Link` header (a holder the HTTP middleware sets per
+# request: mutated, not re-set, so the endpoint's context copy still reaches it).
+answered_page: contextvars.ContextVar[list["Page[Any]"] | None] = contextvars.ContextVar("answered_page", default=None)
+
+
 class Page(BaseModel, Generic[T]):
     data: list[T]
     next_cursor: str | None = Field(default=None, description="Pass as `cursor` to get the next page; null on the last page.")
+
+    def model_post_init(self, context: Any) -> None:
+        holder = answered_page.get()
+        if holder is not None:
+            holder[:] = [self]
+
+
+def page_links(path: str, query_string: str, next_cursor: str | None) -> str:
+    """RFC 8288 `Link` of a list answer: self, first and next (keyset cursors only go forward,
+    so `first` stands in for `prev`). Path-absolute, so they hold through the gateway too."""
+    query = [(k, v) for k, v in parse_qsl(query_string, keep_blank_values=True) if k != "cursor"]
+
+    def target(cursor: str | None) -> str:
+        params = urlencode(query + ([("cursor", cursor)] if cursor else []))
+        return f"{path}?{params}" if params else path
+
+    cursor = dict(parse_qsl(query_string)).get("cursor")
+    links = [f'<{target(cursor)}>; rel="self"', f'<{target(None)}>; rel="first"']
+    if next_cursor:
+        links.append(f'<{target(next_cursor)}>; rel="next"')
+    return ", ".join(links)
 
 
 def encode_cursor(values: list[Any]) -> str:

@@ -131,8 +131,13 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error", extra={"path": request.url.path})
-        return problem_response(500, "Internal server error", "An unexpected error occurred.", request)
+        return unhandled_error(request)
+
+
+def unhandled_error(request: Request) -> JSONResponse:
+    """The 500 of an unexpected exception (logged with its traceback; called inside `except`)."""
+    log.exception("unhandled error", extra={"path": request.url.path})
+    return problem_response(500, "Internal server error", "An unexpected error occurred.", request)
 
 
 # OpenAPI: the error responses every operation may give.
@@ -143,6 +148,7 @@ def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
         403: "The caller's role may not do this.",
         404: "Not found (or not visible to the caller).",
         409: "Conflict with the current state.",
+        412: "If-Match names an older version: read the resource again.",
         422: "Idempotency-Key reused with a different request.",
         429: "Too many requests.",
         503: "A dependency is unavailable.",

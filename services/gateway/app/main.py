@@ -25,7 +25,8 @@ Every request carries `Authorization: Bearer <JWT>` (claims `sub`, `role`, `org`
 plot listing, the plot map and the municipality list. Investors see and change only their own
 organisation's data, municipalities only their own; the marktmeester sees everything.
 Errors are RFC 9457 problems (`application/problem+json`); invalid input is 400 naming every field.
-Requests are rate limited per caller (token bucket); a 429 says when to retry (`Retry-After`)."""
+Requests are rate limited per caller (token bucket); a 429 says when to retry (`Retry-After`).
+Changes per version (semver): [CHANGELOG](/changelog)."""
 
 
 def body_limit(settings: GatewaySettings, scope: Scope) -> int:

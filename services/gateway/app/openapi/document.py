@@ -62,6 +62,10 @@ HEADERS: dict[str, dict[str, Any]] = {
         "description": "Seconds to wait before trying again.",
         "schema": {"type": "integer", "minimum": 0, "examples": [1]},
     },
+    "Link": {
+        "description": "RFC 8288 links of a page: `self`, `first` and, unless this is the last page, `next`.",
+        "schema": {"type": "string", "examples": ['</api/v1/sites?limit=50>; rel="self", </api/v1/sites?limit=50>; rel="first"']},
+    },
     "WWW-Authenticate": {
         "description": "The authentication scheme the API expects (Bearer).",
         "schema": {"type": "string", "examples": ['Bearer realm="herplaatsing"']},
@@ -74,6 +78,7 @@ DESCRIPTIONS = {
     403: "The caller's role may not do this.",
     404: "Not found (or not visible to the caller).",
     409: "Conflict with the current state.",
+    412: "If-Match names an older version: read the resource again.",
     422: "Idempotency-Key reused with a different request.",
     429: "Too many requests from this caller; see Retry-After.",
     500: "Unexpected error.",
@@ -200,6 +205,7 @@ def _fix_operation(op: dict[str, Any], row: Route) -> None:
     if takes_input:
         responses.setdefault("400", {})
 
+    paginated = any(p.get("name") == "cursor" and p.get("in") == "query" for p in op.get("parameters", []))
     for code, response in responses.items():
         status = int(code) if code.isdigit() else 0
         headers = response.setdefault("headers", {})
@@ -214,6 +220,8 @@ def _fix_operation(op: dict[str, Any], row: Route) -> None:
         else:
             response.setdefault("description", "OK")
             _schema_under_declared_media_type(response)
+            if status == 200 and paginated:
+                headers["Link"] = {"$ref": "#/components/headers/Link"}
     op["responses"] = dict(sorted(responses.items()))
 
 

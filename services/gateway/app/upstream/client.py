@@ -43,7 +43,7 @@ INTERNAL_TOKEN_TTL_S = 120
 TOKEN_CACHE_SIZE = 10_000
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 # Response headers a client of the public API needs from the service.
-PASSED_BACK_HEADERS = ("location", "retry-after", "etag", "last-modified", "idempotent-replayed")
+PASSED_BACK_HEADERS = ("location", "retry-after", "etag", "last-modified", "idempotent-replayed", "link")
 # Request headers a service needs from the client (besides the identity we mint).
 PASSED_ON_HEADERS = ("content-type", "accept", "if-match", "if-none-match", IDEMPOTENCY_HEADER.lower())
 _PASSED_ON = frozenset(name.encode("latin-1") for name in PASSED_ON_HEADERS)

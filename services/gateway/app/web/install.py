@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse
 from starlette.staticfiles import StaticFiles
 
 from services.gateway.app.web.pages import router
@@ -14,6 +14,7 @@ from shared.web.problems import ProblemError
 
 STATIC_DIR = Path(__file__).parent / "static"
 REFERENCE_DIR = Path(shared.reference.__file__).parent / "reference"  # beside gemeenten.csv, packaged with shared
+CHANGELOG = Path(__file__).parent / "CHANGELOG.md"  # links to the repository root's; the wheel holds a copy
 BOUNDARIES = {"gemeenten": "gemeenten-2025.geojson", "provincies": "provincies-2025.geojson"}
 
 DOCS_HTML = f"""<!DOCTYPE html>
@@ -35,6 +36,11 @@ def install_web(app: FastAPI) -> None:
         if name not in BOUNDARIES:
             raise ProblemError(404, "Not found", f"No boundaries called {name!r}.")
         return FileResponse(REFERENCE_DIR / BOUNDARIES[name], media_type="application/geo+json", headers={"Cache-Control": "public, max-age=86400"})
+
+    @app.get("/changelog", include_in_schema=False)
+    async def changelog() -> PlainTextResponse:
+        """The API's changes per version, linked from the OpenAPI `info.description` (NLGov)."""
+        return PlainTextResponse(CHANGELOG.read_text(encoding="utf-8"), media_type="text/markdown; charset=utf-8")
 
     @app.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:

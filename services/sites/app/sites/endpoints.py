@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import JSONResponse
 
 from services.sites.app.sites import repository as repo
@@ -15,6 +15,7 @@ from services.sites.app.sites.repository import SiteQuery
 from services.sites.app.sites.schemas import Site, SiteFeatureCollection, SiteCreate, SitePage, SiteUpdate
 from shared.domain import SiteKind
 from shared.reference import municipalities, provinces
+from shared.web.concurrency import ETAG_RESPONSE, IfMatch, etag
 from shared.web.deps import Runtime, Session, WriteSession
 from shared.web.idempotency import IdempotencyKey, answer
 from shared.web.geojson import GEOJSON_MEDIA_TYPE
@@ -208,26 +209,36 @@ async def publish_site(
     return answer(session, service.to_api(site).model_dump(mode="json"), location=f"/api/v1/sites/{site.id}")
 
 
-@router.get("/sites/{id}", response_model=Site, summary="Get a plot", responses=problem_responses(400, 401, 404))
-async def get_site(principal: CurrentPrincipal, site_id: SiteId, session: Session) -> Site:
-    """A published plot; a draft or withdrawn plot only for its municipality and the marktmeester."""
-    return service.to_api(await service.get_visible(session, principal, site_id))
+@router.get(
+    "/sites/{id}", response_model=Site, summary="Get a plot", responses={200: ETAG_RESPONSE, **problem_responses(400, 401, 404)}
+)
+async def get_site(principal: CurrentPrincipal, site_id: SiteId, session: Session, response: Response) -> Site:
+    """A published plot; a draft or withdrawn plot only for its municipality and the marktmeester.
+
+    `ETag` is the plot's `version`: send it back as `If-Match` when changing the plot."""
+    site = await service.get_visible(session, principal, site_id)
+    response.headers["ETag"] = etag(site.version)
+    return service.to_api(site)
 
 
 @router.patch(
     "/sites/{id}",
     response_model=Site,
     summary="Change a plot",
-    responses=problem_responses(400, 401, 403, 404, 409),
+    responses={200: ETAG_RESPONSE, **problem_responses(400, 401, 403, 404, 409, 412)},
 )
 async def update_site(
-    principal: CurrentPrincipal, site_id: SiteId, body: SiteUpdate, session: WriteSession, runtime: Runtime
+    principal: CurrentPrincipal, site_id: SiteId, body: SiteUpdate, session: WriteSession, runtime: Runtime,
+    response: Response, if_match: IfMatch = None,
 ) -> Site:
     """Partial update by the plot's municipality (also publishes a draft); capacity never drops below what is reserved.
 
-    Every change bumps `version` and, for a published plot, emits `sites.site.updated`.
+    Every change bumps `version` and, for a published plot, emits `sites.site.updated`. With `If-Match`
+    (the `ETag` of a GET) a change to a plot changed since is refused with 412.
     """
-    return service.to_api(await service.update(session, runtime, principal, site_id, body))
+    site = await service.update(session, runtime, principal, site_id, body, if_match)
+    response.headers["ETag"] = etag(site.version)
+    return service.to_api(site)
 
 
 @router.delete(

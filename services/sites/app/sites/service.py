@@ -27,6 +27,7 @@ from shared.events.models import GarantiekavelInfo, SitePublished, SiteSnapshot,
 from shared.events.models import Readiness as ReadinessEvent
 from shared.reference import MUNICIPALITY_TOLERANCE_M, distance_to_municipality_m, municipalities
 from shared.runtime import ServiceRuntime
+from shared.web.concurrency import require_current
 from shared.web.identity import Principal, require_role
 from shared.web.problems import InvalidInput, ProblemError, conflict, not_found
 from shared.web.mapping import to_schema
@@ -283,9 +284,11 @@ async def create(session: AsyncSession, runtime: ServiceRuntime, principal: Prin
 
 
 async def update(
-    session: AsyncSession, runtime: ServiceRuntime, principal: Principal, site_id: uuid.UUID, body: SiteUpdate
+    session: AsyncSession, runtime: ServiceRuntime, principal: Principal, site_id: uuid.UUID, body: SiteUpdate,
+    if_match: str | None = None,
 ) -> Site:
     site = await get_managed(session, principal, site_id)
+    require_current(if_match, site.version)
     if site.status == "withdrawn":
         raise conflict("The plot is withdrawn; a withdrawn plot cannot be changed.")
     changes = {name: getattr(body, name) for name in body.model_fields_set}
