@@ -6,7 +6,8 @@ import datetime as dt
 import uuid
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from services.sites.app.sites.geo import boundary_problems, rd_to_wgs84
 from shared.web.limits import Day
@@ -50,6 +51,13 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _field_error(field: str, message: str) -> ValidationError:
+    """An error located at `field` of the model being validated (a plain ValueError names only the model)."""
+    return ValidationError.from_exception_data(
+        "LocationIn", [InitErrorDetails(type=PydanticCustomError("value_error", message), loc=(field,), input=None)]
+    )
+
+
 class LocationIn(StrictModel):
     """Where the plot is: WGS84 `lat`/`lon`, or RD New (EPSG:28992) `rd_x`/`rd_y` in metres."""
 
@@ -69,10 +77,11 @@ class LocationIn(StrictModel):
         rd = self.rd_x is not None or self.rd_y is not None
         if wgs == rd:
             raise ValueError("give either lat and lon (WGS84) or rd_x and rd_y (RD New), exactly one pair")
-        if wgs and (self.lat is None or self.lon is None):
-            raise ValueError("lat and lon must be given together")
-        if rd and (self.rd_x is None or self.rd_y is None):
-            raise ValueError("rd_x and rd_y must be given together")
+        # a half pair names the missing field (`location.lon`), not the whole location
+        for first, second in (("lat", "lon"), ("rd_x", "rd_y")):
+            if (getattr(self, first) is None) != (getattr(self, second) is None):
+                missing = first if getattr(self, first) is None else second
+                raise _field_error(missing, f"{first} and {second} must be given together")
         lat, lon = self.wgs84()
         if not in_netherlands(lat, lon):
             raise ValueError(
