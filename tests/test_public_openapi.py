@@ -106,3 +106,12 @@ def test_public_operations_keep_the_services_query_parameters(documents: dict[st
             return [(p["in"], p["name"]) for p in op.get("parameters", []) if p["in"] != "path"]
 
         assert names(public_op) == names(service_op), (row.method, row.path)
+
+
+def test_every_created_answer_declares_its_location(documents: dict[str, dict]) -> None:
+    for service, document in documents.items():
+        for path, operations in document["paths"].items():
+            for method, operation in operations.items():
+                created = operation.get("responses", {}).get("201")
+                if created is not None:
+                    assert "Location" in created.get("headers", {}), f"{service} {method.upper()} {path}"

@@ -157,3 +157,12 @@ def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
         code: {"model": Problem, "description": descriptions.get(code, "Error"), "content": {PROBLEM_JSON: {}}}
         for code in codes
     }
+
+
+def created_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """`problem_responses` for a create: the 201 also declares its `Location` header (NLGov)."""
+    location = {"description": "URI of the created resource.", "schema": {"type": "string", "format": "uri-reference"}}
+    return {
+        201: {"description": "Created; `Location` names the new resource.", "headers": {"Location": location}},
+        **problem_responses(*codes),
+    }

@@ -16,7 +16,7 @@ from shared.web.idempotency import IdempotencyKey, answer
 from shared.domain import BblLevel, Role, Typology, UnitStatus
 from shared.web.identity import CurrentPrincipal, require_role
 from shared.web.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
-from shared.web.problems import not_found, problem_responses
+from shared.web.problems import created_responses, not_found, problem_responses
 from shared.web.mapping import to_schema
 
 router = APIRouter(tags=["complexes"])
@@ -30,7 +30,7 @@ ComplexId = Annotated[uuid.UUID, Path(alias="id", description="The complex's id.
     status_code=201,
     summary="Register a complex",
     response_model=ComplexOut,
-    responses=problem_responses(400, 401, 403, 409, 422),
+    responses=created_responses(400, 401, 403, 409, 422),
 )
 async def register_complex(
     body: ComplexCreate,

@@ -23,7 +23,7 @@ from services.inventory.app.placements.schemas import (
 from shared.domain import Role
 from shared.web.identity import CurrentPrincipal, require_role
 from shared.web.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
-from shared.web.problems import not_found, problem_responses
+from shared.web.problems import created_responses, not_found, problem_responses
 
 router = APIRouter(tags=["placements"])
 
@@ -36,7 +36,7 @@ PlacementId = Annotated[uuid.UUID, Path(alias="id", description="The placement's
     status_code=201,
     response_model=PlacementDetail,
     summary="Record a placement",
-    responses=problem_responses(400, 401, 403, 404, 409, 422),
+    responses=created_responses(400, 401, 403, 404, 409, 422),
 )
 async def create_placement(
     body: PlacementCreate,

@@ -16,7 +16,7 @@ from shared.web.deps import Runtime, Session, WriteSession
 from shared.web.idempotency import IdempotencyKey, answer
 from shared.web.identity import CurrentPrincipal, require_role
 from shared.web.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
-from shared.web.problems import not_found, problem_responses
+from shared.web.problems import created_responses, not_found, problem_responses
 from shared.web.mapping import to_schema
 
 router = APIRouter(prefix="/matching/runs", tags=["matching"])
@@ -30,7 +30,7 @@ def to_out(r: MatchingRun) -> RunOut:
     )
 
 
-@router.post("", status_code=201, response_model=RunOut, summary="Start a matching run", responses=problem_responses(400, 401, 403, 422))
+@router.post("", status_code=201, response_model=RunOut, summary="Start a matching run", responses=created_responses(400, 401, 403, 422))
 async def start_matching_run(
     principal: CurrentPrincipal,
     body: RunIn,

@@ -22,7 +22,7 @@ from shared.web.geojson import GEOJSON_MEDIA_TYPE
 from shared.web.identity import CurrentPrincipal, Principal
 from shared.web.limits import Day
 from shared.web.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
-from shared.web.problems import InvalidInput, problem_responses
+from shared.web.problems import InvalidInput, created_responses, problem_responses
 
 router = APIRouter(tags=["sites"])
 
@@ -194,7 +194,7 @@ async def list_sites(
     response_model=Site,
     status_code=201,
     summary="Publish a plot",
-    responses=problem_responses(400, 401, 403, 422),
+    responses=created_responses(400, 401, 403, 422),
 )
 async def publish_site(
     principal: CurrentPrincipal,

@@ -28,6 +28,11 @@ async def test_published_plot_is_stored_public_and_announced_with_everything_mat
     assert data["readiness"]["bouwrijp"] is True and data["expected_instrument"] == "wabo_bor4_11"
 
 
+async def test_created_plot_answers_with_its_location(sites):
+    r = await sites.client.post("/api/v1/sites", json=plot(), headers=sites.municipality())
+    assert r.status_code == 201 and r.headers["Location"] == f"/api/v1/sites/{r.json()['id']}"
+
+
 async def test_rd_new_coordinates_are_converted_to_wgs84(sites):
     # The RD origin (x=155 km, y=463 km) is the Onze Lieve Vrouwetoren in Amersfoort: 52.15517 N, 5.38721 E.
     site = await sites.publish(sites.municipality("GM0307"), gemeente_code="GM0307", location={"rd_x": 155_000.0, "rd_y": 463_000.0})
