@@ -115,3 +115,12 @@ def test_every_created_answer_declares_its_location(documents: dict[str, dict]) 
                 created = operation.get("responses", {}).get("201")
                 if created is not None:
                     assert "Location" in created.get("headers", {}), f"{service} {method.upper()} {path}"
+
+
+def test_plot_flags_that_steer_matching_are_described() -> None:
+    schemas = json.loads(DOCUMENT_PATH.read_text(encoding="utf-8"))["components"]["schemas"]
+    plot_schemas = [s for s in schemas.values() if "social_rent_only" in s.get("properties", {})]
+    assert len(plot_schemas) >= 3  # create, update and the plot as read
+    for schema in plot_schemas:
+        assert "RTHF" in schema["properties"]["social_rent_only"]["description"]
+        assert "permanent" in schema["properties"]["allows_permanent"]["description"]

@@ -44,6 +44,15 @@ Boundary = Annotated[
     ),
     AfterValidator(_valid_boundary),
 ]
+ALLOWS_PERMANENT = (
+    "The plot may also take homes built to the permanent (Bbl nieuwbouw) level, not only to the temporary level. "
+    "Recorded for the municipality's plan; the matching does not filter on it."
+)
+SOCIAL_RENT_ONLY = (
+    "Only social-rent homes may stand here. The matching then proposes only complexes whose homes must stay social rent "
+    "(RTHF homes, and SFT homes while their social-rent term runs past the placement's end). The reverse also holds "
+    "without this flag: such homes never go to a plot restricted to non-social target groups (expats, arbeidsmigranten)."
+)
 SiteStatus = Literal["draft", "published", "withdrawn"]
 
 
@@ -142,9 +151,9 @@ class SiteFields(StrictModel):
     allows_tijdelijk_bbl: bool | None = Field(
         default=None, description="Homes at Bbl tijdelijk level allowed; default: only when the regime is temporary."
     )
-    allows_permanent: bool = Field(default=True, description="Homes at permanent (nieuwbouw) level allowed.")
+    allows_permanent: bool = Field(default=True, description=ALLOWS_PERMANENT)
     doelgroep_restrictions: list[Doelgroep] = Field(default_factory=list, max_length=20)
-    social_rent_only: bool = False
+    social_rent_only: bool = Field(default=False, description=SOCIAL_RENT_ONLY)
     readiness: Readiness = Field(default_factory=Readiness)
     exclusions: list[ExclusionFlag] = Field(default_factory=list, max_length=10, description="Hard PBL exclusion flags.")
     dist_ov_m: float | None = Field(default=None, ge=0, le=100_000, description="Distance to public transport (m).")
@@ -205,9 +214,9 @@ class SiteUpdate(StrictModel):
     min_term_years: float = Field(default=None, ge=0, le=75)
     max_layers: int = Field(default=None, ge=1, le=6)
     allows_tijdelijk_bbl: bool | None = None
-    allows_permanent: bool = None
+    allows_permanent: bool = Field(default=None, description=ALLOWS_PERMANENT)
     doelgroep_restrictions: list[Doelgroep] = Field(default=None, max_length=20)
-    social_rent_only: bool = None
+    social_rent_only: bool = Field(default=None, description=SOCIAL_RENT_ONLY)
     readiness: Readiness = None
     exclusions: list[ExclusionFlag] = Field(default=None, max_length=10)
     dist_ov_m: float | None = Field(default=None, ge=0, le=100_000)
@@ -245,9 +254,9 @@ class Site(BaseModel):
     min_term_years: float
     max_layers: int
     allows_tijdelijk_bbl: bool
-    allows_permanent: bool
+    allows_permanent: bool = Field(description=ALLOWS_PERMANENT)
     doelgroep_restrictions: list[Doelgroep]
-    social_rent_only: bool
+    social_rent_only: bool = Field(description=SOCIAL_RENT_ONLY)
     readiness: Readiness
     exclusions: list[ExclusionFlag]
     dist_ov_m: float | None
