@@ -62,7 +62,12 @@ class UnitStatus(str, enum.Enum):
 
 
 class Doelgroep(str, enum.Enum):
-    """Target groups (doelgroepen) of DOMAIN.md §8."""
+    """Target groups (doelgroepen) of temporary housing.
+
+    `spoedzoekers` urgent home seekers; `statushouders` refugees with a residence permit; `uitstroom_opvang`
+    people leaving maatschappelijke opvang or beschermd wonen; `gescheiden` people after a divorce;
+    `ontheemden` displaced persons (e.g. from Ukraine); the others as named.
+    """
 
     spoedzoekers = "spoedzoekers"
     starters = "starters"

@@ -124,3 +124,9 @@ def test_plot_flags_that_steer_matching_are_described() -> None:
     for schema in plot_schemas:
         assert "RTHF" in schema["properties"]["social_rent_only"]["description"]
         assert "permanent" in schema["properties"]["allows_permanent"]["description"]
+
+
+def test_people_leaving_shelter_or_sheltered_housing_are_their_own_target_group() -> None:
+    doelgroep = json.loads(DOCUMENT_PATH.read_text(encoding="utf-8"))["components"]["schemas"]["Doelgroep"]
+    assert "uitstroom_opvang" in doelgroep["enum"]
+    assert "`uitstroom_opvang` people leaving maatschappelijke opvang or beschermd wonen" in " ".join(doelgroep["description"].split())
