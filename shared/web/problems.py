@@ -154,9 +154,38 @@ def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
         503: "A dependency is unavailable.",
     }
     return {
-        code: {"model": Problem, "description": descriptions.get(code, "Error"), "content": {PROBLEM_JSON: {}}}
+        code: {
+            "model": Problem,
+            "description": descriptions.get(code, "Error"),
+            "content": {PROBLEM_JSON: {"example": problem_example(code)}},
+        }
         for code in codes
     }
+
+
+# One typical problem per status, so each error response in the document shows its own example.
+_EXAMPLES: dict[int, tuple[str, str]] = {
+    400: ("Invalid input", "The request has invalid fields: capacity_units."),
+    401: ("Unauthorized", "Missing bearer token."),
+    403: ("Forbidden", "Role investor may not do this."),
+    404: ("Not found", "No plot with id 3fa85f64-5717-4562-b3fc-2c963f66afa6."),
+    409: ("Conflict", "The plot has reservations and cannot be withdrawn."),
+    412: ("Precondition failed", "If-Match names version 3; the resource is at version 4."),
+    422: ("Idempotency key reused", "Idempotency-Key was used before with a different request."),
+    413: ("Content too large", "The request body exceeds 1 MiB."),
+    429: ("Too many requests", "Rate limit exceeded; retry after 2 seconds."),
+    500: ("Internal server error", "An unexpected error occurred."),
+    502: ("Bad gateway", "The sites service answered with an error."),
+    503: ("Service unavailable", "The database is unavailable."),
+}
+
+
+def problem_example(code: int) -> dict[str, Any]:
+    title, detail = _EXAMPLES.get(code, ("Error", "The request failed."))
+    example: dict[str, Any] = {"type": "about:blank", "title": title, "status": code, "detail": detail}
+    if code == 400:
+        example["invalidParams"] = [{"name": "capacity_units", "in": "body", "code": "greater_than", "reason": "Input should be greater than 0"}]
+    return example
 
 
 def created_responses(*codes: int) -> dict[int | str, dict[str, Any]]:

@@ -31,7 +31,7 @@ from typing import Any
 
 from services.gateway.app.routes import GATEWAY, Access, Route
 from shared.web.app import API_PREFIX, API_VERSION
-from shared.web.problems import PROBLEM_JSON, InvalidParam, Problem
+from shared.web.problems import PROBLEM_JSON, InvalidParam, Problem, problem_example
 
 BEARER = "bearerAuth"
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
@@ -86,14 +86,7 @@ DESCRIPTIONS = {
     503: "A service is unavailable; the problem names it.",
 }
 
-PROBLEM_EXAMPLE = {
-    "type": "about:blank",
-    "title": "Invalid input",
-    "status": 400,
-    "detail": "The request has invalid fields: capacity_units.",
-    "instance": "/api/v1/sites",
-    "invalidParams": [{"name": "capacity_units", "in": "body", "code": "greater_than", "reason": "Input should be greater than 0"}],
-}
+PROBLEM_EXAMPLE = {**problem_example(400), "instance": "/api/v1/sites"}
 
 
 def compose(table: Iterable[Route], documents: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
@@ -212,7 +205,7 @@ def _fix_operation(op: dict[str, Any], row: Route) -> None:
         headers["API-Version"] = {"$ref": "#/components/headers/API-Version"}
         if status >= 400:
             response["description"] = DESCRIPTIONS.get(status, response.get("description") or "Error")
-            response["content"] = {PROBLEM_JSON: {"schema": {"$ref": PROBLEM_REF}}}
+            response["content"] = {PROBLEM_JSON: {"schema": {"$ref": PROBLEM_REF}, "example": problem_example(status)}}
             if status in (429, 503):
                 headers["Retry-After"] = {"$ref": "#/components/headers/Retry-After"}
             if status == 401:

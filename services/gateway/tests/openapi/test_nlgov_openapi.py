@@ -108,7 +108,10 @@ def test_every_response_documents_api_version_and_errors_are_problems(served_doc
         for code, response in op["responses"].items():
             assert "API-Version" in response["headers"], (path, method, code)
             if int(code) >= 400:
-                assert response["content"] == {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+                assert list(response["content"]) == ["application/problem+json"], (path, method, code)
+                problem = response["content"]["application/problem+json"]
+                assert problem["schema"] == {"$ref": "#/components/schemas/Problem"}
+                assert problem["example"]["status"] == int(code), (path, method, code)  # a distinct example per status
         if method in {"post", "patch", "put"} or op.get("parameters"):
             assert "400" in op["responses"], (path, method)
     problem = served_document["components"]["schemas"]["Problem"]
