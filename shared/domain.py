@@ -61,6 +61,39 @@ class UnitStatus(str, enum.Enum):
     dismantled = "dismantled"
 
 
+class HomeState(str, enum.Enum):
+    """Where a home is in its relocation lifecycle (the home ledger, DESIGN "The lifecycle of a home").
+
+    Every registered home is in exactly one state. `in_place` on a first placement; `moved` once
+    its follow-up placement is active. Shortfall = the homes in states with no plot
+    (`expiring` without a proposal, `in_storage`, `fallback`). `sold` and `dismantled` are end
+    states: the home has left the books through an explicit choice, with an event.
+    """
+
+    in_place = "in_place"
+    expiring = "expiring"  # signalled (verloopt), waiting for a plot: no open proposal
+    proposed = "proposed"  # in a pending proposal
+    agreed = "agreed"  # all parties accepted; reservation pending
+    reserved = "reserved"  # capacity reserved at the plot(s)
+    relocation_scheduled = "relocation_scheduled"  # inventory recorded the plan; follow-up not yet started
+    moved = "moved"  # the follow-up placement is active
+    in_storage = "in_storage"  # term ended without an agreed relocation (opslag); still demand
+    fallback = "fallback"  # RTHF terugvaloptie: offered for sale after the longest storage period
+    sold = "sold"  # end state (verkocht)
+    dismantled = "dismantled"  # end state (gedemonteerd / gesloopt)
+
+
+SHORTFALL_STATES = frozenset({HomeState.expiring, HomeState.in_storage, HomeState.fallback})
+END_STATES = frozenset({HomeState.sold, HomeState.dismantled})
+
+
+class EndState(str, enum.Enum):
+    """An end state the investor chooses for the homes of a placement (besides staying by extension)."""
+
+    sold = "sold"
+    dismantled = "dismantled"
+
+
 class Doelgroep(str, enum.Enum):
     """Target groups (doelgroepen) of temporary housing.
 

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.domain import (
     BblLevel,
     Doelgroep,
+    EndState,
     ExclusionFlag,
     LadderRung,
     PermitInstrument,
@@ -124,6 +125,10 @@ class PlacementEnded(EventData):
     end_date: dt.date
     relocated: bool
     unit_count: int
+    # Not relocated: the homes go into storage (opslag) and stay demand until `storage_until`
+    # (end + the policy's longest storage period); after that the RTHF fallback applies.
+    unit_ids: list[uuid.UUID] = Field(default_factory=list)
+    storage_until: dt.date | None = None
 
 
 class RelocatedAllocation(EventData):
@@ -144,6 +149,86 @@ class RelocationScheduled(EventData):
     move_window_start: dt.date
     move_window_end: dt.date
     allocations: list[RelocatedAllocation]
+
+
+class ClockSet(EventData):
+    """The product's one "today" moved (inventory owns the clock; every service follows this event)."""
+
+    today: dt.date
+    offset_days: int  # today - the real (or pinned) date
+    set_by: str | None = None
+
+
+class PlacementUpdated(EventData):
+    """The investor changed a placement's term (e.g. stayed by extension: a later end date)."""
+
+    placement_id: uuid.UUID
+    complex_id: uuid.UUID
+    investor_org: str
+    unit_ids: list[uuid.UUID]
+    gemeente_code: str
+    instrument: PermitInstrument
+    start_date: dt.date
+    end_date: dt.date
+    previous_end_date: dt.date
+    permit_reference: str | None = None
+
+
+class PlacementStarted(EventData):
+    """A follow-up placement became active (today >= its start): its homes have moved."""
+
+    placement_id: uuid.UUID
+    complex_id: uuid.UUID
+    investor_org: str
+    unit_ids: list[uuid.UUID]
+    gemeente_code: str
+    start_date: dt.date
+    relocation_id: uuid.UUID | None = None
+
+
+class FallbackClaim(EventData):
+    """RTHF terugvaloptie: the sale value against the guaranteed amount; the gap split 60/25/15."""
+
+    valuation_eur: float  # expected sale value of the homes
+    guaranteed_eur: float  # RTHF garantiebedrag x homes (0 without an RTHF guarantee)
+    gap_eur: float  # max(0, guaranteed - valuation)
+    rijk_eur: float  # 60% of the gap
+    gemeente_eur: float  # 25%
+    investor_eur: float  # 15%
+
+
+class PlacementFallback(EventData):
+    """The longest allowed storage period passed without a plot: the homes are offered for sale."""
+
+    placement_id: uuid.UUID
+    complex_id: uuid.UUID
+    investor_org: str
+    unit_ids: list[uuid.UUID]
+    gemeente_code: str
+    storage_since: dt.date
+    claim: FallbackClaim
+
+
+class PlacementClosed(EventData):
+    """The investor chose an end state: the homes leave the books (the only way out)."""
+
+    placement_id: uuid.UUID
+    complex_id: uuid.UUID
+    investor_org: str
+    unit_ids: list[uuid.UUID]
+    gemeente_code: str
+    end_state: EndState
+    closed_on: dt.date
+    reason: str | None = None
+
+
+class RelocationRefused(EventData):
+    """Inventory refused a confirmed reservation on a business rule: compensate (release, re-propose)."""
+
+    reservation_id: uuid.UUID
+    proposal_id: uuid.UUID
+    placement_id: uuid.UUID
+    reason: str
 
 
 # ----------------------------------------------------------------- sites
@@ -256,6 +341,7 @@ class ReservationReleased(EventData):
     proposal_id: uuid.UUID
     placement_id: uuid.UUID
     sites: list[ReleasedSite]
+    reason: str | None = None  # e.g. "relocation_refused: ..." (a compensation)
 
 
 # ----------------------------------------------------------------- matching
@@ -309,6 +395,7 @@ class ProposalCreated(EventData):
     expires_at: dt.datetime
     shortfall_units: int = 0
     move_window_start: dt.date
+    policy_version: int | None = None  # the matching policy version the proposal was made under
 
 
 class ProposalAccepted(EventData):
@@ -340,6 +427,19 @@ class ProposalWithdrawn(EventData):
     allocations: list[ProposalAllocation] = Field(default_factory=list)
 
 
+class PolicyChanged(EventData):
+    """The marktmeester set a new version of the matching policy (rule parameters and weights).
+
+    `parameters` holds the whole policy of that version (names as in GET /matching/policy);
+    inventory follows `horizon_months` for its expiry signal.
+    """
+
+    version: int
+    set_by: str
+    set_at: dt.datetime
+    parameters: dict[str, float | int | bool | str]
+
+
 # ----------------------------------------------------------------- registry
 
 EVENT_TYPES: dict[str, type[EventData]] = {
@@ -348,6 +448,12 @@ EVENT_TYPES: dict[str, type[EventData]] = {
     "inventory.placement.expiring": PlacementExpiring,
     "inventory.placement.ended": PlacementEnded,
     "inventory.relocation.scheduled": RelocationScheduled,
+    "inventory.relocation.refused": RelocationRefused,
+    "inventory.placement.updated": PlacementUpdated,
+    "inventory.placement.started": PlacementStarted,
+    "inventory.placement.fallback": PlacementFallback,
+    "inventory.placement.closed": PlacementClosed,
+    "inventory.clock.set": ClockSet,
     "sites.site.published": SitePublished,
     "sites.site.updated": SiteUpdated,
     "sites.site.withdrawn": SiteWithdrawn,
@@ -359,6 +465,7 @@ EVENT_TYPES: dict[str, type[EventData]] = {
     "matching.proposal.declined": ProposalDeclined,
     "matching.proposal.expired": ProposalExpired,
     "matching.proposal.withdrawn": ProposalWithdrawn,
+    "matching.policy.changed": PolicyChanged,
 }
 
 
