@@ -6,10 +6,12 @@ import datetime as dt
 import uuid
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from geojson_pydantic import MultiPolygon, Polygon
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from services.sites.app.sites.geo import boundary_problems, rd_to_wgs84
+from services.sites.app.sites.geo import MAX_BOUNDARY_POSITIONS, count_positions
+from shared.geo import rd_to_wgs84
 from shared.web.limits import Day
 from shared.web.pagination import Page
 from shared.domain import Doelgroep, ExclusionFlag, PermitInstrument, SiteKind
@@ -23,11 +25,10 @@ def _known_municipality(code: str) -> str:
     return code
 
 
-def _valid_boundary(value: dict[str, Any] | None) -> dict[str, Any] | None:
-    if value is not None:
-        problems = boundary_problems(value)
-        if problems:
-            raise ValueError("; ".join(problems))
+def _bounded_boundary(value: Any) -> Any:
+    # counted before the typed parse: a coastline-sized ring is refused without building it
+    if isinstance(value, dict) and count_positions(value.get("coordinates")) > MAX_BOUNDARY_POSITIONS:
+        raise ValueError(f"more than {MAX_BOUNDARY_POSITIONS} positions")
     return value
 
 
@@ -36,13 +37,19 @@ GemeenteCode = Annotated[
     Field(pattern=r"^GM\d{4}$", description="CBS gemeentecode (`GM` + 4 digits).", examples=["GM0772"]),
     AfterValidator(_known_municipality),
 ]
+BoundaryGeometry = Annotated[Polygon | MultiPolygon, Field(discriminator="type")]
+BOUNDARY_EXAMPLE = {"type": "Polygon", "coordinates": [[[5.47, 51.44], [5.48, 51.44], [5.48, 51.45], [5.47, 51.45], [5.47, 51.44]]]}
 Boundary = Annotated[
-    dict[str, Any] | None,
+    BoundaryGeometry | None,
     Field(
-        description="Optional plot boundary: a GeoJSON Polygon or MultiPolygon in WGS84 ([lon, lat] positions), valid and inside the Netherlands.",
-        examples=[{"type": "Polygon", "coordinates": [[[5.47, 51.44], [5.48, 51.44], [5.48, 51.45], [5.47, 51.45], [5.47, 51.44]]]}],
+        description=(
+            "Optional plot boundary: a GeoJSON Polygon or MultiPolygon, valid and inside the Netherlands, at most "
+            f"{MAX_BOUNDARY_POSITIONS} positions. Positions are in the CRS of the `Content-Crs` header: [lon, lat] in "
+            "WGS84 (the default) or [x, y] metres in RD New (EPSG:28992)."
+        ),
+        examples=[BOUNDARY_EXAMPLE],
     ),
-    AfterValidator(_valid_boundary),
+    BeforeValidator(_bounded_boundary),
 ]
 ALLOWS_PERMANENT = (
     "The plot may also take homes built to the permanent (Bbl nieuwbouw) level, not only to the temporary level. "
@@ -242,7 +249,9 @@ class Site(BaseModel):
     name: str
     kind: SiteKind
     location: Location
-    boundary: dict[str, Any] | None
+    boundary: BoundaryGeometry | None = Field(
+        description="The plot's boundary in the CRS of the response (`Content-Crs`; ask with `Accept-Crs`)."
+    )
     area_ha: float | None
     capacity_units: int
     reserved_units: int

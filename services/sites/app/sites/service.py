@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.sites.app.sites import repository as repo
-from services.sites.app.sites.geo import boundary_area_ha, wgs84_to_rd
+from services.sites.app.sites.geo import boundary_area_ha, boundary_problems
 from services.sites.app.sites.models import Site
 from services.sites.app.sites.schemas import (
     Garantiekavel,
@@ -25,6 +25,7 @@ from shared.clock import add_months, utcnow
 from shared.domain import MAX_TERM_YEARS, PermitInstrument, Role, SiteKind, is_temporary
 from shared.events.models import GarantiekavelInfo, SitePublished, SiteSnapshot, SiteUpdated, SiteWithdrawn
 from shared.events.models import Readiness as ReadinessEvent
+from shared.geo import Crs, transform_geometry, wgs84_to_rd
 from shared.reference import MUNICIPALITY_TOLERANCE_M, distance_to_municipality_m, municipalities
 from shared.runtime import ServiceRuntime
 from shared.web.concurrency import require_current
@@ -169,11 +170,23 @@ def _readiness_of(site: Site) -> Readiness:
     )
 
 
-def to_api(site: Site, distance_km: float | None = None) -> SiteOut:
+def boundary_in(boundary: Any, crs: Crs) -> tuple[dict[str, Any] | None, list[tuple[str, str]]]:
+    """A request's boundary in WGS84 (how it is stored), and what is wrong with it (named `boundary`)."""
+    if boundary is None:
+        return None, []
+    geojson = transform_geometry(boundary.model_dump(mode="json", exclude_none=True), crs, Crs.wgs84)
+    problems = boundary_problems(geojson)
+    if problems and crs is not Crs.wgs84:
+        problems.append(f"positions read as {crs.epsg} (Content-Crs)")
+    return geojson, [("boundary", "; ".join(problems))] if problems else []
+
+
+def to_api(site: Site, distance_km: float | None = None, crs: Crs = Crs.wgs84) -> SiteOut:
     g = _garantiekavel_of(site)
     return to_schema(
         SiteOut,
         site,
+        boundary=transform_geometry(site.boundary, Crs.wgs84, crs) if site.boundary else None,
         location={"lat": site.lat, "lon": site.lon, "rd_x": round(site.rd_x, 2), "rd_y": round(site.rd_y, 2)},
         free_units=site.capacity_units - site.reserved_units,
         max_term_years=MAX_TERM_YEARS[PermitInstrument(site.expected_instrument)],
@@ -222,7 +235,9 @@ async def emit_site_updated(session: AsyncSession, runtime: ServiceRuntime, site
 # ---------------------------------------------------------------- commands
 
 
-async def create(session: AsyncSession, runtime: ServiceRuntime, principal: Principal, body: SiteCreate) -> Site:
+async def create(
+    session: AsyncSession, runtime: ServiceRuntime, principal: Principal, body: SiteCreate, crs: Crs = Crs.wgs84
+) -> Site:
     _require_publisher(principal)
     if principal.role is Role.municipality and principal.org != body.gemeente_code:
         raise ProblemError(403, "Forbidden", f"Municipality {principal.org} may only publish plots in its own gemeente.")
@@ -241,6 +256,8 @@ async def create(session: AsyncSession, runtime: ServiceRuntime, principal: Prin
             garantiekavel=body.garantiekavel,
         )
     ) + location_violations(body.gemeente_code, body.location)
+    boundary, boundary_errors = boundary_in(body.boundary, crs)
+    errors += boundary_errors
     if errors:
         raise InvalidInput(errors)
     now = utcnow()
@@ -252,8 +269,8 @@ async def create(session: AsyncSession, runtime: ServiceRuntime, principal: Prin
         province_code=municipalities()[body.gemeente_code].province_code,
         name=body.name,
         kind=body.kind.value,
-        boundary=body.boundary,
-        area_ha=body.area_ha if body.area_ha is not None else (boundary_area_ha(body.boundary) if body.boundary else None),
+        boundary=boundary,
+        area_ha=body.area_ha if body.area_ha is not None else (boundary_area_ha(boundary) if boundary else None),
         capacity_units=body.capacity_units,
         reserved_units=0,
         available_from=body.available_from,
@@ -285,7 +302,7 @@ async def create(session: AsyncSession, runtime: ServiceRuntime, principal: Prin
 
 async def update(
     session: AsyncSession, runtime: ServiceRuntime, principal: Principal, site_id: uuid.UUID, body: SiteUpdate,
-    if_match: str | None = None,
+    if_match: str | None = None, crs: Crs = Crs.wgs84,
 ) -> Site:
     site = await get_managed(session, principal, site_id)
     require_current(if_match, site.version)
@@ -313,6 +330,9 @@ async def update(
     errors = rule_violations(merged)
     if changes.get("location") is not None:
         errors += location_violations(site.gemeente_code, changes["location"])
+    if "boundary" in changes:
+        changes["boundary"], boundary_errors = boundary_in(changes["boundary"], crs)
+        errors += boundary_errors
     if errors:
         raise InvalidInput(errors)
     if merged.capacity_units < site.reserved_units:

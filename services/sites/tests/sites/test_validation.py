@@ -31,7 +31,9 @@ BAD: list[tuple[str, dict[str, Any], set[str]]] = [
     ("unknown exclusion", {"exclusions": ["ghosts"]}, {"exclusions.0"}),
     ("unknown doelgroep", {"doelgroep_restrictions": ["pirates"]}, {"doelgroep_restrictions.0"}),
     ("GeoJSON that is a point", {"boundary": {"type": "Point", "coordinates": [5.47, 51.44]}}, {"boundary"}),
-    ("GeoJSON with broken coordinates", {"boundary": {"type": "Polygon", "coordinates": [[1, 2]]}}, {"boundary"}),
+    # the deepest fields: the two numbers that should have been [lon, lat] positions
+    ("GeoJSON with broken coordinates", {"boundary": {"type": "Polygon", "coordinates": [[1, 2]]}},
+     {"boundary.coordinates.0.0", "boundary.coordinates.0.1"}),
     ("self-intersecting polygon", {"boundary": SELF_INTERSECTING}, {"boundary"}),
     ("polygon outside NL", {"boundary": IN_BELGIUM}, {"boundary"}),
     ("term longer than Wro allows", {"expected_instrument": "wro_voorlopig", "min_term_years": 6, "available_until": None}, {"min_term_years"}),
