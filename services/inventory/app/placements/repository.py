@@ -75,8 +75,11 @@ async def map_rows(
     status: str | None,
     expiring_before: dt.date | None,
     complex_id: uuid.UUID | None,
+    bbox: tuple[float, float, float, float] | None = None,
 ) -> Sequence[sa.Row]:
-    """The columns a map point needs, scoped like the placement list, soonest end date first."""
+    """The columns a map point needs, scoped like the placement list, soonest end date first.
+
+    `bbox`: (min lon, min lat, max lon, max lat) in WGS84."""
     query = scope(
         sa.select(
             Placement.id, Placement.complex_id, Placement.investor_org, Placement.gemeente_code,
@@ -87,6 +90,9 @@ async def map_rows(
     query = where_given(query, (status_expr(today), status), (Placement.complex_id, complex_id))
     if expiring_before:
         query = query.where(Placement.end_date < expiring_before)
+    if bbox is not None:
+        min_lon, min_lat, max_lon, max_lat = bbox
+        query = query.where(Placement.lon.between(min_lon, max_lon), Placement.lat.between(min_lat, max_lat))
     return (await session.execute(query.order_by(Placement.end_date, Placement.id))).all()
 
 

@@ -15,15 +15,16 @@ from services.sites.app.sites.repository import SiteQuery
 from services.sites.app.sites.schemas import Site, SiteFeatureCollection, SiteCreate, SitePage, SiteUpdate
 from shared.domain import SiteKind
 from shared.reference import municipalities, provinces
-from shared.geo import Crs, transform_bbox, transform_geometry
+from shared.geo import Crs, transform_geometry
 from shared.web.concurrency import ETAG_RESPONSE, IfMatch, etag
 from shared.web.crs import (
     CONTENT_CRS_RESPONSE_HEADER,
     AcceptCrsHeader,
     BboxCrsQuery,
+    BboxQuery,
     ContentCrsHeader,
     CrsQuery,
-    bbox_crs,
+    bbox_filter,
     declare,
     request_crs,
     response_crs,
@@ -39,23 +40,9 @@ from shared.web.problems import InvalidInput, created_responses, problem_respons
 router = APIRouter(tags=["sites"])
 
 MAP_MAX_FEATURES = 20_000
-# RD New's domain (EPSG:28992 area of use, metres): a box outside it is a mistake, not an empty result
-RD_BOUNDS = (-7_000.0, 289_000.0, 300_000.0, 629_000.0)
 WITH_CRS: dict[str, Any] = {"headers": CONTENT_CRS_RESPONSE_HEADER}
 WITH_ETAG_AND_CRS: dict[str, Any] = {"headers": {**ETAG_RESPONSE["headers"], **CONTENT_CRS_RESPONSE_HEADER}}
 SiteId = Annotated[uuid.UUID, Path(alias="id", description="The plot's id.")]
-
-
-def _parse_bbox(text: str, crs: Crs) -> tuple[float, float, float, float] | None:
-    """The box as (min lon, min lat, max lon, max lat) in WGS84, or None when it is not a valid box in `crs`."""
-    try:
-        min_x, min_y, max_x, max_y = (float(p) for p in text.split(","))
-    except ValueError:
-        return None
-    lo_x, lo_y, hi_x, hi_y = (-180.0, -90.0, 180.0, 90.0) if crs is Crs.wgs84 else RD_BOUNDS
-    if not (lo_x <= min_x <= max_x <= hi_x and lo_y <= min_y <= max_y <= hi_y):
-        return None
-    return transform_bbox((min_x, min_y, max_x, max_y), crs, Crs.wgs84)
 
 
 def _site_query(
@@ -90,17 +77,8 @@ def _site_query(
         errors.append(("sort", "sorting by distance needs nearLat and nearLon"))
     if available_from and available_until and available_until < available_from:
         errors.append(("availableUntil", "must not be before availableFrom"))
-    box = None
-    try:
-        box_crs = bbox_crs(bbox_crs_value)
-    except InvalidInput as exc:
-        errors += [(p.name, p.reason) for p in exc.params]
-        box_crs = None
-    if bbox is not None and box_crs is not None:
-        box = _parse_bbox(bbox, box_crs)
-        if box is None:
-            unit = "WGS84 degrees (minLon,minLat,maxLon,maxLat)" if box_crs is Crs.wgs84 else "RD New metres (minX,minY,maxX,maxY)"
-            errors.append(("bbox", f"must be four numbers in {unit} with min <= max, inside the CRS's domain"))
+    box, bbox_errors = bbox_filter(bbox, bbox_crs_value)
+    errors += bbox_errors
     if errors:
         raise InvalidInput(errors, where="query")
     if free_at is not None and min_free_units is None:
@@ -163,17 +141,6 @@ SortQuery = Annotated[
     Literal["createdAt", "availableFrom", "distance"],
     Query(description="Sort order, ascending (default `createdAt`; `distance` needs nearLat/nearLon).", examples=["availableFrom"]),
 ]
-BboxQuery = Annotated[
-    str | None,
-    Query(
-        description="Only plots inside this box: minLon,minLat,maxLon,maxLat in WGS84, or minX,minY,maxX,maxY in "
-        "RD New metres with `bbox-crs=EPSG:28992`.",
-        examples=["5.3,51.3,5.6,51.6"],
-        max_length=200,
-    ),
-]
-
-
 @router.get(
     "/sites",
     response_model=SitePage,
