@@ -15,7 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.config import ServiceSettings
+from shared.config import API_CONTACT, ServiceSettings
 from shared.logs import configure_logging, correlation_id, valid_correlation_id
 from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from shared.runtime import ServiceRuntime
@@ -139,7 +139,7 @@ def create_service_app(
         redoc_url=None,
         generate_unique_id_function=operation_id,
         redirect_slashes=False,  # NLGov: a trailing slash is another (unknown) resource, 404 not 307
-        contact={"name": "Herplaatsing team", "url": "https://github.com/herplaatsing", "email": "herplaatsing@example.nl"},
+        contact=API_CONTACT,
     )
     app.state.settings = settings
     app.state.runtime = runtime
