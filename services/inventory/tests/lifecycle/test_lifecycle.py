@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
+import asyncio
 import uuid
 
 import pytest
 
+from services.inventory.app.expiry.service import scan
 from services.inventory.app.placements import lifecycle
 from services.inventory.app.placements.lifecycle import IllegalTransition, Lifecycle
 from services.inventory.app.relocations.service import schedule
@@ -217,3 +218,18 @@ async def test_a_follow_up_placement_starts_once_after_the_old_term_ended(invent
     assert [e["data"]["placement_id"] for e in await inventory.outbox("inventory.placement.started")] == [site_b, site_a]
     assert (await _get(inventory, site_a)).json()["lifecycle"] == "active"
     assert (await _scan(inventory))["started_emitted"] == 0
+
+
+@pytest.mark.committed  # concurrent sessions
+async def test_concurrent_scans_after_a_clock_jump_write_each_lifecycle_event_once(inventory):
+    inventory.settings.expiry_scan_batch_size = 3  # many small claims interleave between the scans
+    c = await register(inventory, unit_count=10, min_group_size=1)
+    units = (await inventory.client.get(f"/api/v1/complexes/{c['id']}/units", headers=inventory.headers())).json()["data"]
+    placed = [await place(inventory, c["id"], unit_ids=[u["id"]], end_date=f"2027-0{1 + n % 5}-28") for n, u in enumerate(units)]
+    await _clock(inventory, "2031-11-23")
+    results = await asyncio.gather(*[scan(inventory.runtime) for _ in range(5)])
+    assert sum(r.fallback_emitted for r in results) == 10 and sum(r.ended_emitted for r in results) == 10
+    for p in placed:
+        assert [t for t, _ in await _events(inventory, p["id"])] == [
+            "inventory.placement.expiring", "inventory.placement.ended", "inventory.placement.fallback"
+        ]
