@@ -93,6 +93,23 @@ async def release_units(session: AsyncSession, placement_ids: list, status: str,
     )
 
 
+async def store_unrelocated(session: AsyncSession, placement_ids: list, today: dt.date) -> None:
+    """Homes of ended, relocated placements that no follow-up placement takes (a partly housed plan) are stored."""
+    if not placement_ids:
+        return
+    follow_up = sa.select(PlacementUnit.unit_id).where(PlacementUnit.start_date >= today)
+    await session.execute(
+        sa.update(Unit)
+        .where(
+            Unit.id.in_(sa.select(PlacementUnit.unit_id).where(PlacementUnit.placement_id.in_(placement_ids))),
+            Unit.id.not_in(_placed_on(today)),
+            Unit.id.not_in(follow_up),
+            Unit.status == "in_transit",
+        )
+        .values(status="stored", updated_at=sa.func.now())
+    )
+
+
 async def settle_started(session: AsyncSession, today: dt.date) -> int:
     """Units standing in a placement that covers today are in use (e.g. after a move)."""
     result = await session.execute(

@@ -125,6 +125,7 @@ async def _emit_ended(session: AsyncSession, runtime: ServiceRuntime, claimed: l
     relocated_ids = [p.id for p in claimed if p.relocation_id is not None]
     # Homes with a follow-up plot are on the move; the others go into storage.
     await repository.release_units(session, relocated_ids, UnitStatus.in_transit.value, today)
+    await repository.store_unrelocated(session, relocated_ids, today)
     await repository.release_units(session, [p.id for p in claimed if p.relocation_id is None], UnitStatus.stored.value, today)
 
 

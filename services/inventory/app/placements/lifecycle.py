@@ -45,6 +45,7 @@ TRANSITIONS: dict[tuple[Lifecycle, Lifecycle], str] = {
     (L.expiring, L.in_storage): "ended without relocation",
     (L.expiring, L.closed_sold): "closed",
     (L.expiring, L.closed_dismantled): "closed",
+    (L.relocation_scheduled, L.relocation_scheduled): "relocation scheduled (another part of its homes)",
     (L.relocation_scheduled, L.relocated): "ended, relocated",
     (L.in_storage, L.active): "extended",
     (L.in_storage, L.relocation_scheduled): "relocation scheduled",

@@ -185,7 +185,7 @@ async def test_an_extension_returns_stored_homes_to_in_place(inventory):
 
 
 async def test_a_follow_up_placement_starts_once_after_the_old_term_ended(inventory):
-    c = await register(inventory, unit_count=10, min_group_size=1)
+    c = await register(inventory, unit_count=12, min_group_size=1)  # the plan takes 10: two homes are left over
     old = await place(inventory, c["id"], end_date="2028-06-30")
     data = confirmation(old, c, uuid.uuid4())
     async with inventory.runtime.transaction() as session:
@@ -211,6 +211,8 @@ async def test_a_follow_up_placement_starts_once_after_the_old_term_ended(invent
     assert started["data"]["relocation_id"] == relocation_id and started["data"]["start_date"] == "2028-06-30"
     assert len(started["data"]["unit_ids"]) == 4 and started["data"]["gemeente_code"] == "GM0363"
     assert (await _get(inventory, old["id"])).json()["lifecycle"] == "relocated"
+    units = (await inventory.client.get(f"/api/v1/complexes/{c['id']}/units", headers=inventory.headers())).json()["data"]
+    assert [u["status"] for u in units] == ["in_transit"] * 6 + ["in_use"] * 4 + ["stored"] * 2  # to A, at B, left over
     assert (await _scan(inventory))["started_emitted"] == 0
 
     await _clock(inventory, "2028-09-01")
