@@ -25,9 +25,9 @@ from services.inventory.app.placements.schemas import (
 from shared.clock import add_months
 from shared.domain import MAX_TERM_YEARS, RTHF_SPLIT, PermitInstrument, Role, UnitStatus
 from shared.events.models import FallbackClaim, PlacementClosed, PlacementCreated, PlacementUpdated
-from shared.web.concurrency import require_current
 from shared.reference import in_netherlands, municipalities
 from shared.runtime import ServiceRuntime
+from shared.web.concurrency import require_current
 from shared.web.identity import Principal
 from shared.web.problems import InvalidInput, ProblemError, conflict, not_found
 from shared.web.mapping import to_schema
@@ -215,6 +215,7 @@ async def fallback_claim(session: AsyncSession, placement: Placement, unit_ids: 
 
     The sale value is the complex valuation's book value per home (GET /complexes/{id}/valuation) times the homes;
     the guaranteed amount is the complex's RTHF garantiebedrag per home times the homes (0 without RTHF).
+    Without a build cost there is no book value: the sale value counts as 0 (the whole guarantee is the gap).
     """
     item = await complexes.get(session, placement.complex_id)
     assert item is not None
