@@ -148,6 +148,12 @@ async def test_stay_by_extension_with_if_match_is_signalled_again_for_the_new_en
     assert beyond.status_code == 400 and [x["name"] for x in beyond.json()["invalidParams"]] == ["end_date"]
     assert "10-year maximum" in beyond.json()["invalidParams"][0]["reason"]
     assert (await inventory.client.patch(url, json={"end_date": "2033-01-01"}, headers=inventory.headers(org="other-corporatie"))).status_code == 403
+    assert (await inventory.client.patch(url, json={"end_date": "2033-01-01"}, headers=inventory.headers("municipality", "GM0228"))).status_code == 403
+    for bad in ({"end_date": "2033-02-30"}, {"end_date": 2033}, {"start_date": "2024-01-01"}, {"permit_reference": "x" * 121}):
+        answer = await inventory.client.patch(url, json=bad, headers=inventory.headers())
+        assert answer.status_code == 400 and answer.json()["invalidParams"][0]["name"] == next(iter(bad)), (bad, answer.text)
+    nothing = await inventory.client.patch(url, json={}, headers=inventory.headers())
+    assert nothing.status_code == 200 and nothing.headers["ETag"] == '"1"'
 
     extended = await inventory.client.patch(url, json={"end_date": "2033-05-31"}, headers=inventory.headers(**{"If-Match": '"1"'}))
     assert extended.status_code == 200, extended.text
@@ -156,7 +162,7 @@ async def test_stay_by_extension_with_if_match_is_signalled_again_for_the_new_en
     stale = await inventory.client.patch(url, json={"permit_reference": "OLO-9"}, headers=inventory.headers(**{"If-Match": '"1"'}))
     assert stale.status_code == 412
     assert (await _get(inventory, p["id"])).json()["permit_reference"] == "OLO-4711"  # the stale edit changed nothing
-    [updated] = await inventory.outbox("inventory.placement.updated")
+    [updated] = await inventory.outbox("inventory.placement.updated")  # the empty and refused edits wrote none
     assert updated["data"]["previous_end_date"] == "2028-06-30" and updated["data"]["end_date"] == "2033-05-31"
     assert sorted(updated["data"]["unit_ids"]) == sorted(p["unit_ids"])
 
