@@ -34,6 +34,7 @@ async def test_the_lifecycle_migration_back_fills_existing_placements(committed_
         "in_storage": (False, True, True),
         "relocation_scheduled": (True, True, False),
         "relocated": (True, True, True),
+        "scheduled": (False, False, False),  # a follow-up placement that has not begun
     }
     ids = {name: uuid.uuid4() for name in rows}
     signalled = dt.datetime(2027, 4, 1, tzinfo=dt.timezone.utc)
@@ -52,11 +53,13 @@ async def test_the_lifecycle_migration_back_fills_existing_placements(committed_
                 sa.text(
                     "INSERT INTO placements (id, complex_id, investor_org, gemeente_code, province_code, lat, lon, instrument,"
                     " restore_obligation, start_date, end_date, sequence_no, unit_count, relocation_id, expiring_emitted_at,"
-                    " ended_emitted_at) VALUES (:id, :c, 'woonstede', 'GM0228', 'PV25', 52, 5.6, 'wabo_bor4_11', false,"
-                    " :start, :end, 1, 1, :reloc, :exp, :ended)"
+                    " ended_emitted_at, created_by_relocation_id) VALUES (:id, :c, 'woonstede', 'GM0228', 'PV25', 52, 5.6,"
+                    " 'wabo_bor4_11', false, :start, :end, 1, 1, :reloc, :exp, :ended, :made_by)"
                 ),
                 {
-                    "id": ids[name], "c": complex_id, "start": dt.date(2020, n + 1, 1), "end": dt.date(2027, 3, 31),
+                    "id": ids[name], "c": complex_id, "made_by": uuid.uuid4() if name == "scheduled" else None,
+                    "start": dt.date(2098 if name == "scheduled" else 2020, n + 1, 1),
+                    "end": dt.date(2099 if name == "scheduled" else 2027, 3, 31),
                     "reloc": uuid.uuid4() if relocated else None,
                     "exp": signalled if expiring else None, "ended": signalled if ended else None,
                 },

@@ -29,7 +29,8 @@ def upgrade() -> None:
     op.add_column('placements', sa.Column('closed_on', sa.Date(), nullable=True))
     op.add_column('placements', sa.Column('close_reason', sa.String(length=500), nullable=True))
     op.add_column('placements', sa.Column('version', sa.Integer(), server_default='1', nullable=False))
-    # Back-fill from what the rows already say: a plan recorded, the end or the expiry signalled.
+    # Back-fill from what the rows already say: a plan recorded, the end or the expiry signalled, a follow-up
+    # not yet begun on the (demo-moved) clock; follow-ups already begun stay active (no started event for the past).
     # Storage runs until end + 6 months (the default storage gap); the next scan applies the fallback after it.
     op.execute(
         """
@@ -37,6 +38,9 @@ def upgrade() -> None:
             WHEN relocation_id IS NOT NULL AND ended_emitted_at IS NOT NULL THEN 'relocated'
             WHEN relocation_id IS NOT NULL THEN 'relocation_scheduled'
             WHEN ended_emitted_at IS NOT NULL THEN 'in_storage'
+            WHEN created_by_relocation_id IS NOT NULL
+                 AND start_date > current_date + COALESCE((SELECT offset_days FROM clock_offset WHERE id = 1), 0)
+                 THEN 'scheduled'
             WHEN expiring_emitted_at IS NOT NULL THEN 'expiring'
             ELSE 'active' END
         """
