@@ -28,7 +28,8 @@ PLACEMENT_EXAMPLE = {
 
 
 class PlacementStatus(str, enum.Enum):
-    """Derived from the inventory's today: scheduled (not started), active, expiring (signal sent), ended."""
+    """Derived from the inventory's today: scheduled (not started), active, expiring (signal sent), ended (past its
+    end date, or closed by an end state). The lifecycle (`lifecycle`) says what became of the homes."""
 
     scheduled = "scheduled"
     active = "active"
