@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.inventory.app.complexes.models import Unit
+from services.inventory.app.placements.lifecycle import CLOSED
 from services.inventory.app.placements.models import Placement, PlacementUnit
 from shared.db import where_given
 from shared.domain import Role
@@ -17,10 +18,14 @@ from shared.web.identity import Principal
 from shared.web.pagination import paginate
 
 
+CLOSED_STATES = sorted(s.value for s in CLOSED.values())
+
+
 def status_expr(today: dt.date) -> sa.ColumnElement[str]:
     """The placement status as of `today` (the movable clock), computed in SQL."""
     return sa.case(
         (Placement.end_date < today, "ended"),
+        (Placement.lifecycle.in_(CLOSED_STATES), "ended"),
         (Placement.start_date > today, "scheduled"),
         (Placement.expiring_emitted_at.is_not(None), "expiring"),
         else_="active",
@@ -174,3 +179,36 @@ async def unit_ids_by_placement(session: AsyncSession, placement_ids: list[uuid.
     for placement_id, unit_id in rows:
         result[placement_id].append(unit_id)
     return result
+
+
+async def lock(session: AsyncSession, placement_id: uuid.UUID) -> Placement | None:
+    """The placement row, locked for a change (and fresh: another request may have changed it)."""
+    query = sa.select(Placement).where(Placement.id == placement_id).with_for_update()
+    return (await session.execute(query.execution_options(populate_existing=True))).scalar_one_or_none()
+
+
+async def later_placements(session: AsyncSession, placement: Placement, unit_ids: list[uuid.UUID]) -> list[uuid.UUID]:
+    """Other placements of these units that start after this one and are not closed (the homes moved on there)."""
+    if not unit_ids:
+        return []
+    rows = await session.execute(
+        sa.select(Placement.id)
+        .join(PlacementUnit, PlacementUnit.placement_id == Placement.id)
+        .where(
+            PlacementUnit.unit_id.in_(unit_ids),
+            Placement.id != placement.id,
+            Placement.start_date >= placement.start_date,
+            Placement.lifecycle.not_in(CLOSED_STATES),
+        )
+        .distinct()
+    )
+    return sorted(r[0] for r in rows)
+
+
+async def set_term_of_units(session: AsyncSession, placement: Placement) -> None:
+    """Copy a changed term onto the placement's units (the no-overlap constraint checks it)."""
+    await session.execute(
+        sa.update(PlacementUnit)
+        .where(PlacementUnit.placement_id == placement.id)
+        .values(start_date=placement.start_date, end_date=placement.end_date)
+    )

@@ -10,7 +10,8 @@ from typing import Annotated
 from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.domain import PermitInstrument
+from services.inventory.app.placements.lifecycle import Lifecycle
+from shared.domain import EndState, PermitInstrument
 from shared.web.limits import Day
 
 PLACEMENT_EXAMPLE = {
@@ -27,7 +28,8 @@ PLACEMENT_EXAMPLE = {
 
 
 class PlacementStatus(str, enum.Enum):
-    """Derived from the inventory's today: scheduled (not started), active, expiring (signal sent), ended."""
+    """Derived from the inventory's today: scheduled (not started), active, expiring (signal sent), ended (past its
+    end date, or closed by an end state). The lifecycle (`lifecycle`) says what became of the homes."""
 
     scheduled = "scheduled"
     active = "active"
@@ -62,6 +64,17 @@ class PlacementCreate(BaseModel):
     end_date: Day
 
 
+class FallbackClaimOut(BaseModel):
+    """RTHF terugvaloptie: the homes' sale value against the guaranteed amount, the gap split 60/25/15."""
+
+    valuation_eur: float = Field(description="Expected sale value of the homes (book value per home x homes).")
+    guaranteed_eur: float = Field(description="RTHF garantiebedrag x homes (0 without an RTHF guarantee).")
+    gap_eur: float = Field(description="max(0, guaranteed - valuation).")
+    rijk_eur: float = Field(description="60% of the gap (Rijk).")
+    gemeente_eur: float = Field(description="25% of the gap (the placement's gemeente).")
+    investor_eur: float = Field(description="15% of the gap (the investor).")
+
+
 class PlacementOut(BaseModel):
     model_config = ConfigDict(
         from_attributes=True,
@@ -81,6 +94,13 @@ class PlacementOut(BaseModel):
                     "created_by_relocation_id": None,
                     "expiring_emitted_at": None,
                     "ended_emitted_at": None,
+                    "lifecycle": "active",
+                    "storage_since": None,
+                    "storage_until": None,
+                    "fallback_claim": None,
+                    "closed_on": None,
+                    "close_reason": None,
+                    "version": 1,
                     "created_at": "2026-11-23T10:00:00Z",
                 }
             ]
@@ -108,8 +128,37 @@ class PlacementOut(BaseModel):
     created_by_relocation_id: uuid.UUID | None = Field(description="Set when this is a follow-up placement of a relocation plan.")
     expiring_emitted_at: dt.datetime | None
     ended_emitted_at: dt.datetime | None
+    lifecycle: Lifecycle = Field(
+        description="Where the placement's homes are in their life (docs/lifecycle.md): scheduled (a follow-up not yet begun), "
+        "active (in place), expiring, relocation_scheduled, relocated, in_storage (the term ended without a plot; still demand), "
+        "fallback (the storage period passed: RTHF, offered for sale), closed_sold, closed_dismantled."
+    )
+    storage_since: dt.date | None = Field(description="In storage (opslag) since this date (the term's end), if it ended without a plot.")
+    storage_until: dt.date | None = Field(description="The longest storage period ends on this date; after it the RTHF fallback applies.")
+    fallback_claim: FallbackClaimOut | None = Field(description="The RTHF claim computed when the fallback applied.")
+    closed_on: dt.date | None = Field(description="When the investor chose an end state (sold or dismantled).")
+    close_reason: str | None
+    version: int = Field(description="Bumped by every change through the API; the `ETag` of GET /placements/{id}.")
     created_at: dt.datetime
 
 
 class PlacementDetail(PlacementOut):
     unit_ids: list[uuid.UUID]
+
+
+class PlacementUpdate(BaseModel):
+    """Change a placement: a new end date (stay by extension, within the instrument's maximum term) or the permit reference."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"end_date": "2035-05-31", "permit_reference": "OLO-5120"}]})
+
+    end_date: Day | None = Field(default=None, description="The new last day of the term; at most the instrument's maximum from start_date.")
+    permit_reference: str | None = Field(default=None, max_length=120)
+
+
+class EndStateChange(BaseModel):
+    """The investor's end state for the placement's homes: they leave the books (with inventory.placement.closed)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"end_state": "sold", "reason": "Sold to gemeente Ede"}]})
+
+    end_state: EndState
+    reason: str | None = Field(default=None, max_length=500)

@@ -11,7 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.inventory.app.clock.service import today as clock_today
 from services.inventory.app.complexes import repository as complexes_repo
 from services.inventory.app.deps import settings_of
+from services.inventory.app.placements import lifecycle
 from services.inventory.app.placements import repository as placements_repo
+from services.inventory.app.placements.lifecycle import Lifecycle
 from services.inventory.app.placements import service as placements
 from services.inventory.app.relocations import repository
 from services.inventory.app.relocations.models import Relocation
@@ -52,6 +54,12 @@ async def schedule(session: AsyncSession, runtime: ServiceRuntime, data: Reserva
         log.warning(
             "placement already has a relocation plan; ignoring the second confirmation",
             extra={"placement_id": str(old.id), "reservation_id": str(data.reservation_id)},
+        )
+        return None
+    if not lifecycle.allowed(old.lifecycle, Lifecycle.relocation_scheduled):
+        log.warning(
+            "placement's lifecycle does not allow a relocation; ignoring the confirmation",
+            extra={"placement_id": str(old.id), "lifecycle": old.lifecycle, "reservation_id": str(data.reservation_id)},
         )
         return None
     complex_item = await complexes_repo.get(session, old.complex_id)
@@ -110,6 +118,7 @@ async def schedule(session: AsyncSession, runtime: ServiceRuntime, data: Reserva
     )
     session.add(relocation)
     old.relocation_id = relocation_id
+    lifecycle.advance(old, Lifecycle.relocation_scheduled)
     await session.flush()
     await runtime.emit(
         session,
