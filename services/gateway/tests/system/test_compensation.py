@@ -90,3 +90,28 @@ async def test_dead_letters_of_the_three_services_in_one_list_retried_and_resolv
     assert bad.status_code == 400 and "service" in bad.text
     missing = await system.client.post("/api/v1/dead-letters/matching/999999/resolve", headers=mm, json={})
     assert missing.status_code == 404
+
+
+async def test_a_dry_run_after_the_clock_jumps_reports_the_demand_now_waiting(system: System) -> None:
+    from services.gateway.tests.system.conftest import complex_registration
+
+    mm = system.as_(Role.marktmeester)
+    investor = system.as_(Role.investor, INVESTOR_A)
+    gm, lat, lon = APELDOORN
+    flex = await system.ok("POST", "/complexes", investor, 201, json=complex_registration("Flex A", units=12))
+    await system.ok("POST", "/placements", investor, 201,
+                    json=placement(flex["id"], gm, lat, lon, end_date="2031-06-30") | {"instrument": "wabo_uitgebreid"})
+    before = await system.ok("POST", "/matching/runs", mm, 201, json={"mode": "dry_run"})
+    assert before["demand_units"] == 0  # years to go: not demand yet
+
+    await system.ok("PATCH", "/clock", mm, json={"today": "2031-02-01"})
+
+    async def waiting() -> dict[str, Any] | None:
+        run = await system.ok("POST", "/matching/runs", mm, 201, json={"mode": "dry_run"})
+        return run if run["demand_units"] else None
+
+    run = await eventually(waiting, timeout=30)
+    assert (run["demand_units"], run["housed_units"], run["shortfall_units"]) == (12, 0, 12)  # no plot anywhere
+    assert run["shortfall"] == [{"province_code": "PV25", "quarter": "2031-Q2", "units": 12}]
+    assert run["demand_by_status"]["waiting"] == {"placements": 1, "homes": 12}
+    assert run["proposals_created"] == 0 and run["replaces"] == []
