@@ -87,4 +87,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/clock", "inventory", ANY_ROLE),
     Route("PATCH", "/clock", "inventory", MARKTMEESTER),
     Route("POST", "/expiry-scans", "inventory", MARKTMEESTER),
+    Route("GET", "/dead-letters", GATEWAY, MARKTMEESTER),
+    Route("POST", "/dead-letters/{service}/{id}/retry", GATEWAY, MARKTMEESTER),
+    Route("POST", "/dead-letters/{service}/{id}/resolve", GATEWAY, MARKTMEESTER),
 )

@@ -23,6 +23,7 @@ from shared.domain import PermitInstrument, Role
 from shared.events.models import (
     ProposalAccepted,
     ProposalWithdrawn,
+    RelocationRefused,
     ReleasedSite,
     ReservationConfirmed,
     ReservationRejected,
@@ -139,12 +140,22 @@ async def reserve(session: AsyncSession, runtime: ServiceRuntime, data: Proposal
 
 async def release(session: AsyncSession, runtime: ServiceRuntime, data: ProposalWithdrawn) -> Reservation | None:
     """Give back a withdrawn proposal's units. Nothing to do when it was never confirmed."""
-    reservation = await repo.by_proposal(session, data.proposal_id)
+    return await release_proposal(session, runtime, data.proposal_id, f"proposal_withdrawn: {data.reason}")
+
+
+async def release_refused(session: AsyncSession, runtime: ServiceRuntime, data: RelocationRefused) -> Reservation | None:
+    """Compensation: inventory refused the relocation, so the capacity held for it is given back."""
+    return await release_proposal(session, runtime, data.proposal_id, f"relocation_refused: {data.reason}")
+
+
+async def release_proposal(session: AsyncSession, runtime: ServiceRuntime, proposal_id: uuid.UUID, reason: str) -> Reservation | None:
+    """Release the proposal's confirmed reservation once (a second call finds it released and does nothing)."""
+    reservation = await repo.by_proposal(session, proposal_id)
     if reservation is None or reservation.status != "confirmed":
         return reservation
     lines = (await repo.lines_of(session, [reservation.id]))[reservation.id]
     sites = await sites_repo.lock_many(session, [line.site_id for line in lines])  # same lock order as reserve()
-    reservation = await repo.by_proposal(session, data.proposal_id, for_update=True)
+    reservation = await repo.by_proposal(session, proposal_id, for_update=True)
     if reservation is None or reservation.status != "confirmed":
         return reservation
     now = utcnow()
@@ -159,13 +170,15 @@ async def release(session: AsyncSession, runtime: ServiceRuntime, data: Proposal
         released.append(ReleasedSite(site_id=site.id, units=line.units, reserved_units=site.reserved_units))
     reservation.status = "released"
     reservation.released_at = now
+    reservation.reason = reason[:200]
     await session.flush()
     await runtime.emit(
         session,
         "sites.reservation.released",
         reservation.id,
         ReservationReleased(
-            reservation_id=reservation.id, proposal_id=reservation.proposal_id, placement_id=reservation.placement_id, sites=released
+            reservation_id=reservation.id, proposal_id=reservation.proposal_id, placement_id=reservation.placement_id, sites=released,
+            reason=reason[:500],
         ),
     )
     for line in lines:
