@@ -57,7 +57,7 @@ def build_document() -> dict[str, Any]:
             "title": model.__name__,
             "summary": _summary(model) or event_type,
             "contentType": "application/cloudevents+json",
-            "correlationId": {"description": "Follows one request through the services.", "location": "$message.payload#/correlationid"},
+            "correlationId": {"description": "Follows one request from service to service.", "location": "$message.payload#/correlationid"},
             "headers": HEADERS,
             "payload": {
                 "allOf": [
