@@ -21,14 +21,12 @@ DAYS_PER_YEAR = 365.2425
 
 
 def validate_complex(body: ComplexCreate, principal: Principal, today: dt.date) -> list[tuple[str, str]]:
-    """Every cross-field rule of a complex; the field-level ranges are in the schema."""
+    """Every cross-field rule of a complex (each documented once in schemas.COMPLEX_RULES, the OpenAPI x-rules)."""
     errors: list[tuple[str, str]] = []
     if principal.role is Role.marktmeester and not body.investor_org:
         errors.append(("investor_org", "the marktmeester registers on behalf of an organisation: give investor_org"))
     if principal.role is Role.investor and body.investor_org not in (None, principal.org):
         errors.append(("investor_org", "investors register complexes for their own organisation only"))
-    if round(body.modules_per_unit * 2) != body.modules_per_unit * 2:
-        errors.append(("modules_per_unit", "must be a multiple of 0.5"))
     if body.min_group_size > body.unit_count:
         errors.append(("min_group_size", f"must not exceed unit_count ({body.unit_count})"))
     if body.build_year is not None and body.build_year > today.year + 3:
