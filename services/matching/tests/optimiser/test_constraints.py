@@ -72,9 +72,11 @@ def test_a_breached_hard_constraint_sends_the_homes_elsewhere(demand, near, rule
 
 def test_military_land_is_a_hard_exclusion_and_noise_only_a_cost():
     assert placed(HOME, dataclasses.replace(NEAR, exclusions=frozenset({"military"}))) == {"far": 20}
-    # a soft site factor costs EUR 1.5k a home: less than the extra transport to a plot 12 km further
-    assert pair_violations(HOME, dataclasses.replace(NEAR, site_factors=frozenset({"geluid"})), W) == []
-    assert placed(HOME, dataclasses.replace(NEAR, site_factors=frozenset({"geluid"}))) == {"near": 20}
+    # a soft site factor is no breach: it costs EUR 1.5k a home, less than a plot that is not bouwrijp
+    noisy = dataclasses.replace(NEAR, site_factors=frozenset({"geluid", "water_risk"}))
+    assert pair_violations(HOME, noisy, W) == []
+    assert placed(HOME, noisy, dataclasses.replace(FAR, bouwrijp=False)) == {"near": 20}
+    assert placed(HOME, noisy) == {"far": 20}  # between equally ready plots the quiet one wins
 
 
 def test_every_hard_rule_has_a_case():
