@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
 from typing import Annotated, Any, Literal
@@ -281,6 +282,15 @@ PLOT_RULES = [
 ]
 
 
+def _as_patch(body: dict[str, Any]) -> dict[str, Any]:
+    """The PATCH that turns the plot of SITE_EXAMPLE into `body`."""
+    return {k: v for k, v in body.items() if SITE_EXAMPLE.get(k) != v}
+
+
+# A PATCH is checked on the plot as it would be after the change: the same rules, as changes to SITE_EXAMPLE.
+PLOT_UPDATE_RULES = [dataclasses.replace(r, violating=_as_patch(r.violating)) for r in PLOT_RULES]
+
+
 class SiteCreate(SiteFields):
     """Publish a plot (or save it as a draft)."""
 
@@ -298,7 +308,10 @@ class SiteUpdate(StrictModel):
     """
 
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"capacity_units": 60, "readiness": {"bouwrijp": True}}, {"status": "published"}]}
+        extra="forbid",
+        json_schema_extra=documented(
+            PLOT_UPDATE_RULES, [{"capacity_units": 60, "readiness": {"bouwrijp": True}}, {"status": "published"}]
+        ),
     )
 
     status: Literal["draft", "published"] = None
