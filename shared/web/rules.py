@@ -10,7 +10,7 @@ and tests/test_documented_rules.py (per service) sends every example through the
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -24,7 +24,8 @@ class CrossFieldRule:
     violating: dict[str, Any]  # a complete request body that breaks this rule and no other
     reads: tuple[str, ...] = ()  # the other fields the rule looks at
     caller: str | None = None  # the role the rule applies to, when it depends on who asks
-    notes: dict[str, Any] = field(default_factory=dict)
+    # the rule in JSON Schema (2020-12 if/then, not, ...) where it can be said there: added to the schema's allOf
+    schema: dict[str, Any] | None = None
 
     def as_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"id": self.id, "description": self.description, "field": self.field}
@@ -33,6 +34,8 @@ class CrossFieldRule:
         if self.caller:
             out["caller"] = self.caller
         out["example"] = self.violating
+        if self.schema:
+            out["inSchema"] = True  # also stated in the schema's allOf
         return out
 
 
@@ -51,6 +54,9 @@ def documented(rules: Sequence[CrossFieldRule], examples: list[dict[str, Any]] |
         if examples is not None:
             schema["examples"] = examples
         schema["x-rules"] = [r.as_json() for r in rules]
+        stated = [r.schema for r in rules if r.schema]
+        if stated:
+            schema["allOf"] = [*schema.get("allOf", []), *stated]
         schema["description"] = (schema.get("description") or (cls.__doc__ or "").strip()) + render(rules)
 
     return extra

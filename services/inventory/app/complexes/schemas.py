@@ -75,6 +75,7 @@ COMPLEX_EXAMPLE = {
 
 
 _RTHF = COMPLEX_EXAMPLE["rthf"]
+_WITH_RTHF = {"properties": {"rthf": {"type": "object"}}, "required": ["rthf"]}
 # Every rule that spans fields or depends on the caller; the field-level ranges are in the schema itself.
 COMPLEX_RULES = [
     CrossFieldRule(
@@ -96,18 +97,28 @@ COMPLEX_RULES = [
     CrossFieldRule(
         "rthf_rent_required", "With an RTHF guarantee rent_eur_month is required (social rent), unless doelgroepen holds "
         "ontheemden.", "rent_eur_month", with_changes(COMPLEX_EXAMPLE, rent_eur_month=...), reads=("rthf", "doelgroepen"),
+        schema={
+            "if": {
+                "properties": {"rthf": {"type": "object"}, "doelgroepen": {"not": {"contains": {"const": "ontheemden"}}}},
+                "required": ["rthf"],
+            },
+            "then": {"properties": {"rent_eur_month": {"type": "number"}}, "required": ["rent_eur_month"]},
+        },
     ),
     CrossFieldRule(
         "rthf_rent_ceiling", f"With an RTHF guarantee rent_eur_month is at most the liberalisatiegrens ({RTHF_MAX_RENT_EUR_MONTH}).",
         "rent_eur_month", with_changes(COMPLEX_EXAMPLE, rent_eur_month=900.0), reads=("rthf",),
+        schema={"if": _WITH_RTHF, "then": {"properties": {"rent_eur_month": {"maximum": RTHF_MAX_RENT_EUR_MONTH}}}},
     ),
     CrossFieldRule(
         "rthf_zelfstandig", "RTHF homes are self-contained (zelfstandig: true).", "zelfstandig",
         with_changes(COMPLEX_EXAMPLE, zelfstandig=False), reads=("rthf",),
+        schema={"if": _WITH_RTHF, "then": {"properties": {"zelfstandig": {"const": True}}}},
     ),
     CrossFieldRule(
         "rthf_beng", "RTHF homes are bijna energieneutraal (beng_compliant: true).", "beng_compliant",
         with_changes(COMPLEX_EXAMPLE, beng_compliant=False), reads=("rthf",),
+        schema={"if": _WITH_RTHF, "then": {"properties": {"beng_compliant": {"const": True}}}},
     ),
     CrossFieldRule(
         "rthf_garantie_within_build_cost", "The RTHF garantiebedrag is at most build_cost_eur_per_unit.",

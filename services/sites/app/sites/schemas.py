@@ -105,7 +105,11 @@ class LocationIn(StrictModel):
 
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"examples": [{"lat": 51.4416, "lon": 5.4697}, {"rd_x": 161500.0, "rd_y": 383200.0}]},
+        json_schema_extra={
+            "examples": [{"lat": 51.4416, "lon": 5.4697}, {"rd_x": 161500.0, "rd_y": 383200.0}],
+            # one pair, complete: the half of a pair is required by the other half
+            "dependentRequired": {"lat": ["lon"], "lon": ["lat"], "rd_x": ["rd_y"], "rd_y": ["rd_x"]},
+        },
     )
 
     lat: float | None = Field(default=None, ge=-90, le=90)
@@ -257,15 +261,29 @@ PLOT_RULES = [
     CrossFieldRule(
         "garantiekavel_details_required", "A plot of kind garantiekavel carries its garantiekavel details (cluster_id, ...).",
         "garantiekavel", with_changes(SITE_EXAMPLE, kind="garantiekavel"), reads=("kind",),
+        schema={
+            "if": {"properties": {"kind": {"const": "garantiekavel"}}, "required": ["kind"]},
+            "then": {"properties": {"garantiekavel": {"type": "object"}}, "required": ["garantiekavel"]},
+        },
     ),
     CrossFieldRule(
         "garantiekavel_details_only_for_garantiekavel", "Only a plot of kind garantiekavel carries garantiekavel details.",
         "garantiekavel", with_changes(SITE_EXAMPLE, garantiekavel=_GARANTIEKAVEL), reads=("kind",),
+        schema={
+            "if": {"properties": {"garantiekavel": {"type": "object"}}, "required": ["garantiekavel"]},
+            "then": {"properties": {"kind": {"const": "garantiekavel"}}, "required": ["kind"]},
+        },
     ),
     CrossFieldRule(
         "tijdelijk_bbl_needs_temporary_regime", "allows_tijdelijk_bbl: true needs a temporary permit regime "
         "(not expected_instrument permanent).", "allows_tijdelijk_bbl",
         with_changes(SITE_EXAMPLE, expected_instrument="permanent", allows_tijdelijk_bbl=True), reads=("expected_instrument",),
+        schema={
+            "not": {
+                "properties": {"allows_tijdelijk_bbl": {"const": True}, "expected_instrument": {"const": "permanent"}},
+                "required": ["allows_tijdelijk_bbl", "expected_instrument"],
+            }
+        },
     ),
     CrossFieldRule(
         "promised_within_capacity", "promised_units is at most capacity_units.", "promised_units",
@@ -274,6 +292,12 @@ PLOT_RULES = [
     CrossFieldRule(
         "social_rent_flags_agree", "social_rent_only: true and allows_social_rent: false contradict each other.",
         "allows_social_rent", with_changes(SITE_EXAMPLE, social_rent_only=True, allows_social_rent=False), reads=("social_rent_only",),
+        schema={
+            "not": {
+                "properties": {"social_rent_only": {"const": True}, "allows_social_rent": {"const": False}},
+                "required": ["social_rent_only", "allows_social_rent"],
+            }
+        },
     ),
     CrossFieldRule(
         "exclusions_are_hard", "exclusions holds only hard PBL exclusions; geluid and water_risk go in site_factors.",
@@ -288,7 +312,7 @@ def _as_patch(body: dict[str, Any]) -> dict[str, Any]:
 
 
 # A PATCH is checked on the plot as it would be after the change: the same rules, as changes to SITE_EXAMPLE.
-PLOT_UPDATE_RULES = [dataclasses.replace(r, violating=_as_patch(r.violating)) for r in PLOT_RULES]
+PLOT_UPDATE_RULES = [dataclasses.replace(r, violating=_as_patch(r.violating), schema=None) for r in PLOT_RULES]
 
 
 class SiteCreate(SiteFields):
