@@ -26,7 +26,7 @@ from shared.web.limits import InputLimitsMiddleware, Limits
 from shared.web.problems import install_problem_handlers, problem_response, unhandled_error
 
 API_PREFIX = "/api/v1"
-API_VERSION = "1.1.0"  # semver, with CHANGELOG.md
+API_VERSION = "1.2.0"  # semver, with CHANGELOG.md
 CORRELATION_HEADER = "X-Correlation-ID"
 # Probes and scrapes every few seconds would drown the access log.
 QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})

@@ -52,7 +52,7 @@ def served_document() -> dict:
 async def test_document_is_served_at_api_v1_openapi_json(served_document: dict) -> None:
     async with gateway(gateway_settings()) as client:
         r = await client.get("/api/v1/openapi.json")
-    assert r.status_code == 200 and r.headers["API-Version"] == "1.1.0"
+    assert r.status_code == 200 and r.headers["API-Version"] == "1.2.0"
     assert r.json() == served_document
 
 
