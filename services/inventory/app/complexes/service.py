@@ -27,6 +27,8 @@ def validate_complex(body: ComplexCreate, principal: Principal, today: dt.date) 
         errors.append(("investor_org", "the marktmeester registers on behalf of an organisation: give investor_org"))
     if principal.role is Role.investor and body.investor_org not in (None, principal.org):
         errors.append(("investor_org", "investors register complexes for their own organisation only"))
+    if round(body.modules_per_unit * 2) != body.modules_per_unit * 2:
+        errors.append(("modules_per_unit", "must be a multiple of 0.5"))
     if body.min_group_size > body.unit_count:
         errors.append(("min_group_size", f"must not exceed unit_count ({body.unit_count})"))
     if body.build_year is not None and body.build_year > today.year + 3:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field
@@ -87,7 +87,10 @@ class PlacementCreate(BaseModel):
     lon: float = Field(ge=-180, le=180)
     instrument: PermitInstrument
     permit_reference: str | None = Field(default=None, max_length=120)
-    procedure_weeks: Literal[8, 26] | None = Field(default=None, description="8 (regulier) or 26 (uitgebreid).")
+    # enum in the schema; checked with the other rules in the service, so a 400 names every offending field
+    procedure_weeks: int | None = Field(
+        default=None, description="8 (regulier) or 26 (uitgebreid).", json_schema_extra={"enum": [8, 26, None]}
+    )
     restore_obligation: bool = False
     start_date: Day
     end_date: Day
