@@ -137,7 +137,7 @@ class SiteFactor(str, enum.Enum):
     water_risk = "water_risk"  # water en bodem sturend: the plot may later be unsuitable
 
 
-# Until API 2.0 these were (wrongly) hard exclusions; older SiteSnapshot events may still carry them there.
+# Until API 1.2 these were (wrongly) hard exclusions; older SiteSnapshot events may still carry them there.
 SOFT_AS_EXCLUSION = frozenset(f.value for f in SiteFactor)
 
 

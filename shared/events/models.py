@@ -280,7 +280,7 @@ class SiteSnapshot(EventData):
     readiness: Readiness = Field(default_factory=Readiness)
     exclusions: list[ExclusionFlag | SiteFactor] = Field(
         default_factory=list,
-        description="Hard PBL exclusions. geluid/water_risk appear here only in events from before API 2.0: read them as site_factors.",
+        description="Hard PBL exclusions. geluid/water_risk appear here only in events from before API 1.2: read them as site_factors.",
     )
     site_factors: list[SiteFactor] = Field(default_factory=list, description="Soft site factors: usable, at a small cost per home.")
     dist_ov_m: float | None = None

@@ -130,7 +130,7 @@ def to_plot(row: PlotView, promised: int) -> Plot:
         social_rent_only=bool(s.get("social_rent_only")), bouwrijp=bool(readiness.get("bouwrijp")),
         utilities_complete=all(readiness.get(k) for k in ("water", "electricity", "sewer")),
         allows_social_rent=bool(s.get("allows_social_rent", True)),
-        # events from before API 2.0 carry the soft factors among the exclusions
+        # events from before API 1.2 carry the soft factors among the exclusions
         exclusions=frozenset(flags - SOFT_AS_EXCLUSION),
         site_factors=frozenset(set(s.get("site_factors", [])) | (flags & SOFT_AS_EXCLUSION)),
     )

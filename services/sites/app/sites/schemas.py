@@ -81,7 +81,7 @@ VASTE_KERN = (
 
 def _hard_exclusion(value: Any) -> Any:
     if isinstance(value, str) and value in {f.value for f in SiteFactor}:
-        raise ValueError(f"{value} is a soft site factor since API 2.0, not a hard exclusion: use site_factors")
+        raise ValueError(f"{value} is a soft site factor since API 1.2, not a hard exclusion: use site_factors")
     return value
 
 
