@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.inventory.app.placements.lifecycle import Lifecycle
 from shared.domain import EndState, PermitInstrument
 from shared.web.limits import Day
+from shared.web.rules import CrossFieldRule, documented, with_changes
 
 PLACEMENT_EXAMPLE = {
     "complex_id": "0b8e3c1e-3f7a-4c55-9a57-1f0f5f9d2a11",
@@ -45,10 +46,40 @@ ExpiringBeforeQuery = Annotated[
 ]
 ComplexQuery = Annotated[uuid.UUID | None, Query(alias="complex", description="Only placements of this complex.")]
 
+# Every rule that spans fields; the field-level ranges are in the schema itself.
+PLACEMENT_RULES = [
+    CrossFieldRule(
+        "gemeente_known", "gemeente_code is one of the 342 CBS gemeentecodes.", "gemeente_code",
+        with_changes(PLACEMENT_EXAMPLE, gemeente_code="GM9999"),
+    ),
+    CrossFieldRule(
+        "point_in_netherlands", "lat/lon lie in the Netherlands (50.75-53.7 N, 3.2-7.22 E); the problem names both.", "lat",
+        with_changes(PLACEMENT_EXAMPLE, lat=48.8566, lon=2.3522), reads=("lon",),
+    ),
+    CrossFieldRule(
+        "end_after_start", "end_date is after start_date.", "end_date",
+        with_changes(PLACEMENT_EXAMPLE, end_date="2023-05-31"), reads=("start_date",),
+    ),
+    CrossFieldRule(
+        "end_within_instrument_term", "The term fits the instrument's statutory maximum (wro_voorlopig 5, wabo_bor4_11 10 "
+        "years from start_date).", "end_date", with_changes(PLACEMENT_EXAMPLE, end_date="2034-06-01"),
+        reads=("instrument", "start_date"),
+    ),
+    CrossFieldRule(
+        "unit_ids_unique", "unit_ids lists each unit once.", "unit_ids",
+        with_changes(PLACEMENT_EXAMPLE, unit_ids=["5d1f0b1e-7c1b-4f0e-8d55-5b1f4d1e0a01"] * 2),
+    ),
+    CrossFieldRule(
+        "unit_ids_of_the_complex", "unit_ids are units of complex_id.", "unit_ids",
+        with_changes(PLACEMENT_EXAMPLE, unit_ids=["5d1f0b1e-7c1b-4f0e-8d55-5b1f4d1e0a01"]), reads=("complex_id",),
+    ),
+]
+
+
 class PlacementCreate(BaseModel):
     """Place a complex (or some of its units) on a plot under a permit term."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [PLACEMENT_EXAMPLE]})
+    model_config = ConfigDict(extra="forbid", json_schema_extra=documented(PLACEMENT_RULES, [PLACEMENT_EXAMPLE]))
 
     complex_id: uuid.UUID
     unit_ids: list[uuid.UUID] | None = Field(default=None, min_length=1, max_length=500, description="A subset of the complex's units; default all.")
@@ -58,7 +89,10 @@ class PlacementCreate(BaseModel):
     lon: float = Field(ge=-180, le=180)
     instrument: PermitInstrument
     permit_reference: str | None = Field(default=None, max_length=120)
-    procedure_weeks: int | None = Field(default=None, description="8 (regulier) or 26 (uitgebreid).")
+    # enum in the schema; checked with the other rules in the service, so a 400 names every offending field
+    procedure_weeks: int | None = Field(
+        default=None, description="8 (regulier) or 26 (uitgebreid).", json_schema_extra={"enum": [8, 26, None]}
+    )
     restore_obligation: bool = False
     start_date: Day
     end_date: Day

@@ -2,7 +2,7 @@
 
 Every reservation locks the plots' rows (SELECT ... FOR UPDATE, in id order, so two
 transactions never wait on each other in a cycle) before reading their free capacity;
-the CHECK reserved_units <= capacity_units backs this up in the database.
+the CHECK reserved_units + promised_units <= capacity_units backs this up in the database.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from services.sites.app.reservations.models import Reservation, ReservationLine
 from services.sites.app.reservations.schemas import Reservation as ReservationOut
 from services.sites.app.reservations.schemas import ReservationLine as LineOut
 from services.sites.app.sites import repository as sites_repo
-from services.sites.app.sites.service import emit_site_updated
+from services.sites.app.sites.service import emit_site_updated, free_units
 from shared.clock import utcnow
 from shared.domain import PermitInstrument, Role
 from shared.events.models import (
@@ -74,10 +74,8 @@ async def reserve(session: AsyncSession, runtime: ServiceRuntime, data: Proposal
         if site is None or site.status != "published":
             short.append(ShortSite(site_id=line.site_id, requested_units=line.units, free_units=0))
             reasons.add(SITE_UNAVAILABLE)
-        elif site.capacity_units - site.reserved_units < line.units:
-            short.append(
-                ShortSite(site_id=line.site_id, requested_units=line.units, free_units=site.capacity_units - site.reserved_units)
-            )
+        elif free_units(site) < line.units:
+            short.append(ShortSite(site_id=line.site_id, requested_units=line.units, free_units=free_units(site)))
             reasons.add(INSUFFICIENT_CAPACITY)
     if not lines:
         reasons.add(SITE_UNAVAILABLE)

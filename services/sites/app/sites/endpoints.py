@@ -326,7 +326,7 @@ async def sites_map(
                 "kind": s.kind,
                 "gemeente_code": s.gemeente_code,
                 "capacity_units": s.capacity_units,
-                "free_units": s.capacity_units - s.reserved_units,
+                "free_units": service.free_units(s),
                 "available_from": s.available_from.isoformat(),
                 "available_until": s.available_until.isoformat() if s.available_until else None,
                 "status": s.status,
