@@ -16,6 +16,7 @@ from services.inventory.app.expiry import repository
 from services.inventory.app.expiry.schemas import ExpiryScanResult
 from services.inventory.app.placements import repository as placements
 from services.inventory.app.placements.models import Placement
+from services.inventory.app.policy.service import horizon_months
 from shared.clock import add_months
 from shared.domain import PermitInstrument, UnitStatus
 from shared.events.models import PlacementEnded, PlacementExpiring
@@ -76,7 +77,7 @@ async def scan(runtime: ServiceRuntime) -> ExpiryScanResult:
     settings = settings_of(runtime)
     async with runtime.transaction() as session:
         today = await clock_today(session, runtime)
-    horizon = add_months(today, settings.expiry_horizon_months)
+        horizon = add_months(today, await horizon_months(session, runtime))  # the matching policy's horizon
     batch = settings.expiry_scan_batch_size
     counts = {"expiring": 0, "ended": 0}
     for kind, claim, emit, bound in (
