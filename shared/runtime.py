@@ -58,6 +58,7 @@ class ServiceRuntime:
         self.handlers = handlers.bind(self) if handlers is not None else {}
         self.background = background or []
         self.startup = startup or []  # e.g. take over the persisted product clock offset
+        self.cache: dict[str, Any] = {}  # a service's in-process caches (e.g. matching's policy in force)
         self.clock = Clock(settings.today)
         self.db: Database | None = None
         if tables is not None:

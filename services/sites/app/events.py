@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.sites.app.db import clock_table
 from services.sites.app.reservations import service as reservations
+from shared import product_clock
 from shared.bus.handlers import EventHandlers
-from shared.events.models import ProposalAccepted, ProposalWithdrawn
+from shared.events.models import ClockSet, ProposalAccepted, ProposalWithdrawn
 from shared.runtime import ServiceRuntime
 
 handlers = EventHandlers[ServiceRuntime]()
@@ -20,3 +22,8 @@ async def proposal_accepted(session: AsyncSession, runtime: ServiceRuntime, data
 @handlers.on("matching.proposal.withdrawn", "matching.proposal.withdrawn")
 async def proposal_withdrawn(session: AsyncSession, runtime: ServiceRuntime, data: ProposalWithdrawn) -> None:
     await reservations.release(session, runtime, data)
+
+
+@handlers.on("inventory.clock.set", "inventory.clock.set")
+async def clock_set(session: AsyncSession, runtime: ServiceRuntime, data: ClockSet) -> None:
+    await product_clock.follow(session, runtime, clock_table, data)

@@ -59,7 +59,7 @@ async def reserve(session: AsyncSession, runtime: ServiceRuntime, data: Proposal
         complex_id=data.complex_id,
         investor_org=data.investor_org,
         move_window_start=data.move_window_start,
-        created_at=utcnow(),
+        created_at=runtime.clock.now(),  # product time: when, in the product, the homes were reserved
     )
     lines = [
         ReservationLine(reservation_id=reservation.id, site_id=site_id, units=units, gemeente_code=gemeente[site_id])
@@ -96,7 +96,7 @@ async def reserve(session: AsyncSession, runtime: ServiceRuntime, data: Proposal
         return reservation
 
     reservation.status = "confirmed"
-    now = utcnow()
+    now = utcnow()  # record time of the plot rows (updated_at)
     reserved_sites: list[ReservedSite] = []
     for line in lines:
         site = sites[line.site_id]
@@ -147,7 +147,7 @@ async def release(session: AsyncSession, runtime: ServiceRuntime, data: Proposal
     reservation = await repo.by_proposal(session, data.proposal_id, for_update=True)
     if reservation is None or reservation.status != "confirmed":
         return reservation
-    now = utcnow()
+    now = utcnow()  # record time of the plot rows (updated_at)
     released: list[ReleasedSite] = []
     for line in lines:
         site = sites.get(line.site_id)
@@ -158,7 +158,7 @@ async def release(session: AsyncSession, runtime: ServiceRuntime, data: Proposal
         site.updated_at = now
         released.append(ReleasedSite(site_id=site.id, units=line.units, reserved_units=site.reserved_units))
     reservation.status = "released"
-    reservation.released_at = now
+    reservation.released_at = runtime.clock.now()  # product time, like created_at
     await session.flush()
     await runtime.emit(
         session,

@@ -243,7 +243,7 @@ async def create(session: AsyncSession, runtime: ServiceRuntime, principal: Prin
     ) + location_violations(body.gemeente_code, body.location)
     if errors:
         raise InvalidInput(errors)
-    now = utcnow()
+    now = utcnow()  # record times (created/updated/published) stay real time; availability dates are product dates
     site = Site(
         id=uuid.uuid4(),
         status=body.status,
