@@ -33,6 +33,11 @@ LATEST_TODAY = dt.date(2100, 12, 31)
 TABLE_NAME = "product_clock"
 
 
+def within_range(base: dt.date, offset_days: int) -> bool:
+    """Whether `base` moved by `offset_days` is a today the product can reason about."""
+    return (EARLIEST_TODAY - base).days <= offset_days <= (LATEST_TODAY - base).days
+
+
 def define_clock_table(metadata: sa.MetaData) -> sa.Table:
     """One row (id 1): the offset this service follows and the version of the ClockSet it came from."""
     return sa.Table(
@@ -97,7 +102,13 @@ async def store(session: AsyncSession, table: sa.Table, data: ClockSet) -> bool:
 
 
 async def follow(session: AsyncSession, runtime: ServiceRuntime, table: sa.Table, data: ClockSet) -> bool:
-    """Apply a ClockSet (in the consumer's transaction) and move the runtime's clock; True when it moved."""
+    """Apply a ClockSet (in the consumer's transaction) and move the runtime's clock; True when it moved.
+
+    An offset that would put today outside the product's range is ignored (the owner never sends one;
+    applied, it would break every date computation of this service).
+    """
+    if not within_range(runtime.clock.base_date(), data.offset_days):
+        return False
     if not await store(session, table, data):
         return False
     runtime.clock.offset_days = data.offset_days

@@ -41,9 +41,15 @@ async def expiry_loop(runtime: ServiceRuntime, stop: asyncio.Event) -> None:
             await asyncio.wait_for(stop.wait(), interval)
 
 
+async def seed_policy(runtime: ServiceRuntime) -> None:
+    """A start step: version 1 of the matching policy is stored before anyone reads the history or changes it."""
+    async with runtime.transaction() as session:
+        await policies.seed(session, runtime)
+
+
 def create_app(settings: MatchingSettings | None = None) -> FastAPI:
     settings = settings or MatchingSettings()
-    runtime = ServiceRuntime(settings, bus_tables, handlers=handlers, background=[expiry_loop], startup=[restore_clock(clock_table), policies.seed_at_start])
+    runtime = ServiceRuntime(settings, bus_tables, handlers=handlers, background=[expiry_loop], startup=[restore_clock(clock_table), seed_policy])
     return create_service_app(
         runtime,
         routers=[proposals_router, runs_router, policy_router, stats_router],

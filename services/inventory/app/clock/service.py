@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.inventory.app.clock import repository
 from shared.events.models import ClockSet
-from shared.product_clock import EARLIEST_TODAY, LATEST_TODAY
+from shared.product_clock import EARLIEST_TODAY, LATEST_TODAY, within_range
 from shared.runtime import ServiceRuntime
 from shared.web.problems import InvalidInput
 
@@ -28,9 +28,9 @@ async def move(
     """Set the offset directly, or so that today becomes `to`; tell the other services in the same transaction."""
     base = runtime.clock.base_date()
     new_offset = offset_days if offset_days is not None else (to - base).days  # type: ignore[operator]
+    if not within_range(base, new_offset):
+        raise InvalidInput([("offset_days", f"today must stay between {EARLIEST_TODAY} and {LATEST_TODAY}")])
     new_today = base + dt.timedelta(days=new_offset)
-    if not EARLIEST_TODAY <= new_today <= LATEST_TODAY:
-        raise InvalidInput([("offset_days", f"today would become {new_today}; it must lie between {EARLIEST_TODAY} and {LATEST_TODAY}")])
     version = await repository.set_offset_days(session, new_offset)
     await runtime.emit(
         session, "inventory.clock.set", "clock", ClockSet(today=new_today, offset_days=new_offset, set_by=set_by, version=version)

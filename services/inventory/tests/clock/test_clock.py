@@ -84,3 +84,11 @@ async def test_the_expiry_horizon_and_storage_period_follow_the_matching_policy(
     assert scan["horizon_date"] == str(TODAY.replace(year=TODAY.year + 3))
     async with inventory.runtime.db.sessions() as session:
         assert await policy.storage_gap_months(session, inventory.runtime) == 9
+
+
+async def test_a_policy_event_with_values_out_of_bounds_keeps_the_values_in_force(inventory):
+    await _policy_changed(inventory, 2, horizon_months=30, storage_gap_months=8)
+    await _policy_changed(inventory, 3, horizon_months=10**9, storage_gap_months="six")
+    async with inventory.runtime.db.sessions() as session:
+        assert await policy.horizon_months(session, inventory.runtime) == 30
+        assert await policy.storage_gap_months(session, inventory.runtime) == 8

@@ -104,10 +104,3 @@ async def change(session: AsyncSession, runtime: ServiceRuntime, principal: Prin
         version=row.version, set_by=row.set_by, set_at=row.set_at, parameters=row.parameters,
     ))
     return row
-
-
-async def seed_at_start(runtime: ServiceRuntime) -> None:
-    """A runtime start step: version 1 is stored before anyone reads the history or changes it."""
-    assert runtime.db is not None
-    async with runtime.transaction() as session:
-        await seed(session, runtime)

@@ -118,12 +118,13 @@ async def test_moving_the_product_clock_expires_overdue_proposals_at_once_and_ke
         created, expires = dt.datetime.fromisoformat(again["created_at"]), dt.datetime.fromisoformat(again["expires_at"])
         assert created.date() == later and expires - created == dt.timedelta(days=30)
 
-        # a late copy of an older ClockSet (same version, the old offset): applied nothing
+        # a late copy of an older ClockSet (same version, the old offset), and one beyond the product's range: applied nothing
         await publish("inventory.clock.set", ClockSet(today=TODAY, offset_days=0, version=1), "clock")
+        await publish("inventory.clock.set", ClockSet(today=TODAY, offset_days=3_000_000, version=9), "clock")
 
         async def both_consumed():
             async with app.state.runtime.db.sessions() as session:
-                return await session.scalar(sa.text("SELECT count(*) FROM processed_events WHERE event_type = 'inventory.clock.set'")) == 2
+                return await session.scalar(sa.text("SELECT count(*) FROM processed_events WHERE event_type = 'inventory.clock.set'")) == 3
         await eventually(both_consumed)
         assert app.state.runtime.clock.today() == later
         await app.state.runtime.nc.close()
