@@ -122,6 +122,12 @@ async def refresh(session: AsyncSession, runtime: ServiceRuntime, table: sa.Tabl
     return runtime.clock.offset_days
 
 
+async def today(session: AsyncSession, runtime: ServiceRuntime, table: sa.Table) -> dt.date:
+    """The product's today as this service follows it (refreshed: any replica's consumer may have applied a move)."""
+    await refresh(session, runtime, table)
+    return runtime.clock.today()
+
+
 def restore_clock(table: sa.Table) -> Callable[[ServiceRuntime], Awaitable[None]]:
     """A runtime start step: the clock continues where it was before the restart."""
 

@@ -15,12 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.matching.app.optimiser import explain
 from services.matching.app.optimiser.solver import RUNG_INDEX, Allocation, Demand, Plot, Solution, Weights, solve
+from services.matching.app.db import clock_table
 from services.matching.app.policy import service as policies
 from services.matching.app.proposals import repository as repo
 from services.matching.app.proposals.models import Proposal, ProposalAllocation
 from services.matching.app.readmodel import repository as rm_repo
 from services.matching.app.readmodel.models import PlacementDemand, PlotView
 from services.matching.app.readmodel.service import to_demand, to_plot
+from shared import product_clock
 from shared.domain import LadderRung, Role
 from shared.events import models as ev
 from shared.metrics import SOLVER_DURATION, SOLVER_RUNS
@@ -82,6 +84,7 @@ async def propose(
     `prepared`: inputs loaded and solved under the allocator lock in this transaction (a binding run).
     """
     settings: MatchingSettings = runtime.settings  # type: ignore[assignment]
+    await product_clock.refresh(session, runtime, clock_table)  # any replica's consumer may have moved it
     policy = await policies.current(session, runtime)
     w = policy.weights(override)
     if prepared is None:

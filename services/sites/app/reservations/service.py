@@ -18,6 +18,8 @@ from services.sites.app.reservations.schemas import Reservation as ReservationOu
 from services.sites.app.reservations.schemas import ReservationLine as LineOut
 from services.sites.app.sites import repository as sites_repo
 from services.sites.app.sites.service import emit_site_updated
+from services.sites.app.db import clock_table
+from shared import product_clock
 from shared.clock import utcnow
 from shared.domain import PermitInstrument, Role
 from shared.events.models import (
@@ -41,6 +43,7 @@ SITE_UNAVAILABLE = "site_unavailable"  # withdrawn, still a draft, or unknown
 
 async def reserve(session: AsyncSession, runtime: ServiceRuntime, data: ProposalAccepted) -> Reservation:
     """Hold every plot's units of the proposal in one transaction, or none of them."""
+    await product_clock.refresh(session, runtime, clock_table)  # reservation times are product time
     requested: dict[uuid.UUID, int] = defaultdict(int)
     gemeente: dict[uuid.UUID, str] = {}
     for allocation in data.allocations:
@@ -139,6 +142,7 @@ async def reserve(session: AsyncSession, runtime: ServiceRuntime, data: Proposal
 
 async def release(session: AsyncSession, runtime: ServiceRuntime, data: ProposalWithdrawn) -> Reservation | None:
     """Give back a withdrawn proposal's units. Nothing to do when it was never confirmed."""
+    await product_clock.refresh(session, runtime, clock_table)
     reservation = await repo.by_proposal(session, data.proposal_id)
     if reservation is None or reservation.status != "confirmed":
         return reservation
