@@ -23,9 +23,15 @@ async def add_first(session: AsyncSession, values: dict) -> None:
     await session.execute(pg_insert(PolicyVersion).values(version=1, **values).on_conflict_do_nothing(index_elements=[PolicyVersion.version]))
 
 
+# One transaction at a time changes the policy (a row lock on the newest version would let the second
+# writer, after waiting, still see that version and collide on n+1).
+POLICY_LOCK = 0x706F6C6963790001
+
+
 async def lock_latest(session: AsyncSession) -> PolicyVersion | None:
-    """The current version, locked: two concurrent changes queue here and the second sees the first."""
-    return await session.scalar(sa.select(PolicyVersion).order_by(PolicyVersion.version.desc()).limit(1).with_for_update())
+    """The current version, under the policy's lock: two concurrent changes queue here and the second sees the first."""
+    await session.execute(sa.select(sa.func.pg_advisory_xact_lock(POLICY_LOCK)))
+    return await session.scalar(sa.select(PolicyVersion).order_by(PolicyVersion.version.desc()).limit(1))
 
 
 async def page(session: AsyncSession, limit: int, cursor: str | None) -> tuple[list[PolicyVersion], str | None]:

@@ -117,3 +117,14 @@ async def test_the_next_proposal_uses_the_new_version_and_records_it(app_client,
 
     run = await app_client.post("/api/v1/matching/runs", headers=mm, json={"mode": "dry_run"})
     assert run.status_code == 201 and run.json()["policy_version"] == 2
+
+
+async def test_two_changes_of_the_same_version_at_once_one_wins_the_other_is_412(app_client, settings):
+    import asyncio
+
+    results = await asyncio.gather(*[
+        _put(app_client, settings, {**DEFAULTS, "proposal_deadline_days": days}) for days in (11, 12, 13)
+    ])
+    assert sorted(r.status_code for r in results) == [200, 412, 412], [r.text for r in results]
+    versions = (await app_client.get(f"{PATH}/versions", headers=headers_for(settings, Role.marktmeester))).json()["data"]
+    assert [v["version"] for v in versions] == [1, 2]
