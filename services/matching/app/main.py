@@ -49,7 +49,9 @@ async def seed_policy(runtime: ServiceRuntime) -> None:
 
 def create_app(settings: MatchingSettings | None = None) -> FastAPI:
     settings = settings or MatchingSettings()
-    runtime = ServiceRuntime(settings, bus_tables, handlers=handlers, background=[expiry_loop], startup=[restore_clock(clock_table), seed_policy])
+    runtime = ServiceRuntime(
+        settings, bus_tables, handlers=handlers, background=[expiry_loop], startup=[restore_clock(clock_table), seed_policy]
+    )
     return create_service_app(
         runtime,
         routers=[proposals_router, runs_router, policy_router, stats_router],
