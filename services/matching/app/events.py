@@ -18,6 +18,7 @@ for subject_filter, event_types, handler in (
     ("inventory.>", ("inventory.placement.ended",), reactions.placement_ended),
     ("inventory.>", ("inventory.relocation.scheduled",), reactions.relocation_scheduled),
     ("inventory.>", ("inventory.relocation.refused",), reactions.relocation_refused),
+    ("inventory.>", ("inventory.clock.set",), reactions.clock_set),
     ("sites.>", ("sites.site.published", "sites.site.updated"), reactions.site_changed),
     ("sites.>", ("sites.site.withdrawn",), reactions.site_withdrawn),
     ("sites.>", ("sites.reservation.confirmed",), reactions.reservation_confirmed),

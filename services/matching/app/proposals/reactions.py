@@ -10,11 +10,13 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.matching.app.db import clock_table
 from services.matching.app.proposals import repository as repo
 from services.matching.app.proposals import service as proposals
 from services.matching.app.proposals.models import OPEN_STATUSES
 from services.matching.app.readmodel import repository as rm_repo
 from services.matching.app.readmodel import service as readmodel
+from shared import product_clock
 from shared.events import models as ev
 
 if TYPE_CHECKING:
@@ -113,3 +115,9 @@ async def reservation_released(session: AsyncSession, runtime: "ServiceRuntime",
     await readmodel.record_reserved(session, data.sites)
     if react:
         await proposals.propose(session, runtime)
+
+
+async def clock_set(session: AsyncSession, runtime: "ServiceRuntime", data: ev.ClockSet, react: bool = True) -> None:
+    """Follow the product clock; moved forward, proposals whose deadline passed in product time expire at once."""
+    if await product_clock.follow(session, runtime, clock_table, data) and react:
+        await proposals.expire_overdue(session, runtime)
