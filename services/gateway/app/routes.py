@@ -85,4 +85,8 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/clock", "inventory", ANY_ROLE),
     Route("PATCH", "/clock", "inventory", MARKTMEESTER),
     Route("POST", "/expiry-scans", "inventory", MARKTMEESTER),
+    Route("GET", "/organisations", "inventory", ANY_ROLE),
+    Route("POST", "/organisations", "inventory", MARKTMEESTER),
+    Route("GET", "/organisations/{id}", "inventory", ANY_ROLE),
+    Route("PATCH", "/organisations/{id}", "inventory", MARKTMEESTER),
 )
