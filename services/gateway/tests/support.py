@@ -101,7 +101,8 @@ class EchoUpstream:
 
     It also stands in for the inventory's registry of organisations, which the gateway asks whether an
     investor's organisation is registered and active: every investor org is registered and active,
-    except those in `unregistered` and those mapped to False in `active` (`lookups` counts the questions).
+    except those in `unregistered` and those mapped to False in `active` (`lookups` counts the questions,
+    `registry_failures` answers 503 that many times).
     """
 
     def __init__(self, settings: GatewaySettings) -> None:
@@ -113,6 +114,7 @@ class EchoUpstream:
         self.unregistered: set[str] = set()
         self.active: dict[str, bool] = {}
         self.lookups: Counter[str] = Counter()
+        self.registry_failures = 0  # the next lookups that answer 503
         self.app = self._build()
 
     def _build(self) -> FastAPI:
@@ -126,6 +128,10 @@ class EchoUpstream:
         async def organisation(request: Request, org: str) -> Response:
             verify_internal_token(self.settings, request.headers.get(INTERNAL_HEADER))
             self.lookups[org] += 1
+            if self.registry_failures > 0:
+                self.registry_failures -= 1
+                return JSONResponse({"type": "about:blank", "title": "Service unavailable", "status": 503, "detail": "database down"},
+                                    status_code=503, media_type="application/problem+json")
             if org in self.unregistered:
                 return JSONResponse({"type": "about:blank", "title": "Not found", "status": 404, "detail": f"No organisation with id {org}."},
                                     status_code=404, media_type="application/problem+json")
