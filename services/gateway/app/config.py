@@ -3,7 +3,7 @@
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, HttpUrl, SecretStr, field_validator
+from pydantic import BaseModel, Field, HttpUrl, SecretStr, field_validator, model_validator
 
 from shared.config import ServiceSettings
 
@@ -83,6 +83,16 @@ class GatewaySettings(ServiceSettings):
     # service and remembered this long), a CBS gemeentecode (municipalities) or one of these (marktmeester).
     organisation_cache_s: float = Field(default=30.0, ge=0, le=300)
     marktmeester_orgs: list[str] = ["rvo"]
+
+    @model_validator(mode="after")
+    def _dashboard_issuer_is_trusted(self) -> "GatewaySettings":
+        if self.dashboard_oidc_client_id and not self.oidc_issuers:
+            raise ValueError("dashboard_oidc_client_id needs an issuer in oidc_issuers")
+        if self.dashboard_oidc_issuer and self.dashboard_oidc_issuer not in {i.issuer for i in self.oidc_issuers}:
+            raise ValueError("dashboard_oidc_issuer must be one of the oidc_issuers")
+        if self.dashboard_public_url and urlsplit(self.dashboard_public_url).scheme not in ("http", "https"):
+            raise ValueError("dashboard_public_url must be an absolute http(s) URL")
+        return self
 
     @property
     def dashboard_oidc(self) -> OidcIssuer | None:

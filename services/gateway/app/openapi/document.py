@@ -50,6 +50,7 @@ TAGS = [
     {"name": "dashboard", "description": "National supply and demand for the marktmeester."},
     {"name": "maps", "description": "GeoJSON maps of plots and placements."},
     {"name": "clock", "description": "The date the system treats as today (demo clock)."},
+    {"name": "organisations", "description": "The parties: investor organisations registered by the marktmeester, and the municipalities."},
 ]
 PUBLIC_TAGS = {t["name"] for t in TAGS}
 
