@@ -22,7 +22,7 @@ from tqdm import tqdm
 from herplaatsing.demo.scenario import DEFAULT_SCALE, DEFAULT_SEED, ComplexPlan, Scenario, SitePlan, build_scenario
 from shared.config import ServiceSettings
 from shared.domain import Role
-from shared.demo_parties import demo_organisation
+from shared.demo_parties import BELEGGERS, CORPORATIES, demo_organisation
 from shared.web.identity import mint_user_token
 
 RETRYABLE = {429, 502, 503, 504}
@@ -198,8 +198,9 @@ class DemoLoader:
             if scenario is None:
                 scenario = build_scenario(scale=scale, seed=seed, today=await self.today(client))
             report = LoadReport(scenario=scenario.describe())
-            # Investors act only for a registered organisation: the marktmeester registers the scenario's first.
-            for org in sorted({plan.investor_org for plan in scenario.complexes}):
+            # Investors act only for a registered organisation: the marktmeester registers the demo's first
+            # (every demo party, so each identity of the development sign-in can act, and the scenario's owners).
+            for org in sorted({*CORPORATIES, *BELEGGERS, *(plan.investor_org for plan in scenario.complexes)}):
                 await self.register_organisation(client, org)
             jobs: list[Any] = [lambda p=p: self._publish_site(client, p, report, started) for p in scenario.sites]
             jobs += [lambda p=p: self._register_complex(client, p, report, started) for p in scenario.complexes]

@@ -137,7 +137,7 @@ PAGE_HEADERS = {
 }
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:{tiles}; "
-    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'{idp}"
 )
 
 
@@ -152,7 +152,11 @@ def tile_origin(tile_url: str | None) -> str | None:
 
 def page_headers(settings: GatewaySettings) -> dict[str, str]:
     origin = tile_origin(settings.dashboard_tile_url)
-    return {**PAGE_HEADERS, "Content-Security-Policy": CSP.format(tiles=f" {origin}" if origin else "")}
+    # Sign-out is a form whose answer redirects to the identity provider's end_session_endpoint:
+    # form-action covers that redirect, so the provider's origin is allowed there (and nowhere else).
+    provider = settings.dashboard_oidc
+    idp = f" {urlsplit(provider.issuer).scheme}://{urlsplit(provider.issuer).netloc}" if provider else ""
+    return {**PAGE_HEADERS, "Content-Security-Policy": CSP.format(tiles=f" {origin}" if origin else "", idp=idp)}
 
 
 def layout(request: Request, title: str, body: str, principal: Principal | None = None, script: str | None = None, status: int = 200) -> HTMLResponse:
@@ -265,7 +269,7 @@ async def sign_in_page(request: Request) -> Response:
             f'<button class="utrecht-button utrecht-button--secondary-action" type="submit">{escape(ident.label)}</button></form></li>'
         )
     sections = "".join(
-        f'<section aria-labelledby="rol-{role.value}"><h2 class="utrecht-heading-2" id="rol-{role.value}">{heading}</h2>'
+        f'<section aria-labelledby="rol-{role.value}"><h3 class="utrecht-heading-3" id="rol-{role.value}">{heading}</h3>'
         f'<ul class="hp-identities">{"".join(groups[role])}</ul></section>'
         for role, heading in ((MM, "Marktmeester"), (INV, "Investeerders"), (GEM, "Gemeenten met kavels"))
     )

@@ -189,6 +189,9 @@ async def test_a_confidential_client_with_the_wrong_secret_gets_no_session(echo_
 async def test_sign_out_ends_the_session_here_and_at_the_issuer(echo_upstream, issuer) -> None:
     async with browser(echo_upstream, issuer) as client:
         assert (await sign_in(client, issuer)).status_code == 303
+        # the sign-out form's answer redirects to the issuer: the pages' CSP allows exactly that origin for forms
+        page = await client.get("/investeerder")
+        assert f"form-action 'self' {issuer.url};" in page.headers["Content-Security-Policy"] + ";"
         stolen = client.cookies[SESSION_COOKIE]
         r = await client.post("/afmelden", data={"csrf": client.cookies[CSRF_COOKIE]})
         assert r.status_code == 303
