@@ -62,12 +62,20 @@ class OrganisationCheck:
             return cached[1]
         pending = self._pending.get(org)
         if pending is not None:  # one lookup per organisation at a time; the others wait for its answer
-            return await asyncio.shield(pending)
+            try:
+                return await asyncio.shield(pending)
+            except asyncio.CancelledError:
+                if not pending.cancelled():
+                    raise  # this request itself was cancelled
+                # the request that asked was cancelled: ask again below
         future: asyncio.Future[Standing] = asyncio.get_running_loop().create_future()
         self._pending[org] = future
         try:
             standing = await self._lookup(org)
-        except BaseException as exc:
+        except asyncio.CancelledError:
+            future.cancel()
+            raise
+        except Exception as exc:
             future.set_exception(exc)
             future.exception()  # retrieved: waiters get it, nobody else has to
             raise
