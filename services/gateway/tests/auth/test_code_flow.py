@@ -270,3 +270,19 @@ async def test_parallel_calls_of_a_page_refresh_once(echo_upstream, issuer) -> N
         assert [a.status_code for a in answers] == [200] * 5
         # one refresh: the old refresh token redeemed, exactly one new one issued
         assert not old & set(issuer.refresh_tokens) and len(issuer.refresh_tokens) == 1
+
+
+async def test_the_session_ends_at_its_end_and_a_deactivation_reaches_a_signed_in_user(echo_upstream, issuer) -> None:
+    async with browser(echo_upstream, issuer, organisation_cache_s=0) as client:
+        assert (await sign_in(client, issuer)).status_code == 303
+        assert (await client.get(ECHO)).status_code == 200
+        echo_upstream[0].active["wc-woonbron"] = False  # the marktmeester deactivates the user's organisation
+        r = await client.get(ECHO)
+        assert r.status_code == 403 and "wc-woonbron is deactivated" in r.json()["detail"]
+        echo_upstream[0].active["wc-woonbron"] = True
+        assert (await client.get(ECHO)).status_code == 200
+        for session in sessions(client)._sessions.values():
+            session.ends_at = 0  # the refresh token's lifetime (or the 8 hours) has passed
+        r = await client.get(ECHO)
+        assert r.status_code == 401 and "ended" in r.json()["detail"]
+        assert len(sessions(client)) == 0
