@@ -13,7 +13,6 @@ import hashlib
 import hmac
 import json
 import time
-import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Any
@@ -21,9 +20,7 @@ from typing import Any
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from fastapi import FastAPI
-from fastapi.responses import JSONResponse
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from services.gateway.app.config import GatewaySettings
 from services.gateway.tests.auth.local_issuer import AUDIENCE, Issuer
