@@ -5,6 +5,8 @@ development sign-in offers them when the running services hold nothing yet.
 
 from __future__ import annotations
 
+import hashlib
+
 # Garantiekavels: spots per municipality, 1,360 in total (DOMAIN §2, from the RTHF figures).
 GARANTIEKAVEL_SPOTS: dict[str, int] = {"GM0200": 200, "GM0222": 200, "GM0303": 320, "GM0153": 320, "GM0664": 320}
 # Permanent homes of the vaste kern the same agreements support, beside (not on) those spots (DOMAIN §2).
@@ -34,3 +36,12 @@ CORPORATIES: dict[str, str] = {
     "wc-wonenlimburg": "PV31",
 }
 BELEGGERS = ["bl-vesteda", "bl-bouwinvest", "bl-amvest", "bl-flexwonen-fonds"]
+
+
+def demo_organisation(org: str) -> dict[str, str]:
+    """The registration of a demo investor organisation (POST /organisations): a name, a made-up but
+    stable KvK number, and its kind from the id's prefix (wc- corporatie, bl- belegger, gem- gemeente as owner)."""
+    kind = "belegger" if org.startswith("bl-") else "gemeente_als_eigenaar" if org.startswith("gem-") else "woningcorporatie"
+    name = org.split("-", 1)[-1].replace("-", " ").title() if "-" in org else org
+    kvk = 10_000_000 + int(hashlib.sha256(org.encode()).hexdigest(), 16) % 90_000_000
+    return {"id": org, "name": name, "kvk_number": str(kvk), "kind": kind}

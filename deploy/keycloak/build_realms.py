@@ -77,9 +77,10 @@ def realm() -> dict:
                 "implicitFlowEnabled": False,
                 "directAccessGrantsEnabled": False,
                 "serviceAccountsEnabled": False,
-                "redirectUris": ["${HERPLAATSING_DASHBOARD_URL}/*"],
+                # Exact URIs (no wildcard): the gateway's /callback, and its sign-in page after sign-out.
+                "redirectUris": ["${HERPLAATSING_DASHBOARD_URL}/callback"],
                 "webOrigins": ["${HERPLAATSING_DASHBOARD_URL}"],
-                "attributes": {"pkce.code.challenge.method": "S256", "post.logout.redirect.uris": "${HERPLAATSING_DASHBOARD_URL}/*"},
+                "attributes": {"pkce.code.challenge.method": "S256", "post.logout.redirect.uris": "${HERPLAATSING_DASHBOARD_URL}/aanmelden"},
                 "protocolMappers": _mappers(),
             },
             {   # API clients of organisations: client credentials; role and org on the service account user

@@ -22,6 +22,7 @@ from tqdm import tqdm
 from herplaatsing.demo.scenario import DEFAULT_SCALE, DEFAULT_SEED, ComplexPlan, Scenario, SitePlan, build_scenario
 from shared.config import ServiceSettings
 from shared.domain import Role
+from shared.demo_parties import BELEGGERS, CORPORATIES, demo_organisation
 from shared.web.identity import mint_user_token
 
 RETRYABLE = {429, 502, 503, 504}
@@ -154,6 +155,14 @@ class DemoLoader:
         self._check(response, f"POST /placements for {plan.body['name']}")
         (report.replayed if self._replayed(response, started) else report.created)["placements"] += 1
 
+    async def register_organisation(self, client: httpx.AsyncClient, org: str) -> None:
+        """Register a demo investor organisation (already registered, 409, is fine: the demo loads again)."""
+        response = await self._request(
+            client, "POST", f"{self.gateway}/organisations", json=demo_organisation(org), headers=self.headers(Role.marktmeester, None)
+        )
+        if response.status_code != 409:
+            self._check(response, f"POST /organisations {org}")
+
     async def expiry_scan(self, client: httpx.AsyncClient) -> dict[str, Any]:
         """One expiry scan now, as the marktmeester, so matching proposes relocations right away."""
         response = await self._request(client, "POST", f"{self.gateway}/expiry-scans", headers=self.headers(Role.marktmeester, None))
@@ -189,6 +198,10 @@ class DemoLoader:
             if scenario is None:
                 scenario = build_scenario(scale=scale, seed=seed, today=await self.today(client))
             report = LoadReport(scenario=scenario.describe())
+            # Investors act only for a registered organisation: the marktmeester registers the demo's first
+            # (every demo party, so each identity of the development sign-in can act, and the scenario's owners).
+            for org in sorted({*CORPORATIES, *BELEGGERS, *(plan.investor_org for plan in scenario.complexes)}):
+                await self.register_organisation(client, org)
             jobs: list[Any] = [lambda p=p: self._publish_site(client, p, report, started) for p in scenario.sites]
             jobs += [lambda p=p: self._register_complex(client, p, report, started) for p in scenario.complexes]
             with tqdm(total=len(jobs), desc="demo data", unit="obj", disable=not self.progress, dynamic_ncols=True) as bar:

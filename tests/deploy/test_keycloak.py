@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from services.gateway.app.config import GatewaySettings
+from services.gateway.app.web.signin import CALLBACK_PATH
 from shared.domain import Role
 from shared.web.identity import claims_to_principal
 
@@ -83,6 +84,7 @@ def test_dashboard_client_is_confidential_code_flow_with_pkce(prod_realm):
     assert not dashboard["directAccessGrantsEnabled"] and not dashboard["serviceAccountsEnabled"]
     assert dashboard["attributes"]["pkce.code.challenge.method"] == "S256"
     assert all(uri.startswith("${HERPLAATSING_DASHBOARD_URL}/") for uri in dashboard["redirectUris"])  # no wildcard host
+    assert not any("*" in uri for uri in [*dashboard["redirectUris"], dashboard["attributes"]["post.logout.redirect.uris"]])
 
 
 def test_machine_client_uses_client_credentials_only(prod_realm):
@@ -144,6 +146,17 @@ def _check_gateway_trusts_the_realm(gateway_env: dict[str, Any], keycloak_env: d
     discovery = urlsplit(issuer.discovery)
     assert (discovery.hostname, discovery.port) == ("keycloak", 8080)
     assert discovery.path == f"/realms/{realm['realm']}/.well-known/openid-configuration"
+    # The dashboard's sign-in: the gateway is the realm's dashboard client, redirected back to exactly its
+    # /callback (and to its sign-in page after sign-out) on the URL Keycloak was told, with the same secret.
+    settings = GatewaySettings(environment="test", oidc_issuers=json.loads(gateway_env["OIDC_ISSUERS"]),
+                               dashboard_oidc_client_id=gateway_env["DASHBOARD_OIDC_CLIENT_ID"])
+    assert settings.dashboard_oidc == issuer
+    dashboard = client(realm, gateway_env["DASHBOARD_OIDC_CLIENT_ID"])
+    assert dashboard["standardFlowEnabled"] and dashboard["attributes"]["pkce.code.challenge.method"] == "S256"
+    assert gateway_env["DASHBOARD_PUBLIC_URL"] == keycloak_env["HERPLAATSING_DASHBOARD_URL"]
+    assert dashboard["redirectUris"] == ["${HERPLAATSING_DASHBOARD_URL}" + CALLBACK_PATH]
+    assert dashboard["attributes"]["post.logout.redirect.uris"] == "${HERPLAATSING_DASHBOARD_URL}/aanmelden"
+    assert gateway_env["DASHBOARD_OIDC_CLIENT_SECRET"] == keycloak_env["HERPLAATSING_DASHBOARD_CLIENT_SECRET"]
     for c in realm["clients"]:
         assert mapper(c, "oidc-audience-mapper")["included.custom.audience"] == issuer.audience
         assert mapper(c, "oidc-usermodel-realm-role-mapper")["claim.name"] == issuer.role_claim

@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 
+from shared.demo_parties import demo_organisation
 from tests.e2e.harness import SystemUnderTest, wait_for
 
 TODAY = "2030-01-01"
@@ -102,6 +103,10 @@ def publish_plots(system: SystemUnderTest, market: Marketplace) -> None:
 
 
 def register_homes(system: SystemUnderTest, market: Marketplace) -> None:
+    # The investor acts only for a registered organisation (409: registered by an earlier run).
+    with system.client("marktmeester") as marktmeester:
+        registered = marktmeester.post("/organisations", json=demo_organisation(INVESTOR))
+        assert registered.status_code in (201, 409), registered.text
     with system.client("investor", INVESTOR) as investor:
         for key, (body, (gemeente, lat, lon), _plot) in COMPLEXES.items():
             complex_ = _ok(investor.post("/complexes", json=body, headers={"Idempotency-Key": f"complex-{key}"}), 201)

@@ -3,7 +3,7 @@
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, HttpUrl, field_validator
+from pydantic import BaseModel, Field, HttpUrl, SecretStr, field_validator, model_validator
 
 from shared.config import ServiceSettings
 
@@ -67,6 +67,40 @@ class GatewaySettings(ServiceSettings):
     oidc_jwks_max_age_s: float = Field(default=3600.0, gt=0)
     oidc_jwks_min_refetch_s: float = Field(default=30.0, ge=0)  # an unknown kid refetches at most this often
     oidc_timeout_s: float = Field(default=5.0, gt=0)
+
+    # The dashboard's sign-in by the authorization code flow with PKCE (the gateway is the client,
+    # a backend-for-frontend): set DASHBOARD_OIDC_CLIENT_ID to turn it on. The issuer is one of
+    # OIDC_ISSUERS (default the first); with a client secret the gateway is a confidential client,
+    # without one a public client. The redirect URI is <DASHBOARD_PUBLIC_URL>/callback (default: the
+    # request's own origin, as the trusted proxies report it).
+    dashboard_oidc_client_id: str | None = None
+    dashboard_oidc_client_secret: SecretStr | None = None
+    dashboard_oidc_issuer: str | None = None
+    dashboard_oidc_scopes: str = "openid profile email"
+    dashboard_public_url: str | None = None
+
+    # Organisations: a caller's org must be registered and active (investors, asked of the inventory
+    # service and remembered this long), a CBS gemeentecode (municipalities) or one of these (marktmeester).
+    organisation_cache_s: float = Field(default=30.0, ge=0, le=300)
+    marktmeester_orgs: list[str] = ["rvo"]
+
+    @model_validator(mode="after")
+    def _dashboard_issuer_is_trusted(self) -> "GatewaySettings":
+        if self.dashboard_oidc_client_id and not self.oidc_issuers:
+            raise ValueError("dashboard_oidc_client_id needs an issuer in oidc_issuers")
+        if self.dashboard_oidc_issuer and self.dashboard_oidc_issuer not in {i.issuer for i in self.oidc_issuers}:
+            raise ValueError("dashboard_oidc_issuer must be one of the oidc_issuers")
+        if self.dashboard_public_url and urlsplit(self.dashboard_public_url).scheme not in ("http", "https"):
+            raise ValueError("dashboard_public_url must be an absolute http(s) URL")
+        return self
+
+    @property
+    def dashboard_oidc(self) -> OidcIssuer | None:
+        """The issuer of the dashboard's sign-in, or None when it is not configured."""
+        if not self.dashboard_oidc_client_id or not self.oidc_issuers:
+            return None
+        wanted = self.dashboard_oidc_issuer or self.oidc_issuers[0].issuer
+        return next((i for i in self.oidc_issuers if i.issuer == wanted), None)
 
     @property
     def address_rate(self) -> tuple[float, int]:

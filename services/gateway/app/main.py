@@ -25,6 +25,7 @@ placements, relocation proposals, national matching runs and the marktmeester's 
 Every request carries `Authorization: Bearer <JWT>` (claims `sub`, `role`, `org`), except the public
 plot listing, the plot map and the municipality list. Investors see and change only their own
 organisation's data, municipalities only their own; the marktmeester sees everything.
+A caller acts for a registered, active organisation only (`/organisations`; 403 otherwise).
 Errors are RFC 9457 problems (`application/problem+json`); invalid input is 400 naming every field.
 Requests are rate limited per caller (token bucket); a 429 says when to retry (`Retry-After`).
 Changes per version (semver): [CHANGELOG](/changelog)."""

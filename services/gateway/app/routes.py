@@ -94,4 +94,8 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/dead-letters", GATEWAY, MARKTMEESTER),
     Route("POST", "/dead-letters/{service}/{id}/retry", GATEWAY, MARKTMEESTER),
     Route("POST", "/dead-letters/{service}/{id}/resolve", GATEWAY, MARKTMEESTER),
+    Route("GET", "/organisations", "inventory", ANY_ROLE),
+    Route("POST", "/organisations", "inventory", MARKTMEESTER),
+    Route("GET", "/organisations/{id}", "inventory", ANY_ROLE),
+    Route("PATCH", "/organisations/{id}", "inventory", MARKTMEESTER),
 )

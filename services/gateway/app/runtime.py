@@ -7,6 +7,8 @@ from collections.abc import Mapping
 import httpx
 
 from services.gateway.app.auth.oidc import OidcVerifier
+from services.gateway.app.auth.organisations import OrganisationCheck
+from services.gateway.app.auth.sessions import SessionStore
 from services.gateway.app.config import GatewaySettings
 from services.gateway.app.ratelimit import RateLimiter
 from services.gateway.app.upstream import Upstreams
@@ -33,6 +35,10 @@ class GatewayRuntime(ServiceRuntime):
             max_age_s=settings.oidc_jwks_max_age_s,
             min_refetch_s=settings.oidc_jwks_min_refetch_s,
         )
+        # The dashboard's sign-ins through the identity provider: their tokens, kept here.
+        self.sessions = SessionStore(settings, self.oidc, self.idp_client)
+        # Whether a caller's organisation is registered and active (investors: cached answers of inventory).
+        self.organisations = OrganisationCheck(settings, self.upstreams)
         self.rate_limiter = RateLimiter(
             settings.rate_limit_per_s, settings.rate_limit_burst, max_buckets=settings.rate_limit_max_buckets
         )

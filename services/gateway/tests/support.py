@@ -98,6 +98,11 @@ class EchoUpstream:
     It checks the internal credential like a real service; `fail_next[(method, path)] = n`
     answers 503 n times, `slow_paths` sleep past the gateway's timeout, and a few requests
     answer like a service would (201 + Location, 404 problem, 400 problem for `limit=0`).
+
+    It also stands in for the inventory's registry of organisations, which the gateway asks whether an
+    investor's organisation is registered and active: every investor org is registered and active,
+    except those in `unregistered` and those mapped to False in `active` (`lookups` counts the questions,
+    `registry_failures` answers 503 that many times).
     """
 
     def __init__(self, settings: GatewaySettings) -> None:
@@ -106,6 +111,10 @@ class EchoUpstream:
         self.fail_next: Counter[tuple[str, str]] = Counter()
         self.slow_paths: set[str] = set()
         self.ready = True
+        self.unregistered: set[str] = set()
+        self.active: dict[str, bool] = {}
+        self.lookups: Counter[str] = Counter()
+        self.registry_failures = 0  # the next lookups that answer 503
         self.app = self._build()
 
     def _build(self) -> FastAPI:
@@ -114,6 +123,20 @@ class EchoUpstream:
         @app.get("/readyz")
         async def readyz() -> Response:
             return JSONResponse({"status": "ready"}, status_code=200 if self.ready else 503)
+
+        @app.get("/api/v1/organisations/{org}")
+        async def organisation(request: Request, org: str) -> Response:
+            verify_internal_token(self.settings, request.headers.get(INTERNAL_HEADER))
+            self.lookups[org] += 1
+            if self.registry_failures > 0:
+                self.registry_failures -= 1
+                return JSONResponse({"type": "about:blank", "title": "Service unavailable", "status": 503, "detail": "database down"},
+                                    status_code=503, media_type="application/problem+json")
+            if org in self.unregistered:
+                return JSONResponse({"type": "about:blank", "title": "Not found", "status": 404, "detail": f"No organisation with id {org}."},
+                                    status_code=404, media_type="application/problem+json")
+            return JSONResponse({"id": org, "role": "investor", "name": org, "kvk_number": "12345678", "kind": "woningcorporatie",
+                                 "contact_email": None, "contact_phone": None, "active": self.active.get(org, True), "version": 1})
 
         @app.api_route("/api/v1/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
         async def echo(request: Request, path: str) -> Response:

@@ -10,6 +10,7 @@ from services.inventory.app.db import bus_tables
 from services.inventory.app.events import handlers
 from services.inventory.app.expiry.endpoints import router as expiry_router
 from services.inventory.app.expiry.service import scan_loop
+from services.inventory.app.organisations.endpoints import router as organisations_router
 from services.inventory.app.placements.endpoints import router as placements_router
 from services.inventory.app.relocations.endpoints import router as relocations_router
 from services.inventory.app.stats.endpoints import router as stats_router
@@ -23,7 +24,10 @@ def create_app(settings: InventorySettings | None = None) -> FastAPI:
     runtime = ServiceRuntime(settings, bus_tables, handlers=handlers, background=[scan_loop])
     return create_service_app(
         runtime,
-        routers=[complexes_router, placements_router, expiry_router, relocations_router, clock_router, stats_router, dead_letters_router()],
+        routers=[
+            complexes_router, placements_router, expiry_router, relocations_router, clock_router, stats_router,
+            organisations_router, dead_letters_router(),
+        ],
         title="Herplaatsing inventory service",
-        description="Internal service: complexes (batches of identical relocatable homes), units, placements under a permit, the expiry signal and relocation plans.",
+        description="Internal service: complexes (batches of identical relocatable homes), units, placements under a permit, the expiry signal, relocation plans and the registry of investor organisations.",
     )

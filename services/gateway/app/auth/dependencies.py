@@ -6,7 +6,8 @@
 - a public route serves a caller without a header as anonymous, but a token that is sent
   must be valid (a broken token is an error, not a silent downgrade to anonymous);
 - a route for some roles answers 403 to the others;
-- without an Authorization header, the dashboard's session cookie is accepted instead (app/web/session.py).
+- without an Authorization header, the dashboard's session cookie is accepted instead (app/web/session.py);
+- the caller's organisation must be registered and active (auth/organisations.py), else 403.
 Every call counts against the caller's rate limit (principal, or client IP).
 """
 
@@ -84,7 +85,7 @@ async def _resolve(request: Request, *, required: bool) -> Principal:
     try:
         token = _bearer_token(request)
         # No bearer token: the dashboard's session cookie, if any, stands in for one.
-        session = session_principal(request) if token is None else None
+        session = await session_principal(request) if token is None else None
         if session is not None:
             principal = session
         elif token is None:
@@ -112,6 +113,8 @@ async def authorize(request: Request, access: Access) -> Principal:
     principal = await _resolve(request, required=access.token)
     if access.roles:
         require_role(principal, *access.roles)
+    # The IdP says who belongs to an organisation; the registry says whether it takes part (403 otherwise).
+    await request.app.state.runtime.organisations.require_active(principal)
     return principal
 
 

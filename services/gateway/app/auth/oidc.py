@@ -9,6 +9,7 @@ which the organisation is configuration (e.g. Keycloak's `realm_access.roles` an
 from __future__ import annotations
 
 import asyncio
+import hmac
 import time
 from typing import Any
 
@@ -56,6 +57,7 @@ class IssuerKeys:
         self._max_age_s = max_age_s
         self._min_refetch_s = min_refetch_s
         self._keys: dict[str, jwt.PyJWK] = {}
+        self._metadata: dict[str, Any] = {}  # the discovery document (endpoints of the code flow)
         self._fetched_at = float("-inf")
         self._lock = asyncio.Lock()
 
@@ -97,7 +99,16 @@ class IssuerKeys:
                     ) from exc
                 return
             self._keys = keys
+            self._metadata = discovery
             self._fetched_at = time.monotonic()
+
+    async def metadata(self) -> dict[str, Any]:
+        """The issuer's discovery document (fetched with its keys; 503 when it cannot be had)."""
+        if not self._metadata or time.monotonic() - self._fetched_at > self._max_age_s:
+            await self._refresh(only_after=self._fetched_at)
+        if not self._metadata:
+            raise ProblemError(503, "Service Unavailable", f"The identity provider {self.config.issuer} could not be reached.")
+        return self._metadata
 
     async def _json(self, url: str) -> dict[str, Any]:
         response = await self._client.get(url)
@@ -116,6 +127,32 @@ class OidcVerifier:
         self._issuers = {
             config.issuer: IssuerKeys(config, client, max_age_s=max_age_s, min_refetch_s=min_refetch_s) for config in issuers
         }
+
+    def issuer(self, issuer: str) -> IssuerKeys:
+        return self._issuers[issuer]
+
+    async def verify_id_token(self, token: str, issuer: str, client_id: str, nonce: str) -> dict[str, Any]:
+        """The claims of an ID token from the code flow: this issuer's key, audience the client, the sign-in's nonce."""
+        keys = self._issuers[issuer]
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.InvalidTokenError:
+            raise AuthError("The ID token is malformed.") from None
+        if header.get("alg") not in keys.config.algorithms:
+            raise AuthError(f"The ID token's algorithm must be one of {', '.join(keys.config.algorithms)}.")
+        claims = decode_token(
+            token,
+            await keys.key(header.get("kid")),
+            algorithms=keys.config.algorithms,
+            audience=client_id,
+            issuer=issuer,
+            leeway=self._leeway_s,
+            options={"require": ["exp", "iss", "aud", "sub"]},
+        )
+        # Replay of another sign-in's ID token: its nonce is not the one this browser was given.
+        if not isinstance(claims.get("nonce"), str) or not hmac.compare_digest(claims["nonce"], nonce):
+            raise AuthError("The ID token's nonce is not the one of this sign-in.")
+        return claims
 
     def trusts(self, token: str) -> bool:
         """Whether the token names a configured issuer (read unverified, only to choose the keys)."""

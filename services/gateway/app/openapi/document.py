@@ -51,6 +51,7 @@ TAGS = [
     {"name": "maps", "description": "GeoJSON maps of plots and placements."},
     {"name": "clock", "description": "The product clock: the one date every service treats as today."},
     {"name": "dead-letters", "description": "Events a service could not handle, to retry or resolve (marktmeester)."},
+    {"name": "organisations", "description": "The parties: investor organisations registered by the marktmeester, and the municipalities."},
 ]
 PUBLIC_TAGS = {t["name"] for t in TAGS}
 

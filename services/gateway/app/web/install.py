@@ -9,6 +9,7 @@ from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse
 from starlette.staticfiles import StaticFiles
 
 from services.gateway.app.web.pages import router
+from services.gateway.app.web.signin import router as signin_router
 import shared.reference
 from shared.web.problems import ProblemError
 
@@ -28,6 +29,7 @@ DOCS_HTML = f"""<!DOCTYPE html>
 
 def install_web(app: FastAPI) -> None:
     app.include_router(router)
+    app.include_router(signin_router)  # /login and /callback: the identity provider's code flow
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/kaart/grenzen/{name}.geojson", include_in_schema=False)

@@ -17,7 +17,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from services.gateway.app.config import GatewaySettings
 from services.gateway.app.upstream import upstreams_of
 from services.gateway.app.web.identities import demo_identities
-from services.gateway.app.web.session import CSRF_COOKIE, end_session, session_principal, start_session
+from services.gateway.app.web.session import CSRF_COOKIE, end_session, session_id, session_principal, start_session
+from services.gateway.app.web.signin import end_session_url
 from shared.domain import Role
 from shared.web.identity import AuthError, Principal
 
@@ -136,7 +137,7 @@ PAGE_HEADERS = {
 }
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:{tiles}; "
-    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'{idp}"
 )
 
 
@@ -151,7 +152,11 @@ def tile_origin(tile_url: str | None) -> str | None:
 
 def page_headers(settings: GatewaySettings) -> dict[str, str]:
     origin = tile_origin(settings.dashboard_tile_url)
-    return {**PAGE_HEADERS, "Content-Security-Policy": CSP.format(tiles=f" {origin}" if origin else "")}
+    # Sign-out is a form whose answer redirects to the identity provider's end_session_endpoint:
+    # form-action covers that redirect, so the provider's origin is allowed there (and nowhere else).
+    provider = settings.dashboard_oidc
+    idp = f" {urlsplit(provider.issuer).scheme}://{urlsplit(provider.issuer).netloc}" if provider else ""
+    return {**PAGE_HEADERS, "Content-Security-Policy": CSP.format(tiles=f" {origin}" if origin else "", idp=idp)}
 
 
 def layout(request: Request, title: str, body: str, principal: Principal | None = None, script: str | None = None, status: int = 200) -> HTMLResponse:
@@ -215,9 +220,9 @@ def layout(request: Request, title: str, body: str, principal: Principal | None 
     return HTMLResponse(html, status_code=status, headers=page_headers(settings))
 
 
-def _signed_in(request: Request) -> Principal | None:
+async def _signed_in(request: Request) -> Principal | None:
     try:
-        return session_principal(request)
+        return await session_principal(request)
     except AuthError:
         return None
 
@@ -228,7 +233,7 @@ def _development(request: Request) -> bool:
 
 def _page_endpoint(page: Page):  # noqa: ANN202
     async def endpoint(request: Request) -> Response:
-        principal = _signed_in(request)
+        principal = await _signed_in(request)
         if principal is None:
             return RedirectResponse("/aanmelden", status_code=303)
         if principal.role not in page.roles:
@@ -247,9 +252,14 @@ for _page in PAGES:
 
 @router.get("/aanmelden", response_class=HTMLResponse)
 async def sign_in_page(request: Request) -> Response:
-    """Development sign-in: pick a demo identity. Not there outside development."""
+    """Sign-in: through the identity provider when one is configured (only that, outside development);
+    in development also the ontwikkel-aanmelding, a demo identity without a password."""
+    provider = request.app.state.runtime.sessions.issuer
+    if provider is not None and not _development(request):
+        return RedirectResponse("/login", status_code=303)
     if not _development(request):
-        return layout(request, "Niet gevonden", '<p class="utrecht-paragraph">Aanmelden met een demo-identiteit kan alleen in ontwikkeling.</p>', status=404)
+        return layout(request, "Niet gevonden", '<p class="utrecht-paragraph">Aanmelden is niet ingesteld: '
+                      "er is geen identiteitsaanbieder geconfigureerd, en aanmelden met een demo-identiteit kan alleen in ontwikkeling.</p>", status=404)
     identities = await demo_identities(upstreams_of(request))
     groups: dict[Role, list[str]] = {MM: [], INV: [], GEM: []}
     for ident in identities:
@@ -259,13 +269,21 @@ async def sign_in_page(request: Request) -> Response:
             f'<button class="utrecht-button utrecht-button--secondary-action" type="submit">{escape(ident.label)}</button></form></li>'
         )
     sections = "".join(
-        f'<section aria-labelledby="rol-{role.value}"><h2 class="utrecht-heading-2" id="rol-{role.value}">{heading}</h2>'
+        f'<section aria-labelledby="rol-{role.value}"><h3 class="utrecht-heading-3" id="rol-{role.value}">{heading}</h3>'
         f'<ul class="hp-identities">{"".join(groups[role])}</ul></section>'
         for role, heading in ((MM, "Marktmeester"), (INV, "Investeerders"), (GEM, "Gemeenten met kavels"))
     )
+    via_provider = (
+        '<section aria-labelledby="via-idp"><h2 class="utrecht-heading-2" id="via-idp">Met uw account</h2>'
+        '<p class="utrecht-paragraph"><a class="utrecht-button utrecht-button--primary-action" id="aanmelden-idp" href="/login">'
+        "Aanmelden via de identiteitsaanbieder</a></p></section>"
+        if provider is not None else ""
+    )
     body = (
+        via_provider + '<section aria-labelledby="ontwikkel-aanmelding"><h2 class="utrecht-heading-2" id="ontwikkel-aanmelding">Ontwikkel-aanmelding</h2>'
         '<div class="utrecht-alert utrecht-alert--warning hp-alert" role="note"><p class="utrecht-paragraph">'
-        "Ontwikkelomgeving: u meldt zich aan met een demo-identiteit, zonder wachtwoord.</p></div>" + sections
+        "Ontwikkel-aanmelding: u meldt zich aan met een demo-identiteit, zonder wachtwoord. Alleen in de ontwikkelomgeving.</p></div>"
+        + sections + "</section>"
     )
     return layout(request, "Aanmelden", body)
 
@@ -297,6 +315,9 @@ async def sign_out(request: Request) -> Response:
     # A cross-site form cannot know the CSRF token, so it cannot sign anyone out.
     if request.cookies.get(CSRF_COOKIE) and csrf != request.cookies.get(CSRF_COOKIE):
         return layout(request, "Afmelden mislukt", '<p class="utrecht-paragraph">Ongeldig formulier.</p>', status=403)
-    response = RedirectResponse("/aanmelden", status_code=303)
+    # A sign-in through the provider: its tokens leave the gateway, and the provider's session ends too.
+    ended = request.app.state.runtime.sessions.close(session_id(request))
+    logout = await end_session_url(request, ended.id_token) if ended is not None else None
+    response = RedirectResponse(logout or "/aanmelden", status_code=303)
     end_session(response)
     return response

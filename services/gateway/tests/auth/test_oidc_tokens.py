@@ -13,7 +13,6 @@ import hashlib
 import hmac
 import json
 import time
-import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Any
@@ -21,61 +20,16 @@ from typing import Any
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from fastapi import FastAPI
-from fastapi.responses import JSONResponse
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from services.gateway.app.config import GatewaySettings
+from services.gateway.tests.auth.local_issuer import AUDIENCE, Issuer
 from services.gateway.tests.auth.test_bearer_tokens import assert_unauthorized
 from services.gateway.tests.support import EchoUpstream, bearer, gateway, gateway_settings, serve
 from shared.config import DEV_INTERNAL_SECRET, DEV_JWT_SECRET
 from shared.domain import Role
 
-AUDIENCE = "herplaatsing-api"
 ECHO = "/api/v1/complexes"  # any role; the echo upstream answers with the caller it was given
-
-
-class Issuer:
-    """A tiny OIDC issuer: discovery + JWKS; `rotate()` replaces its key (the old kid disappears)."""
-
-    def __init__(self) -> None:
-        self.url = ""
-        self.fetches: Counter[str] = Counter()
-        self.keys: dict[str, Any] = {}
-        self.rotate()
-        self.app = FastAPI()
-
-        @self.app.get("/.well-known/openid-configuration")
-        async def discovery() -> JSONResponse:
-            self.fetches["discovery"] += 1
-            return JSONResponse({"issuer": self.url, "jwks_uri": f"{self.url}/jwks", "id_token_signing_alg_values_supported": ["RS256", "ES256"]})
-
-        @self.app.get("/jwks")
-        async def jwks() -> JSONResponse:
-            self.fetches["jwks"] += 1
-            return JSONResponse({"keys": [self._jwk(kid, key) for kid, key in self.keys.items()]})
-
-    @staticmethod
-    def _jwk(kid: str, key: Any) -> dict[str, Any]:
-        public = key.public_key()
-        if isinstance(public, rsa.RSAPublicKey):
-            jwk = jwt.algorithms.RSAAlgorithm.to_jwk(public, as_dict=True) | {"alg": "RS256"}
-        else:
-            jwk = jwt.algorithms.ECAlgorithm.to_jwk(public, as_dict=True) | {"alg": "ES256"}
-        return jwk | {"kid": kid, "use": "sig"}
-
-    def rotate(self) -> None:
-        self.keys = {f"rsa-{uuid.uuid4().hex[:8]}": rsa.generate_private_key(public_exponent=65537, key_size=2048),
-                     f"ec-{uuid.uuid4().hex[:8]}": ec.generate_private_key(ec.SECP256R1())}
-
-    def token(self, *, alg: str = "RS256", kid: str | None = None, headers: dict[str, Any] | None = None, **claims: Any) -> str:
-        kid = kid or next(k for k in self.keys if k.startswith("rsa" if alg == "RS256" else "ec"))
-        now = int(time.time())
-        body = {"iss": self.url, "aud": AUDIENCE, "sub": "user-1", "iat": now, "exp": now + 300,
-                "realm_access": {"roles": ["default-roles-herplaatsing", "offline_access", "investor"]},
-                "org": "wc-woonbron", **claims}
-        body = {k: v for k, v in body.items() if v is not None}
-        return jwt.encode(body, self.keys[kid], algorithm=alg, headers={"kid": kid, **(headers or {})})
 
 
 @pytest.fixture

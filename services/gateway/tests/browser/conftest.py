@@ -1,9 +1,10 @@
 """The whole system behind a gateway on a real port, with demo data, and Debian's chromium.
 
 Started once per module (it takes a few seconds): the real inventory, sites and matching apps
-on fresh databases and a private JetStream stream, the gateway (environment development, so
-the demo sign-in is there) served by uvicorn, the demo scenario at a small scale loaded
-through it. Playwright drives /usr/bin/chromium (`executable_path`: no browser download).
+on fresh databases and a private JetStream stream, a local OpenID Connect issuer on loopback
+(services/gateway/tests/auth/local_issuer.py), the gateway (environment development, so the demo
+sign-in is there beside the issuer's code flow) served by uvicorn, the demo scenario at a small
+scale loaded through it. Playwright drives /usr/bin/chromium (`executable_path`: no browser download).
 Screenshots go to artefacts/browser/ (git-ignored).
 """
 
@@ -25,6 +26,7 @@ import pytest_asyncio
 
 from services.gateway.app.config import GatewaySettings
 from services.gateway.app.main import create_app as gateway_app
+from services.gateway.tests.auth.local_issuer import AUDIENCE, CLIENT_ID, Issuer
 from services.gateway.tests.support import bearer, serve
 from services.inventory.app.config import InventorySettings
 from services.inventory.app.main import create_app as inventory_app
@@ -49,6 +51,7 @@ class Dashboard:
     url: str
     settings: GatewaySettings
     browser: Any  # playwright Browser
+    issuer: Issuer  # the dashboard's identity provider (signs in `issuer.user` at once)
 
     async def api(self, path: str, role: Role = Role.marktmeester, org: str | None = None) -> Any:
         async with httpx.AsyncClient(base_url=self.url, timeout=30) as client:
@@ -107,10 +110,16 @@ async def dashboard() -> AsyncIterator[Dashboard]:
         "sites": sites_app(SitesSettings(database_url=urls["sites"], **fast)),
         "matching": matching_app(MatchingSettings(database_url=urls["matching"], expiry_check_interval_s=0.5, **fast)),
     }
-    settings = GatewaySettings(environment="development", log_json=False, rate_limit_per_s=1000, rate_limit_burst=1000)
-    gateway = gateway_app(settings, upstream_transports={n: httpx.ASGITransport(app=a) for n, a in services.items()})
+    issuer = Issuer()
     try:
         async with contextlib.AsyncExitStack() as stack:
+            issuer.url = await stack.enter_async_context(serve(issuer.app))
+            settings = GatewaySettings(
+                environment="development", log_json=False, rate_limit_per_s=1000, rate_limit_burst=1000,
+                oidc_issuers=[{"issuer": issuer.url, "audience": AUDIENCE, "role_claim": "realm_access.roles", "org_claim": "org"}],
+                dashboard_oidc_client_id=CLIENT_ID,  # redirect URI from the request: http://127.0.0.1:<port>/callback
+            )
+            gateway = gateway_app(settings, upstream_transports={n: httpx.ASGITransport(app=a) for n, a in services.items()})
             for app in (*services.values(), gateway):
                 await stack.enter_async_context(app.router.lifespan_context(app))
             url = await stack.enter_async_context(serve(gateway))
@@ -118,7 +127,7 @@ async def dashboard() -> AsyncIterator[Dashboard]:
             playwright = await stack.enter_async_context(async_playwright())
             browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
             stack.push_async_callback(browser.close)
-            yield Dashboard(url, settings, browser)
+            yield Dashboard(url, settings, browser, issuer)
     finally:
         for db in urls.values():
             with contextlib.suppress(Exception):

@@ -326,3 +326,34 @@ async def test_every_page_has_no_serious_or_critical_axe_findings(dashboard: Das
     (ARTEFACTS / "axe.json").write_text(json.dumps(findings, indent=2))  # every finding, for the record
     serious = {page: [f for f in found if f["impact"] in ("serious", "critical")] for page, found in findings.items()}
     assert {page: found for page, found in serious.items() if found} == {}
+
+
+async def test_sign_in_through_the_identity_provider_and_out_again(dashboard: Dashboard) -> None:
+    """The code flow in the browser: the sign-in page, the issuer (approves at once), back on the investor's
+    home with a session the page's script cannot read, no token in the page, and sign-out at the issuer too."""
+    context = await dashboard.browser.new_context(viewport={"width": 1280, "height": 900}, locale="nl-NL")
+    page = await context.new_page()
+    await page.goto(f"{dashboard.url}/aanmelden")
+    assert await page.locator("#ontwikkel-aanmelding").inner_text() == "Ontwikkel-aanmelding"  # clearly marked
+    issued_before = len(dashboard.issuer.issued)
+    await page.get_by_role("link", name="Aanmelden via de identiteitsaanbieder").click()
+    await page.wait_for_url("**/investeerder")
+    await page.wait_for_selector("body[data-loaded=true]", timeout=45_000)
+    assert "investeerder" in await page.locator(".hp-who").inner_text() and "wc-woonbron" in await page.locator(".hp-who").inner_text()
+    cookies = {c["name"]: c for c in await context.cookies()}
+    assert cookies[SESSION_COOKIE]["httpOnly"] and cookies[SESSION_COOKIE]["sameSite"] == "Lax"
+    assert SESSION_COOKIE not in await page.evaluate("document.cookie")
+    tokens = dashboard.issuer.issued[issued_before:]
+    assert len(tokens) == 3
+    html = await page.content()
+    assert not any(token in html or any(token in c["value"] for c in cookies.values()) for token in tokens)
+    await screenshot(page, "aanmelden-idp-investeerder")
+
+    logouts = len(dashboard.issuer.logouts)
+    await page.get_by_role("button", name="Afmelden").click()
+    await page.wait_for_url("**/aanmelden")
+    assert len(dashboard.issuer.logouts) == logouts + 1  # the issuer's session ended as well
+    assert SESSION_COOKIE not in {c["name"] for c in await context.cookies()}
+    await page.goto(f"{dashboard.url}/investeerder")
+    assert page.url.endswith("/aanmelden")
+    await context.close()

@@ -25,6 +25,7 @@ from services.matching.app.config import MatchingSettings
 from services.matching.app.main import create_app as matching_app
 from services.sites.app.config import SitesSettings
 from services.sites.app.main import create_app as sites_app
+from shared.demo_parties import demo_organisation
 from shared.domain import Role
 
 TODAY = dt.date(2026, 11, 23)
@@ -68,7 +69,11 @@ async def system(committed_databases, make_settings) -> AsyncIterator[System]:
         client = await stack.enter_async_context(
             httpx.AsyncClient(transport=httpx.ASGITransport(app=gateway), base_url="http://gateway", timeout=30)
         )
-        yield System(client, settings, services)
+        system = System(client, settings, services)
+        # Investors act only for a registered organisation: the marktmeester registers the scenario's.
+        for org in REGISTERED_INVESTORS:
+            await system.ok("POST", "/organisations", system.as_(Role.marktmeester), 201, json=demo_organisation(org))
+        yield system
 
 
 # -- request bodies of the scenario
@@ -129,6 +134,7 @@ def placement(complex_id: str, gemeente: str, lat: float, lon: float, end_date: 
 APELDOORN = ("GM0200", 52.2112, 5.9699)  # Gelderland (PV25)
 AMSTERDAM = ("GM0363", 52.3728, 4.8936)  # Noord-Holland (PV27)
 INVESTOR_A, INVESTOR_B = "woonstad", "wonenplus"
+REGISTERED_INVESTORS = (INVESTOR_A, INVESTOR_B, "wc-woonbron")
 
 
 @dataclass
