@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import uuid
 
 import pytest
 
+from services.inventory.app.clock import service as clock
 from services.inventory.app.expiry.service import scan
 from services.inventory.app.placements import lifecycle
 from services.inventory.app.placements.lifecycle import IllegalTransition, Lifecycle
@@ -22,8 +24,9 @@ async def _scan(inventory) -> dict:
 
 
 async def _clock(inventory, today: str) -> None:
-    response = await inventory.client.patch("/api/v1/clock", json={"today": today}, headers=inventory.marktmeester)
-    assert response.status_code == 200, response.text
+    """Move the product clock without the scan PATCH /clock runs after it, so each test sees what one scan does."""
+    async with inventory.runtime.transaction() as session:
+        await clock.move(session, inventory.runtime, offset_days=None, to=dt.date.fromisoformat(today), set_by="test")
 
 
 async def _get(inventory, placement_id: str, headers: dict | None = None):
