@@ -24,11 +24,13 @@ async def test_moving_the_clock_moves_sites_and_matching_too_and_a_restart_keeps
     moved = await system.ok("PATCH", "/clock", marktmeester, json={"today": str(later)})
     assert moved == {"today": str(later), "offset_days": 400}
 
-    async def followed() -> bool:
-        return all(system.services[name].state.runtime.clock.today() == later for name in ("sites", "matching"))
+    async def followed() -> bool:  # in memory and committed (the handler's transaction ends after the fold)
+        return all(
+            system.services[name].state.runtime.clock.today() == later
+            and await _scalar(system, name, "SELECT offset_days FROM product_clock") == 400
+            for name in ("sites", "matching")
+        )
     await eventually(followed)
-    for name in ("sites", "matching"):
-        assert await _scalar(system, name, "SELECT offset_days FROM product_clock") == 400
 
     # a restarted service (new app on the same database, no bus yet) starts at the product's today
     for name, factory in (("sites", sites_app), ("matching", matching_app)):
