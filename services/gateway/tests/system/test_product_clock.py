@@ -25,11 +25,12 @@ async def test_moving_the_clock_moves_sites_and_matching_too_and_a_restart_keeps
     assert moved == {"today": str(later), "offset_days": 400}
 
     async def followed() -> bool:  # in memory and committed (the handler's transaction ends after the fold)
-        return all(
-            system.services[name].state.runtime.clock.today() == later
-            and await _scalar(system, name, "SELECT offset_days FROM product_clock") == 400
-            for name in ("sites", "matching")
-        )
+        for name in ("sites", "matching"):
+            if system.services[name].state.runtime.clock.today() != later:
+                return False
+            if await _scalar(system, name, "SELECT offset_days FROM product_clock") != 400:
+                return False
+        return True
     await eventually(followed)
 
     # a restarted service (new app on the same database, no bus yet) starts at the product's today
