@@ -26,6 +26,10 @@ class Weights:
     # Each piece of a complex below its minimum group size (beyond the one allowed remainder):
     # a strong penalty, not a hard rule, so no home is left unhoused for it.
     min_group_penalty_eur: float = 60_000.0
+    # Keeping groups together comes before the ladder: the fewest pieces below a complex's minimum
+    # group size (among plans housing the most homes) is a priority of its own, exact, above the
+    # ladder rung. False: those pieces only pay the penalty above (the earlier behaviour).
+    min_group_before_ladder: bool = True
     # The herplaatsingsladder is a priority, not a cost: every rung climbed costs a home this many
     # priority points, more than the largest per-home EUR difference (readiness <= EUR 19.5k,
     # storage <= EUR 1.5k, transport <= ~EUR 2k, a 1-home piece's split + min-group penalty

@@ -199,9 +199,19 @@ def min_cost_max_flow(
     return np.asarray(mcf.flows(np.arange(len(arcs.demand))), dtype=np.int64)
 
 
-def objective(arcs: Arcs, flow: np.ndarray, groups: np.ndarray, w: Weights) -> tuple[int, float, float]:
-    """Lexicographic objective: (-homes housed, ladder priority, EUR cost); smaller is better."""
-    return (-int(flow.sum()), round(float(np.dot(arcs.priority, flow)), 3), eur_cost(arcs, flow, groups, w))
+def small_pieces(arcs: Arcs, flow: np.ndarray, groups: np.ndarray) -> int:
+    """Pieces below their complex's minimum group size beyond its one allowed remainder."""
+    return len(min_group_violations(arcs, flow, groups))
+
+
+def objective(arcs: Arcs, flow: np.ndarray, groups: np.ndarray, w: Weights) -> tuple[int, int, float, float]:
+    """Lexicographic objective: (-homes housed, small pieces, ladder priority, EUR cost); smaller is better.
+
+    Small pieces (below the minimum group) rank above the ladder with `min_group_before_ladder`;
+    without it they only pay their EUR penalty (the second entry is then 0).
+    """
+    small = small_pieces(arcs, flow, groups) if w.min_group_before_ladder else 0
+    return (-int(flow.sum()), small, round(float(np.dot(arcs.priority, flow)), 3), eur_cost(arcs, flow, groups, w))
 
 
 def slope_scaling(
@@ -243,9 +253,12 @@ def mip_improve(
 ) -> tuple[np.ndarray, dict]:
     """Re-optimise the plans of `demand_ids` exactly (HiGHS MIP), everything else fixed.
 
-    Keeps the sub-plan's homes housed and its ladder priority (<= the incumbent's) and minimises the
-    EUR cost with split binaries, the min-group penalty and one remainder piece per complex.
-    Warm-started from the incumbent, so the answer is never worse than `flow`.
+    Keeps the sub-plan's homes housed and minimises, in stages (each an exact MIP holding the
+    previous stages' optima as constraints, so no weight can trade one priority for another):
+    with `min_group_before_ladder` first the pieces below the minimum group, then the ladder
+    priority; then the EUR cost with split binaries, the min-group penalty and one remainder piece
+    per complex at the ladder priority reached (<= the incumbent's). Warm-started from the
+    incumbent in every stage, so the answer is never worse than `flow`.
     """
     import highspy
 
@@ -307,7 +320,10 @@ def mip_improve(
     housed = float(x0.sum())
     add(np.zeros(A, dtype=np.int64), ox + ar, np.ones(A), np.array([housed]), np.array([housed]))  # homes housed kept
     level = arcs.priority[sub] / max(w.ladder_step_per_unit, 1.0)
+    ladder_row = nrow
     add(np.zeros(A, dtype=np.int64), ox + ar, level, np.array([-inf]), np.array([float(np.dot(level, x0)) + 1e-6]))  # ladder kept
+    small_row = nrow
+    add(np.zeros(S, dtype=np.int64), ov + sr, np.ones(S), np.array([-inf]), np.array([inf]))  # small pieces (stage 2 on)
     rows, cols, vals = np.concatenate(r_rows), np.concatenate(r_cols), np.concatenate(r_vals)
     order = np.lexsort((cols, rows))
     rows, cols, vals = rows[order], cols[order], vals[order]
@@ -323,35 +339,69 @@ def mip_improve(
     icols = np.nonzero(integer)[0].astype(np.int32)
     h.changeColsIntegrality(len(icols), icols, np.full(len(icols), highspy.HighsVarType.kInteger))
     h.addRows(nrow, np.concatenate(lo), np.concatenate(hi), len(vals), starts, cols.astype(np.int32), vals)
-    # warm start: the incumbent
-    y0 = (x0 > 0).astype(float)
-    s0, v0 = np.zeros(S), np.zeros(S)
-    small_used = np.nonzero((x0[small] > 0) & (x0[small] < g))[0]
-    if len(small_used):
-        keep = small_used[np.lexsort((-x0[small][small_used], d_of[small][small_used]))]
-        first = np.ones(len(keep), dtype=bool)
-        first[1:] = d_of[small][keep][1:] != d_of[small][keep][:-1]
-        s0[keep[first]] = 1.0
-        v0[keep[~first]] = 1.0
-    z0 = (np.bincount(d_of, weights=y0, minlength=D) > 0).astype(float)
-    start = highspy.HighsSolution()
-    start.col_value = list(np.concatenate([x0, y0, s0, v0, z0]))
-    start.value_valid = True
-    h.setSolution(start)
-    h.run()
-    sol = np.asarray(h.getSolution().col_value)
+    def columns_of(x: np.ndarray) -> np.ndarray:
+        """Every column of the model for the plan x (a warm start)."""
+        y = (x > 0).astype(float)
+        s_, v_ = _remainder_columns(x, g, small, d_of)
+        return np.concatenate([x, y, s_, v_, (np.bincount(d_of, weights=y, minlength=D) > 0).astype(float)])
+
+    t_end = time.perf_counter() + max(time_limit_s, 0.05)
+    all_cols = np.arange(ncol, dtype=np.int32)
+
+    def stage(objective_cost: np.ndarray, start_cols: np.ndarray, share: float) -> np.ndarray:
+        """One exact stage from a warm start; returns the best columns found (the start if none better)."""
+        h.changeColsCost(ncol, all_cols, objective_cost)
+        h.setOptionValue("time_limit", float(max(0.05, share * (t_end - time.perf_counter()))))
+        start = highspy.HighsSolution()
+        start.col_value = list(start_cols)
+        start.value_valid = True
+        h.setSolution(start)
+        h.run()
+        found = np.asarray(h.getSolution().col_value)
+        return found if found.size == ncol else start_cols
+
+    cols_now = columns_of(x0)
+    stats: dict = {}
+    if w.min_group_before_ladder and S and cols_now[ov:ov + S].sum() > 0:
+        # stage 1: the fewest small pieces, the ladder free (groups rank above it)
+        h.changeRowBounds(ladder_row, -inf, inf)
+        cols_now = columns_of(np.rint(stage(np.concatenate([np.zeros(2 * A + S), np.ones(S), np.zeros(D)]),
+                                            cols_now, 1 / 3)[:A]))
+        stats["min_group_status"] = h.modelStatusToString(h.getModelStatus())
+        stats["min_group_fewest"] = int(cols_now[ov:ov + S].sum())
+        h.changeRowBounds(small_row, -inf, stats["min_group_fewest"] + 1e-6)
+        # stage 2: the least ladder priority with that few small pieces
+        cols_now = columns_of(np.rint(stage(np.concatenate([level, np.zeros(A + 2 * S + D)]), cols_now, 1 / 2)[:A]))
+        stats["ladder_status"] = h.modelStatusToString(h.getModelStatus())
+        stats["ladder_at_fewest"] = float(np.dot(arcs.priority[sub], cols_now[:A]))
+        h.changeRowBounds(ladder_row, -inf, float(np.dot(level, cols_now[:A])) + 1e-6)
+    # last stage: the EUR cost at those priorities
+    cols_now = stage(cost, cols_now, 1.0)
     info = h.getInfo()
     out = flow  # unchanged (the same object) unless the MIP found better
-    if sol.size >= A:
-        candidate = flow.copy()
-        candidate[sub] = np.rint(sol[:A]).astype(np.int64)
-        if objective(arcs, candidate, groups, w) < objective(arcs, flow, groups, w):
-            out = candidate
+    candidate = flow.copy()
+    candidate[sub] = np.rint(cols_now[:A]).astype(np.int64)
+    if objective(arcs, candidate, groups, w) < objective(arcs, flow, groups, w):
+        out = candidate
     gap = float(info.mip_gap)
     bound = float(info.mip_dual_bound)
-    return out, {"mip_status": h.modelStatusToString(h.getModelStatus()), "mip_gap": gap if math.isfinite(gap) else None,
-                 "mip_dual_bound": bound if math.isfinite(bound) else None,
-                 "mip_nodes": int(info.mip_node_count), "mip_arcs": A}
+    stats.update({"mip_status": h.modelStatusToString(h.getModelStatus()), "mip_gap": gap if math.isfinite(gap) else None,
+                  "mip_dual_bound": bound if math.isfinite(bound) else None,
+                  "mip_nodes": int(info.mip_node_count), "mip_arcs": A})
+    return out, stats
+
+
+def _remainder_columns(x: np.ndarray, g: np.ndarray, small: np.ndarray, d_of: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For a plan x: per small-group arc, is it the complex's one remainder (s) or a paying small piece (v)."""
+    s, v = np.zeros(len(small)), np.zeros(len(small))
+    used = np.nonzero((x[small] > 0) & (x[small] < g))[0]
+    if len(used):
+        keep = used[np.lexsort((-x[small][used], d_of[small][used]))]
+        first = np.ones(len(keep), dtype=bool)
+        first[1:] = d_of[small][keep][1:] != d_of[small][keep][:-1]
+        s[keep[first]] = 1.0
+        v[keep[~first]] = 1.0
+    return s, v
 
 
 def consolidation_moves(
@@ -431,6 +481,8 @@ def consolidation_search(
         seeds = [int(i) for i in np.nonzero((pieces > 1) | (bad > 0))[0] if int(i) not in tried]
         if not seeds:
             break
+        if w.min_group_before_ladder:  # groups rank above the ladder and EUR: their offenders first
+            seeds = [i for i in seeds if bad[i] > 0] or seeds
         i = seeds[int(rng.integers(len(seeds)))]
         tried.add(i)
         own = by_demand[d_bounds[i] : d_bounds[i + 1]]
@@ -519,6 +571,11 @@ def solve(
     else:
         raise ValueError(f"unknown method {method}")
     stats["method"] = method
+    stats["min_group_pieces"] = small_pieces(arcs, flow, groups) if len(flow) else 0
+    if stats["min_group_pieces"] == 0:
+        stats["min_group_fewest"] = 0  # none left: trivially the fewest
+    elif "min_group_fewest" in stats and stats.get("min_group_status") != "Optimal":
+        del stats["min_group_fewest"]  # stage 1 stopped early: only the plan's count, not a proof
     allocations = [
         Allocation(int(arcs.demand[a]), int(arcs.plot[a]), int(flow[a]), RUNGS[int(arcs.rung[a])], float(arcs.dist[a]))
         for a in np.nonzero(flow > 0)[0]
