@@ -117,6 +117,7 @@ async def propose(
             cost=explain.demand_cost(sol_i, i_in, groups_i, w),
             binding_constraints=binding.of(i, allocations, demand),
             alternatives=explain.alternatives(sol_i, i_in, demand, inputs.plots, capacity_i, w),
+            passed_over=explain.passed_over(sol_i, i_in, demand, inputs.plots, capacity_i, w),
         )
         # later demands in this batch see the capacity this proposal promised
         for a in allocations:
@@ -129,7 +130,7 @@ async def propose(
 async def create_proposal(
     session: AsyncSession, runtime: "ServiceRuntime", row: PlacementDemand, plots: list[Plot],
     allocations: list[Allocation], run_id: uuid.UUID | None, *, cost: ev.CostBreakdown, binding_constraints: list[str],
-    alternatives: list[dict],
+    alternatives: list[dict], passed_over: list[dict] | None = None,
 ) -> Proposal:
     settings: MatchingSettings = runtime.settings  # type: ignore[assignment]
     now = runtime.clock.now()
@@ -143,7 +144,7 @@ async def create_proposal(
         id=uuid.uuid4(), placement_id=row.placement_id, complex_id=row.complex_id, investor_org=row.investor_org,
         status="pending", unit_count=row.unit_count, shortfall_units=row.shortfall_units, rung=rung.value,
         cost={**cost.model_dump(by_alias=False), "weights_version": 1},
-        binding_constraints=binding_constraints, alternatives=alternatives,
+        binding_constraints=binding_constraints, alternatives=alternatives, passed_over=passed_over or [],
         parties=parties, acceptances=[], move_window_start=move_start,
         expires_at=now + dt.timedelta(days=settings.proposal_deadline_days), created_at=now, run_id=run_id,
     )
@@ -160,6 +161,7 @@ async def create_proposal(
         unit_count=row.unit_count, allocations=event_allocations(plots, allocations), rung=rung,
         cost=cost,
         binding_constraints=proposal.binding_constraints, alternatives=proposal.alternatives,
+        passed_over=proposal.passed_over,
         parties=[ev.Party(role=Role(p["role"]), org=p["org"]) for p in parties], expires_at=proposal.expires_at,
         shortfall_units=row.shortfall_units, move_window_start=move_start,
     ))
