@@ -363,16 +363,23 @@ def mip_improve(
     cols_now = columns_of(x0)
     stats: dict = {}
     if w.min_group_before_ladder and S and cols_now[ov:ov + S].sum() > 0:
-        # stage 1: the fewest small pieces, the ladder free (groups rank above it)
+        # stage 1: the fewest small pieces, the ladder free (groups rank above it). Each small piece
+        # weighs more than the whole ladder range of the sub-plan can differ (`spread`), so the
+        # optimum has the fewest small pieces and, among those, the least ladder: lexicographic, exact.
         h.changeRowBounds(ladder_row, -inf, inf)
-        cols_now = columns_of(np.rint(stage(np.concatenate([np.zeros(2 * A + S), np.ones(S), np.zeros(D)]),
-                                            cols_now, 1 / 3)[:A]))
+        top, bottom = np.full(D, -np.inf), np.full(D, np.inf)
+        np.maximum.at(top, d_of, level)
+        np.minimum.at(bottom, d_of, level)
+        spread = float(np.dot(supply[d_local], top - bottom)) + 1.0
+        cols_now = columns_of(np.rint(stage(np.concatenate([level, np.zeros(A + S), np.full(S, spread), np.zeros(D)]),
+                                            cols_now, 1 / 2)[:A]))
         stats["min_group_status"] = h.modelStatusToString(h.getModelStatus())
         stats["min_group_fewest"] = int(cols_now[ov:ov + S].sum())
         h.changeRowBounds(small_row, -inf, stats["min_group_fewest"] + 1e-6)
-        # stage 2: the least ladder priority with that few small pieces
-        cols_now = columns_of(np.rint(stage(np.concatenate([level, np.zeros(A + 2 * S + D)]), cols_now, 1 / 2)[:A]))
-        stats["ladder_status"] = h.modelStatusToString(h.getModelStatus())
+        if stats["min_group_status"] != "Optimal":
+            # stage 2 (stage 1 stopped early): the least ladder priority with that few small pieces
+            cols_now = columns_of(np.rint(stage(np.concatenate([level, np.zeros(A + 2 * S + D)]), cols_now, 1 / 2)[:A]))
+            stats["ladder_status"] = h.modelStatusToString(h.getModelStatus())
         stats["ladder_at_fewest"] = float(np.dot(arcs.priority[sub], cols_now[:A]))
         h.changeRowBounds(ladder_row, -inf, float(np.dot(level, cols_now[:A])) + 1e-6)
     # last stage: the EUR cost at those priorities
@@ -456,7 +463,7 @@ def consolidation_moves(
 
 def consolidation_search(
     arcs: Arcs, flow: np.ndarray, supply: np.ndarray, capacity: np.ndarray, groups: np.ndarray, w: Weights,
-    time_limit_s: float, neighbourhood: int = 20, sub_time_s: float = 0.3, seed: int = 0,
+    time_limit_s: float, neighbourhood: int = 20, sub_time_s: float = 0.3, seed: int = 0, only_small: bool = False,
 ) -> tuple[np.ndarray, dict]:
     """Large-neighbourhood search: re-solve split complexes with their competitors exactly (MIP).
 
@@ -481,8 +488,10 @@ def consolidation_search(
         seeds = [int(i) for i in np.nonzero((pieces > 1) | (bad > 0))[0] if int(i) not in tried]
         if not seeds:
             break
-        if w.min_group_before_ladder:  # groups rank above the ladder and EUR: their offenders first
-            seeds = [i for i in seeds if bad[i] > 0] or seeds
+        if w.min_group_before_ladder or only_small:  # groups rank above the ladder and EUR: their offenders first
+            seeds = [i for i in seeds if bad[i] > 0] or ([] if only_small else seeds)
+            if not seeds:
+                break
         i = seeds[int(rng.integers(len(seeds)))]
         tried.add(i)
         own = by_demand[d_bounds[i] : d_bounds[i + 1]]
@@ -504,6 +513,42 @@ def consolidation_search(
             tried.difference_update(members)  # their situation changed: worth another look
             tried.add(i)
     return flow, {"lns_rounds": rounds, "lns_improved": improved, "lns_s": round(time.perf_counter() - t0, 3)}
+
+
+def face_search(
+    n: int, arcs: Arcs, flow: np.ndarray, supply: np.ndarray, capacity: np.ndarray, groups: np.ndarray, w: Weights,
+    deadline: float,
+) -> tuple[np.ndarray, dict]:
+    """The consolidation search on the ladder face first, then (small pieces left) on every arc.
+
+    Every plan housing the maximum at the least ladder priority uses only the arcs of the ladder
+    face (`bounds.ladder_face`: complementary slackness of that linear programme), about a fifth
+    of the arcs on the bench: neighbourhood MIPs there are smaller, faster and need no ladder
+    row to stay at the minimum. Pieces below the minimum group rank above the ladder, so where
+    some are left the last part of the time searches every arc (it may climb the ladder to remove them).
+    """
+    from services.matching.app.optimiser.bounds import ladder_face
+
+    stats: dict = {}
+    face = ladder_face(n, arcs, supply, capacity, int(flow.sum()))
+    on = None if face is None else face.free | face.full
+    if on is None or flow[~on].any() or float(np.dot(arcs.priority, flow)) > face.ladder_min + 1e-6 * max(1.0, face.ladder_min):
+        flow, extra = consolidation_search(arcs, flow, supply, capacity, groups, w, deadline - time.perf_counter())
+        return flow, {**extra, "face_arcs": None}
+    keep = np.nonzero(on)[0]
+    share = 0.7 if w.min_group_before_ladder and small_pieces(arcs, flow, groups) else 1.0
+    face_flow, extra = consolidation_search(arcs.subset(keep), flow[keep], supply, capacity, groups, w,
+                                            share * (deadline - time.perf_counter()))
+    flow = np.zeros_like(flow)
+    flow[keep] = face_flow
+    stats.update({"face_arcs": len(keep), **{f"face_{k}": v for k, v in extra.items()},
+                  # the plan at the ladder minimum before any climb for groups: its cost is what the face bound bounds
+                  "face_plan_eur": round(eur_cost(arcs, flow, groups, w), 2), "face_plan_small_pieces": small_pieces(arcs, flow, groups)})
+    if w.min_group_before_ladder and small_pieces(arcs, flow, groups) and deadline - time.perf_counter() > 0.1:
+        flow, extra = consolidation_search(arcs, flow, supply, capacity, groups, w, deadline - time.perf_counter(),
+                                           only_small=True)
+        stats.update(extra)
+    return flow, stats
 
 
 def ladder_minimum(n: int, m: int, arcs: Arcs, supply: np.ndarray, capacity: np.ndarray) -> float:
@@ -566,7 +611,7 @@ def solve(
         else:
             flow, extra = consolidation_moves(arcs, base, supply, capacity, groups, w)
             stats.update(extra)
-            flow, extra = consolidation_search(arcs, flow, supply, capacity, groups, w, deadline - time.perf_counter())
+            flow, extra = face_search(n, arcs, flow, supply, capacity, groups, w, deadline)
         stats.update(extra)
     else:
         raise ValueError(f"unknown method {method}")
@@ -614,7 +659,9 @@ def verify(demands: Sequence[Demand], plots: Sequence[Plot], allocations: Sequen
 
 
 def lower_bound(n: int, arcs: Arcs, supply: np.ndarray, capacity: np.ndarray, w: Weights, housed: int,
-                time_limit_s: float = 600.0, ladder_max: float | None = None) -> float | None:
+                time_limit_s: float = 600.0, ladder_max: float | None = None, with_duals: bool = False,
+                arc_lower: np.ndarray | None = None, plot_full: np.ndarray | None = None,
+                complex_full: np.ndarray | None = None):
     """LP-relaxation bound of the fixed-charge problem among plans housing `housed` homes (HiGHS LP).
 
     Relaxing the split binaries, a complex housed over arcs a pays at least
@@ -623,17 +670,21 @@ def lower_bound(n: int, arcs: Arcs, supply: np.ndarray, capacity: np.ndarray, w:
     is a valid lower bound on the EUR cost of every plan with that many homes housed (and, with
     `ladder_max`, at most that ladder priority: the lexicographic optimum's).
     None when HiGHS stops before the LP optimum: an unfinished simplex value is no bound.
+    `with_duals`: (bound, per-plot capacity duals, housed dual, ladder dual) for `bounds.lagrangian_bound`.
+    `arc_lower`, `plot_full`, `complex_full`: arcs at least this full, plots filled, complexes housed in full
+    (the ladder face of `bounds.ladder_face`).
     """
     import highspy
 
     A = len(arcs.demand)
     if A == 0:
-        return 0.0
+        return (0.0, np.zeros(len(capacity)), 0.0, 0.0) if with_duals else 0.0
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", float(time_limit_s))
     inf = highspy.kHighsInf
-    h.addVars(A + n, np.zeros(A + n), np.concatenate([arcs.cap.astype(float), np.full(n, inf)]))
+    lower = np.zeros(A) if arc_lower is None else arc_lower.astype(float)
+    h.addVars(A + n, np.concatenate([lower, np.zeros(n)]), np.concatenate([arcs.cap.astype(float), np.full(n, inf)]))
     h.changeColsCost(A + n, np.arange(A + n, dtype=np.int32), np.concatenate([arcs.cost, np.full(n, w.split_fixed_eur)]))
     order = np.argsort(arcs.demand, kind="stable")
     # build rows in CSR form
@@ -651,14 +702,19 @@ def lower_bound(n: int, arcs: Arcs, supply: np.ndarray, capacity: np.ndarray, w:
         cols = order[bounds[i] : bounds[i + 1]]
         if len(cols) == 0:
             continue
-        add(cols, np.ones(len(cols)), -inf, float(supply[i]))
+        add(cols, np.ones(len(cols)), float(supply[i]) if complex_full is not None and complex_full[i] else -inf,
+            float(supply[i]))
         add(np.concatenate([[A + i], cols]), np.concatenate([[1.0], -1.0 / np.maximum(arcs.cap[cols], 1)]), -1.0, inf)
     porder = np.argsort(arcs.plot, kind="stable")
     pb = np.searchsorted(arcs.plot[porder], np.arange(len(capacity) + 1))
+    cap_row = np.full(len(capacity), -1)
     for j in range(len(capacity)):
         cols = porder[pb[j] : pb[j + 1]]
         if len(cols):
-            add(cols, np.ones(len(cols)), -inf, float(capacity[j]))
+            cap_row[j] = len(lo)
+            add(cols, np.ones(len(cols)), float(capacity[j]) if plot_full is not None and plot_full[j] else -inf,
+                float(capacity[j]))
+    housed_row = len(lo)
     add(np.arange(A), np.ones(A), float(housed), float(housed))
     if ladder_max is not None:
         add(np.arange(A), arcs.priority / max(w.ladder_step_per_unit, 1.0), -inf, ladder_max / max(w.ladder_step_per_unit, 1.0) + 1e-6)
@@ -667,4 +723,10 @@ def lower_bound(n: int, arcs: Arcs, supply: np.ndarray, capacity: np.ndarray, w:
     h.run()
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return None
-    return float(h.getInfo().objective_function_value)
+    value = float(h.getInfo().objective_function_value)
+    if not with_duals:
+        return value
+    dual = np.asarray(h.getSolution().row_dual)
+    y_cap = np.where(cap_row >= 0, dual[np.maximum(cap_row, 0)], 0.0)
+    y_ladder = float(dual[housed_row + 1]) if ladder_max is not None else 0.0  # per ladder step (the row's unit)
+    return value, y_cap, float(dual[housed_row]), y_ladder  # signs as HiGHS gives them: <= 0 on <= rows
