@@ -367,10 +367,10 @@ def mip_improve(
         # weighs more than the whole ladder range of the sub-plan can differ (`spread`), so the
         # optimum has the fewest small pieces and, among those, the least ladder: lexicographic, exact.
         h.changeRowBounds(ladder_row, -inf, inf)
-        top, bottom = np.full(D, -np.inf), np.full(D, np.inf)
+        # (which complex houses how many homes may change too: the range is 0 .. each home at its top level)
+        top = np.zeros(D)
         np.maximum.at(top, d_of, level)
-        np.minimum.at(bottom, d_of, level)
-        spread = float(np.dot(supply[d_local], top - bottom)) + 1.0
+        spread = float(np.dot(supply[d_local], top)) + 1.0
         cols_now = columns_of(np.rint(stage(np.concatenate([level, np.zeros(A + S), np.full(S, spread), np.zeros(D)]),
                                             cols_now, 1 / 2)[:A]))
         stats["min_group_status"] = h.modelStatusToString(h.getModelStatus())

@@ -87,7 +87,7 @@ tiny_plots = st.lists(st.builds(
 ), min_size=1, max_size=3, unique_by=lambda p: p.key)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tiny_demands, tiny_plots)
 def test_housed_then_small_pieces_then_ladder_match_the_best_of_every_plan(demands, plots):
     sol = solve(demands, plots, W, k=None, method="exact", time_limit_s=60.0)
