@@ -64,3 +64,25 @@ def test_the_lagrangian_bound_never_exceeds_the_exact_optimum(demands, plots):
     assert result["ladder_face"]
     lp = lower_bound(n, sol.arcs, supply, capacity, W, sol.housed, ladder_max=sol.stats["ladder_minimum"])
     assert lp - 1.0 <= result["bound"] <= sol.cost.total + 1.0  # cost terms are rounded to cents
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(open_demands_st, open_plots_st)
+def test_the_search_on_the_ladder_face_never_loses_a_home_a_group_or_a_rung(demands, plots):
+    """The national search (many arcs) starts on the ladder face: lexicographically never worse than its start."""
+    import time
+
+    from services.matching.app.optimiser import solver as S
+
+    w = Weights()
+    arcs = S.build_arcs(demands, plots, w, k=None)
+    supply = np.array([d.units for d in demands])
+    capacity = np.array([p.free_units for p in plots])
+    groups = np.minimum(np.array([max(1, d.min_group_size) for d in demands]), supply)
+    start = S.min_cost_max_flow(len(demands), len(plots), arcs, supply, capacity, arcs.priority / S.COST_SCALE)
+    flow, stats = S.face_search(len(demands), arcs, start, supply, capacity, groups, w, time.perf_counter() + 1.0)
+    assert S.objective(arcs, flow, groups, w) <= S.objective(arcs, start, groups, w)
+    assert flow.sum() == start.sum()
+    assert (np.bincount(arcs.plot, weights=flow, minlength=len(plots)) <= capacity).all()
+    assert (np.bincount(arcs.demand, weights=flow, minlength=len(demands)) <= supply).all()
+    assert stats["face_arcs"] is not None  # the ladder-minimum start is on the face
