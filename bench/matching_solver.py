@@ -378,7 +378,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--scales", default="small,national,large")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--whole-mip-s", type=float, default=0.0,
+                        help="also run HiGHS on the whole fixed-charge MIP for this long (its dual bound; minutes)")
     args = parser.parse_args()
+    if args.whole_mip_s:
+        for spec in SCALES.values():
+            spec["mip_bound_s"] = args.whole_mip_s
     # each scale in a fresh process: peak RSS (a lifetime high-water mark) is then that scale's own
     results = {}
     for name in args.scales.split(","):
