@@ -235,10 +235,10 @@ def run_scale(name: str, seed: int, spec: dict) -> dict:
     if spec.get("face_mip_s") and lag.get("ladder_face"):
         t = time.perf_counter()
         face = LB.ladder_face(n, arcs, supply, capacity, ours.housed)
-        keep = np.nonzero(face.free | face.full)[0]
+        keep, face_sub, _ = LB.face_arcs(face, arcs, supply, capacity)
         start = ours.flow if abs(ours.cost.ladder - ladder_min) < 1e-3 else S.min_cost_max_flow(
             n, len(plots), arcs, supply, capacity, arcs.priority / S.COST_SCALE)
-        _, fm = S.mip_improve(arcs.subset(keep), start[keep], supply, capacity, groups, eur_w, np.arange(n), spec["face_mip_s"])
+        _, fm = S.mip_improve(face_sub, start[keep], supply, capacity, groups, eur_w, np.arange(n), spec["face_mip_s"])
         face_mip_bound = fm.get("mip_dual_bound")
         print(f"[{name}] MIP over the ladder face ({len(keep)} arcs, {spec['face_mip_s']}s): dual bound EUR "
               f"{(face_mip_bound or float('nan')):,.0f} ({time.perf_counter() - t:.0f}s)")

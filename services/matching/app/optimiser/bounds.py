@@ -76,6 +76,24 @@ def ladder_face(n: int, arcs: Arcs, supply: np.ndarray, capacity: np.ndarray, ho
                       complex_full=dual[:n] < -TOL, ladder_min=float(np.dot(arcs.priority, np.asarray(sol.col_value))))
 
 
+def face_arcs(face: LadderFace, arcs: Arcs, supply: np.ndarray, capacity: np.ndarray) -> tuple[np.ndarray, Arcs, np.ndarray]:
+    """The face's arcs, each capped at what the face leaves it: (index into `arcs`, those arcs, which are full).
+
+    A free arc can carry no more than its complex has left after the arcs every face plan fills,
+    nor more than its plot has left after them; an arc left with nothing is dropped. A tighter
+    capacity is a stronger LP relaxation (x <= cap * y) and a smaller search.
+    """
+    on = face.free | face.full
+    full_d = np.bincount(arcs.demand[face.full], weights=arcs.cap[face.full], minlength=len(supply)).astype(np.int64)
+    full_p = np.bincount(arcs.plot[face.full], weights=arcs.cap[face.full], minlength=len(capacity)).astype(np.int64)
+    cap = np.where(face.full, arcs.cap, np.minimum(arcs.cap, np.minimum(supply[arcs.demand] - full_d[arcs.demand],
+                                                                       capacity[arcs.plot] - full_p[arcs.plot])))
+    keep = np.nonzero(on & (cap > 0))[0]
+    sub = arcs.subset(keep)
+    sub.cap = cap[keep].astype(np.int64)
+    return keep, sub, face.full[keep]
+
+
 class ComplexPatterns:
     """Each complex's free arcs, padded to one matrix, for the exact per-complex problem (vectorised over complexes)."""
 
@@ -182,9 +200,7 @@ def lagrangian_bound(
     if not on_face:
         return {**out, "bound": lp, "rounds": 0, "seconds": round(time.perf_counter() - t0, 3)}
     # the LP relaxation over the face (the same value, a sharper description) gives the starting multipliers
-    keep = np.nonzero(face.free | face.full)[0]
-    arcs = arcs.subset(keep)
-    full = face.full[keep]
+    _, arcs, full = face_arcs(face, arcs, supply, capacity)
     face_lp = lower_bound(n, arcs, supply, capacity, w, housed, with_duals=True, arc_lower=np.where(full, arcs.cap, 0),
                           plot_full=face.plot_full, complex_full=face.complex_full)
     if face_lp is None:

@@ -527,7 +527,7 @@ def face_search(
     row to stay at the minimum. Pieces below the minimum group rank above the ladder, so where
     some are left the last part of the time searches every arc (it may climb the ladder to remove them).
     """
-    from services.matching.app.optimiser.bounds import ladder_face
+    from services.matching.app.optimiser.bounds import face_arcs, ladder_face
 
     stats: dict = {}
     face = ladder_face(n, arcs, supply, capacity, int(flow.sum()))
@@ -535,9 +535,12 @@ def face_search(
     if on is None or flow[~on].any() or float(np.dot(arcs.priority, flow)) > face.ladder_min + 1e-6 * max(1.0, face.ladder_min):
         flow, extra = consolidation_search(arcs, flow, supply, capacity, groups, w, deadline - time.perf_counter())
         return flow, {**extra, "face_arcs": None}
-    keep = np.nonzero(on)[0]
+    keep, face_sub, _ = face_arcs(face, arcs, supply, capacity)
+    if (flow[keep] > face_sub.cap).any() or int(flow[keep].sum()) != int(flow.sum()):  # numerically off the face: all arcs
+        flow, extra = consolidation_search(arcs, flow, supply, capacity, groups, w, deadline - time.perf_counter())
+        return flow, {**extra, "face_arcs": None}
     share = 0.7 if w.min_group_before_ladder and small_pieces(arcs, flow, groups) else 1.0
-    face_flow, extra = consolidation_search(arcs.subset(keep), flow[keep], supply, capacity, groups, w,
+    face_flow, extra = consolidation_search(face_sub, flow[keep], supply, capacity, groups, w,
                                             share * (deadline - time.perf_counter()))
     flow = np.zeros_like(flow)
     flow[keep] = face_flow
