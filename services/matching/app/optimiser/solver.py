@@ -8,10 +8,12 @@ split over several plots. An arc demand -> plot exists only when every hard cons
 holds: the hard rules of `rules.py` (one registry: the scalar check, the explanation and the
 vectorised feasibility all come from it).
 
-Objective, lexicographic: (a) house as many homes as possible (the max flow); (b) climb the
-herplaatsingsladder as little as possible: each home carries ladder priority points per rung
-(gemeente 0, regio 1, provincie 2, landelijk 3 steps; garantiekavel a backstop above every rung)
-and the plan's total is the least any max-flow plan can have; (c) within that, the EUR cost:
+Objective, lexicographic: (a) house as many homes as possible (the max flow); (a') with
+`Weights.min_group_before_ladder` (default), the fewest pieces below a complex's minimum group size
+(beyond its one remainder); (b) climb the herplaatsingsladder as little as possible: each home
+carries ladder priority points per rung (gemeente 0, regio 1, provincie 2, landelijk 3 steps;
+garantiekavel a backstop above every rung) and the plan's total is the least any plan with (a)
+and (a') can have; (c) within that, the EUR cost:
 transport (haversine x road factor x EUR/unit-km), storage months, plot readiness, a fixed
 cost per extra plot a complex is split over, and a penalty per piece below the complex's
 `min_group_size` beyond its one remainder: the cost terms of `costs.py`, each defined once.
@@ -25,7 +27,8 @@ Solving.
    binaries and min-group penalties, homes housed and ladder priority held at the optimum.
 3. search (national runs): from the min-cost flow, a large-neighbourhood search that re-solves
    each split complex together with the complexes competing for its plots as a small exact MIP
-   (warm-started, so it never gets worse). slope_scaling (dynamic slope scaling) is kept as a
+   (warm-started, so it never gets worse), first on the ladder face (the arcs a plan at the
+   ladder minimum may use, `bounds.ladder_face`), then on every arc for pieces below a minimum group. slope_scaling (dynamic slope scaling) is kept as a
    method for comparison; on the bench it did not beat the min-cost flow.
 Every step keeps homes housed at the maximum and the ladder priority at its minimum.
 """
