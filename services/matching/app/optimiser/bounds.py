@@ -239,6 +239,7 @@ def lagrangian_bound(
         y_cap = y_cap + step * g_cap
         y_cap = np.where(face.plot_full, y_cap, np.minimum(y_cap, 0.0))
         y_housed = y_housed + step * g_housed
-    out.update({"bound": max(best, lp_value, lp), "lagrangian": best, "rounds": rounds,
+    lagrangian = best if np.isfinite(best) else None  # no round within the time: the LP stands
+    out.update({"bound": max(lagrangian or lp_value, lp_value, lp), "lagrangian": lagrangian, "rounds": rounds,
                 "seconds": round(time.perf_counter() - t0, 3)})
     return out
