@@ -1,6 +1,7 @@
 """Benchmark of the matching optimiser on seeded national instances (real municipality coordinates).
 
-Scales: national (1,000 complexes / 40,000 homes / 500 plots) and large (5,000 / 100,000 / 5,000).
+Scales: small (60 complexes / 2,400 homes / 30 plots: exact), national (1,000 / 40,000 / 500) and
+large (5,000 / 100,000 / 5,000).
 Per scale, in the same run: the optimiser (services/matching/app/optimiser/solver.py), the plain
 min-cost max-flow (exact for distance, blind to splits: the baseline to beat), a greedy
 nearest-feasible-plot baseline, the maximum number of homes that can be housed at all (max flow over
@@ -32,6 +33,9 @@ from ortools.graph.python import max_flow
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import dataclasses  # noqa: E402
+
+from services.matching.app.optimiser import bounds as LB  # noqa: E402
 from services.matching.app.optimiser import costs as C  # noqa: E402
 from services.matching.app.optimiser import solver as S  # noqa: E402
 from services.matching.app.optimiser.pairs import Columns  # noqa: E402
@@ -40,8 +44,10 @@ from shared.domain import BblLevel, Doelgroep, PermitInstrument, SiteKind  # noq
 from shared.reference import municipalities  # noqa: E402
 
 SCALES = {
-    "national": dict(complexes=1_000, homes=40_000, plots=500, time_limit_s=4.0, mip_bound_s=240.0),
-    "large": dict(complexes=5_000, homes=100_000, plots=5_000, time_limit_s=45.0),
+    # small: few enough arcs for the exact MIP (the fewest pieces below a minimum group is then proven)
+    "small": dict(complexes=60, homes=2_400, plots=30, time_limit_s=10.0, bound_s=20.0, face_mip_s=20.0),
+    "national": dict(complexes=1_000, homes=40_000, plots=500, time_limit_s=4.0, bound_s=60.0, face_mip_s=60.0),
+    "large": dict(complexes=5_000, homes=100_000, plots=5_000, time_limit_s=45.0, bound_s=120.0),
 }
 GARANTIE_GEMEENTEN = ["GM0200", "GM0222", "GM0303", "GM0153", "GM0664"]
 TODAY = dt.date(2026, 11, 23)
@@ -213,9 +219,44 @@ def run_scale(name: str, seed: int, spec: dict) -> dict:
     g_cost = C.breakdown(garcs, gf, w, groups)
 
     t = time.perf_counter()
-    ladder_min = S.ladder_minimum(len(demands), len(plots), arcs, supply, capacity)
-    lb = S.lower_bound(len(demands), arcs, supply, capacity, w, ours.housed, ladder_max=ladder_min)
+    n = len(demands)
+    ladder_min = S.ladder_minimum(n, len(plots), arcs, supply, capacity)
+    lb = S.lower_bound(n, arcs, supply, capacity, w, ours.housed, ladder_max=ladder_min)
     lb_wall = time.perf_counter() - t
+    # The bound at the ladder minimum (the ladder face): Lagrangian with exact per-complex split patterns,
+    # and HiGHS on the fixed-charge MIP over the face's arcs only (about a fifth of them) for its dual bound.
+    t = time.perf_counter()
+    eur_w = dataclasses.replace(w, min_group_before_ladder=False)  # the bound MIP: one EUR stage, penalty included
+    face_plan_eur = ours.stats.get("face_plan_eur", ours.cost.total if abs(ours.cost.ladder - ladder_min) < 1e-3 else None)
+    lag = LB.lagrangian_bound(n, arcs, supply, capacity, w, ours.housed, ladder_min, upper=face_plan_eur,
+                              time_limit_s=spec["bound_s"])
+    lag_wall = time.perf_counter() - t
+    face_mip_bound = None
+    if spec.get("face_mip_s") and lag.get("ladder_face"):
+        t = time.perf_counter()
+        face = LB.ladder_face(n, arcs, supply, capacity, ours.housed)
+        keep, face_sub, _ = LB.face_arcs(face, arcs, supply, capacity)
+        start = ours.flow if abs(ours.cost.ladder - ladder_min) < 1e-3 else S.min_cost_max_flow(
+            n, len(plots), arcs, supply, capacity, arcs.priority / S.COST_SCALE)
+        _, fm = S.mip_improve(face_sub, start[keep], supply, capacity, groups, eur_w, np.arange(n), spec["face_mip_s"])
+        face_mip_bound = fm.get("mip_dual_bound")
+        print(f"[{name}] MIP over the ladder face ({len(keep)} arcs, {spec['face_mip_s']}s): dual bound EUR "
+              f"{(face_mip_bound or float('nan')):,.0f} ({time.perf_counter() - t:.0f}s)")
+    face_bound = max(x for x in (lag.get("bound"), face_mip_bound, lb, 0.0) if x is not None)
+    print(f"[{name}] bound at the ladder minimum: LP EUR {lb or float('nan'):,.0f}, Lagrangian EUR "
+          f"{lag.get('lagrangian') or float('nan'):,.0f} ({lag.get('rounds')} rounds, {lag_wall:.0f}s), face MIP EUR "
+          f"{face_mip_bound or float('nan'):,.0f}: EUR {face_bound:,.0f}")
+    # A plan that climbed the ladder to keep groups together is bounded among plans with its ladder points
+    # (the LP with the ladder row; its readiness is then no longer fixed by the rules: the least readiness
+    # any such plan can have is subtracted instead).
+    on_face = abs(ours.cost.ladder - ladder_min) < 1e-3
+    if on_face:
+        plan_bound = face_bound
+    else:
+        plan_bound = S.lower_bound(n, arcs, supply, capacity, w, ours.housed, ladder_max=ours.cost.ladder) or 0.0
+    readiness_arcs = dataclasses.replace(arcs, cost=arcs.eur_per_home("readiness", w))
+    plan_floor = S.lower_bound(n, readiness_arcs, supply, capacity, dataclasses.replace(w, split_fixed_eur=0.0),
+                               ours.housed, ladder_max=ours.cost.ladder) or 0.0
     # A stronger bound where the instance allows: HiGHS on the whole fixed-charge MIP (root cuts and
     # branching) from our plan, same homes housed and ladder; its dual bound holds for every such plan.
     mip_bound = mip_plan_cost = None
@@ -226,7 +267,7 @@ def run_scale(name: str, seed: int, spec: dict) -> dict:
         mip_bound, mip_plan_cost = mip_stats.get("mip_dual_bound"), C.breakdown(arcs, mip_flow, w, groups).total
         print(f"[{name}] whole MIP ({spec['mip_bound_s']}s, {mip_stats.get('mip_nodes')} nodes): dual bound EUR "
               f"{mip_bound:,.0f}, its best plan EUR {mip_plan_cost:,.0f} ({time.perf_counter() - t:.0f}s)")
-    best_bound = max(lb or 0.0, mip_bound or 0.0)
+    best_bound = max(plan_bound, mip_bound or 0.0)
     r_low, r_high = readiness_range(len(demands), len(plots), arcs, supply, capacity, w)
     # Readiness the rules fix: what every plan housing the maximum at the ladder minimum pays alike.
     invariant = r_low if abs(r_high - r_low) < 0.5 else 0.0
@@ -275,12 +316,32 @@ def run_scale(name: str, seed: int, spec: dict) -> dict:
         "saving_vs_plain_mcf_excl_fixed_readiness_pct": round(
             100 * (plain.cost.total - ours.cost.total) / max(plain.cost.total - invariant, 1e-9), 2),
         "violations": len(violations), "peak_rss_mb": round(optimiser_rss, 1), "bench_peak_rss_mb": round(rss_mb(), 1),
+        # the gap on the cost a plan can change (net of the readiness every plan in its class pays)
+        "cost_eur": round(ours.cost.total, 2), "mcf_cost_eur": round(plain.cost.total, 2),
+        "changeable_cost_eur": round(ours.cost.total - (r_low if on_face else plan_floor), 2),
+        "bound_eur": round(best_bound, 2), "changeable_floor_eur": round(best_bound - (r_low if on_face else plan_floor), 2),
+        "gap_pct": round(100 * (ours.cost.total - best_bound) / max(best_bound - (r_low if on_face else plan_floor), 1e-9), 2),
+        "plan_at_ladder_minimum": on_face,
+        "min_group_pieces": ours.cost.min_group_violations, "plain_mcf_min_group_pieces": plain.cost.min_group_violations,
+        "min_group_fewest": ours.stats.get("min_group_fewest"),
+        # at the ladder minimum (before any climb for groups): the plan, the bound and their gap
+        "face_plan_eur": face_plan_eur, "face_plan_min_group_pieces": ours.stats.get("face_plan_small_pieces"),
+        "face_bound_eur": round(face_bound, 2), "face_lp_eur": lb, "face_lagrangian_eur": lag.get("lagrangian"),
+        "face_lagrangian_rounds": lag.get("rounds"), "face_lagrangian_s": round(lag_wall, 1), "face_mip_bound_eur": face_mip_bound,
+        "face_gap_pct": None if face_plan_eur is None else
+        round(100 * (face_plan_eur - face_bound) / max(face_bound - r_low, 1e-9), 2),
+        "greedy_unassigned": g_unassigned,
         "stats": {k: v for k, v in ours.stats.items()},
     }
     print(f"[{name}] saving vs plain MCF {res['saving_vs_plain_mcf_pct']}%  ratio to greedy (EUR) {res['ratio_to_greedy']}  "
           f"gap to best LB {res['gap_to_lower_bound_pct']}% (no plan can save more than "
           f"{res['max_saving_vs_plain_mcf_pct']}%)  housed==max-flow {res['housed_equals_max_flow']}  "
           f"peak RSS {res['peak_rss_mb']} MB")
+    print(f"[{name}] changeable cost EUR {res['changeable_cost_eur']:,.0f} vs floor EUR {res['changeable_floor_eur']:,.0f}: "
+          f"gap {res['gap_pct']}% (plan at the ladder minimum: {on_face}); at the ladder minimum: plan EUR "
+          f"{(face_plan_eur or float('nan')):,.0f}, bound EUR {face_bound:,.0f}, gap {res['face_gap_pct']}%; pieces below "
+          f"the minimum group {res['min_group_pieces']} (fewest possible: {res['min_group_fewest']}; plain MCF "
+          f"{res['plain_mcf_min_group_pieces']})")
     return res
 
 
@@ -304,9 +365,10 @@ def proposals_for_waiting(seed: int, placements: int = 500, plots: int = 500) ->
         explain.demand_cost(sol, i, groups, w)
         binding.of(i, by_demand.get(i, []), d)
         n_alts += len(explain.alternatives(sol, i, d, sites, capacity, w))
+        explain.passed_over(sol, i, d, sites, capacity, w)
     total = time.perf_counter() - t
     print(f"[proposals] {placements} waiting placements x {plots} plots: solve {t_solve:.2f}s, explain "
-          f"(cost, binding constraints, {n_alts} alternatives) {total - t_solve:.2f}s, total {total:.2f}s "
+          f"(cost, binding constraints, {n_alts} alternatives, 5 passed-over plots each) {total - t_solve:.2f}s, total {total:.2f}s "
           f"({1000 * total / placements:.1f} ms per proposal; DB writes not included)")
     return {"placements": placements, "plots": plots, "solve_s": round(t_solve, 3), "explain_s": round(total - t_solve, 3),
             "total_s": round(total, 3), "alternatives": n_alts}
@@ -314,9 +376,14 @@ def proposals_for_waiting(seed: int, placements: int = 500, plots: int = 500) ->
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--scales", default="national,large")
+    parser.add_argument("--scales", default="small,national,large")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--whole-mip-s", type=float, default=0.0,
+                        help="also run HiGHS on the whole fixed-charge MIP for this long (its dual bound; minutes)")
     args = parser.parse_args()
+    if args.whole_mip_s:
+        for spec in SCALES.values():
+            spec["mip_bound_s"] = args.whole_mip_s
     # each scale in a fresh process: peak RSS (a lifetime high-water mark) is then that scale's own
     results = {}
     for name in args.scales.split(","):

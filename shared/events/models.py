@@ -402,6 +402,8 @@ class ProposalCreated(EventData):
     cost: CostBreakdown
     binding_constraints: list[str] = Field(default_factory=list)
     alternatives: list[dict] = Field(default_factory=list)
+    # the nearest plots the plan does not use, each with its reasons (rule names, full, ladder, split, cost)
+    passed_over: list[dict] = Field(default_factory=list)
     parties: list[Party]
     expires_at: dt.datetime
     shortfall_units: int = 0

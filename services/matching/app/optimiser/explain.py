@@ -1,7 +1,8 @@
 """Why a proposal looks the way it does: per-term cost, binding constraints, alternatives (pure).
 
 Everything here reads the solution's own (pruned) arc set and flow: no re-solving, so a handler
-that proposes for hundreds of placements stays fast.
+that proposes for hundreds of placements stays fast. The reasons a plot was not used come from the
+rule registry (`rules.pair_breaches`): the hard rules are written once, in rules.py.
 """
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from services.matching.app.optimiser.costs import RUNGS, breakdown
+from services.matching.app.optimiser.costs import RUNG_INDEX, RUNGS, breakdown, pair_costs
 from services.matching.app.optimiser.pairs import Columns
-from services.matching.app.optimiser.rules import violation_blocks
+from services.matching.app.optimiser.rules import pair_breaches, violation_blocks
 from services.matching.app.optimiser.solver import Allocation, Demand, Plot, Solution, Weights
 from shared.events.models import CostBreakdown
 
@@ -59,13 +60,67 @@ class BindingConstraints:
         return out
 
 
+def passed_over(solution: Solution, i: int, demand: Demand, plots: Sequence[Plot], capacity: np.ndarray, w: Weights,
+                n: int = 5) -> list[dict]:
+    """The `n` plots nearest to demand i that its plan does not use, each with why not (a person can check it).
+
+    Reasons, in this order: every hard rule of the registry the pair breaks (its name in rules.py);
+    else "full" (the plan gives the plot's free places to other complexes); else "ladder" (the plot
+    is on a higher rung than every plot the plan uses: a lower rung was available); else "split"
+    (cheaper per home, but taking it would spread the complex over one more plot or leave a piece
+    below its minimum group); else "cost" (dearer per home than the plots the plan uses).
+    """
+    if not plots:
+        return []
+    arcs, flow = solution.arcs, solution.flow
+    own = np.nonzero(arcs.demand == i)[0] if arcs is not None else np.zeros(0, dtype=np.int64)
+    used = own[flow[own] > 0] if len(own) else own
+    chosen = {int(arcs.plot[a]) for a in used}
+    cols = Columns([demand], plots, w)
+    everyone = np.arange(len(plots))
+    pc = pair_costs(*cols.pairs(np.zeros(len(plots), dtype=np.int64), everyone), w)
+    order = [int(j) for j in np.argsort(pc.dist, kind="stable") if int(j) not in chosen][:n]
+    if not order:
+        return []
+    pj = np.array(order, dtype=np.int64)
+    broken = pair_breaches(cols, np.zeros(len(pj), dtype=np.int64), pj, w)
+    residual = capacity.astype(np.int64).copy()
+    if arcs is not None and len(arcs.demand):
+        residual -= np.bincount(arcs.plot, weights=flow, minlength=len(capacity)).astype(np.int64)
+        residual[arcs.plot[own]] += flow[own]  # its own homes would free up what it uses
+    top_rung = max((int(arcs.rung[a]) for a in used), default=None)
+    worst_eur = max((float(arcs.cost[a]) for a in used), default=None)
+    out: list[dict] = []
+    for k, j in enumerate(order):
+        rules = [name for name, b in broken.items() if b[k]]
+        rung, eur_home = int(pc.rung[j]), float(pc.eur[j])
+        if rules:
+            reasons, detail = rules, "breaks " + ", ".join(rules)
+        elif residual[j] <= 0:
+            reasons, detail = ["full"], "its free places go to other complexes in this plan"
+        elif top_rung is not None and rung > top_rung:
+            reasons, detail = ["ladder"], f"rung {RUNGS[rung].value}: a lower rung ({RUNGS[top_rung].value}) was available"
+        elif worst_eur is None or eur_home < worst_eur:
+            reasons = ["split"]
+            detail = (f"only {int(residual[j])} free place(s) for {demand.units} homes: one more plot for the complex"
+                      if residual[j] < demand.units else "using it would spread the complex over one more plot")
+        else:
+            reasons, detail = ["cost"], f"EUR {eur_home - worst_eur:,.0f} more per home than the plots used"
+        out.append({"site_id": plots[j].key, "gemeente_code": plots[j].gemeente_code,
+                    "distance_km": round(float(pc.dist[j]), 2), "rung": RUNGS[rung].value, "free_units": int(max(residual[j], 0)),
+                    "reasons": reasons, "detail": detail})
+    return out
+
+
 def alternatives(solution: Solution, i: int, demand: Demand, plots: Sequence[Plot], capacity: np.ndarray, w: Weights,
                  n: int = 3) -> list[dict]:
-    """The next best plans for demand i, from the arcs the optimiser already built.
+    """The next best DISTINCT plans for demand i, from the arcs the optimiser already built.
 
     Alternative k leads with the k-th best feasible plot not in the chosen plan (ladder priority
     first, then EUR per home with the split cost spread over what the plot can take), filling what
-    it cannot take from the next-best plots; capacity is what the whole plan leaves free.
+    it cannot take from the next-best plots; capacity is what the whole plan leaves free. A plan
+    equal to an earlier one (the same plots with the same homes each) is skipped. Each says why it
+    was not chosen ("ladder", "min_group", "split", "cost" against the plan), the way the passed-over plots do.
     """
     arcs, flow = solution.arcs, solution.flow
     own = np.nonzero(arcs.demand == i)[0]
@@ -79,8 +134,15 @@ def alternatives(solution: Solution, i: int, demand: Demand, plots: Sequence[Plo
     take = lambda a: int(min(units, residual[arcs.plot[a]], arcs.cap[a]))  # noqa: E731
     cand.sort(key=lambda a: (arcs.priority[a], arcs.cost[a] + (w.split_fixed_eur if take(a) < units else 0.0) / take(a)))
     filler = sorted(cand, key=lambda a: (arcs.priority[a], arcs.cost[a]))
+    used = own[flow[own] > 0]
+    groups = np.full(int(arcs.demand.max()) + 1 if len(arcs.demand) else 1, g)
+    plan_cost = breakdown(arcs.subset(used), flow[used], w, groups)
+    plan_rung = max((int(arcs.rung[a]) for a in used), default=-1)
     out: list[dict] = []
-    for lead in cand[:n]:
+    seen: set[frozenset] = set()
+    for lead in cand:
+        if len(out) == n:
+            break
         pieces = [(lead, take(lead))]
         left = units - pieces[0][1]
         remainder_used = pieces[0][1] < g
@@ -95,9 +157,14 @@ def alternatives(solution: Solution, i: int, demand: Demand, plots: Sequence[Plo
             remainder_used |= t < g
             pieces.append((a, t))
             left -= t
+        signature = frozenset((int(arcs.plot[a]), t) for a, t in pieces)
+        if signature in seen:
+            continue  # the same allocation in another order: not an alternative
+        seen.add(signature)
         idx = np.array([a for a, _ in pieces], dtype=np.int64)
         units_arr = np.array([t for _, t in pieces], dtype=np.int64)
-        cost = breakdown(arcs.subset(idx), units_arr, w, np.full(len(arcs.cap) and int(arcs.demand.max()) + 1, g))
+        cost = breakdown(arcs.subset(idx), units_arr, w, groups)
+        rung = max(int(arcs.rung[a]) for a, _ in pieces)
         out.append({
             "allocations": [
                 {"site_id": plots[int(arcs.plot[a])].key, "gemeente_code": plots[int(arcs.plot[a])].gemeente_code, "units": t,
@@ -107,5 +174,24 @@ def alternatives(solution: Solution, i: int, demand: Demand, plots: Sequence[Plo
             "housed_units": int(units_arr.sum()),
             "cost": cost.model_dump(by_alias=False, exclude={"ladder"}),
             "cost_total": round(cost.total, 2),
+            "reasons": _why_not(cost, plan_cost, int(units_arr.sum()), int(flow[used].sum()), rung, plan_rung, w),
         })
     return out
+
+
+def _why_not(alt: CostBreakdown, plan: CostBreakdown, housed: int, plan_housed: int, rung: int, plan_rung: int,
+             w: Weights) -> list[str]:
+    """Why an alternative was not chosen, in the objective's order (what it loses first)."""
+    out: list[str] = []
+    if housed < plan_housed:
+        out.append(f"shortfall: houses {plan_housed - housed} home(s) fewer")
+    if w.min_group_before_ladder and alt.min_group_violations > plan.min_group_violations:
+        out.append(f"min_group: {alt.min_group_violations} piece(s) below the minimum group")
+    if alt.ladder > plan.ladder:
+        out.append(f"ladder: climbs to {RUNGS[rung].value}" + (f" (the plan stays at {RUNGS[plan_rung].value})"
+                                                             if 0 <= plan_rung < rung else " for more homes"))
+    if alt.splits > plan.splits:
+        out.append(f"split: over {alt.splits + 1} plots")
+    if alt.total > plan.total:
+        out.append(f"cost: EUR {alt.total - plan.total:,.0f} more")
+    return out or ["equal: as good as the plan by every priority"]

@@ -31,6 +31,10 @@ class Weights:
     # water en bodem sturend means a raised floor or the risk of leaving early (~EUR 1.5k a home).
     # Small beside site preparation (EUR 15k), so it only breaks ties between otherwise equal plots.
     site_factor_eur_per_unit: float = 1_500.0
+    # Keeping groups together comes before the ladder: the fewest pieces below a complex's minimum
+    # group size (among plans housing the most homes) is a priority of its own, exact, above the
+    # ladder rung. False: those pieces only pay the penalty above (the earlier behaviour).
+    min_group_before_ladder: bool = True
     # The herplaatsingsladder is a priority, not a cost: every rung climbed costs a home this many
     # priority points, more than the largest per-home EUR difference (readiness <= EUR 19.5k,
     # site factors <= EUR 3k, storage <= EUR 1.5k, transport <= ~EUR 2k, a 1-home piece's split + min-group penalty
@@ -41,8 +45,6 @@ class Weights:
     # capped per plot by its permit regime's maximum term (rules.py, time_window_term)
     min_follow_up_years: float = 10.0
     region_radius_km: float = 30.0
-    # keep min_group_size before climbing the herplaatsingsladder (its effect lives in the solver)
-    min_group_before_ladder: bool = True
     allow_garantiekavel_override: bool = False
 
 

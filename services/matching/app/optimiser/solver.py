@@ -8,10 +8,12 @@ split over several plots. An arc demand -> plot exists only when every hard cons
 holds: the hard rules of `rules.py` (one registry: the scalar check, the explanation and the
 vectorised feasibility all come from it).
 
-Objective, lexicographic: (a) house as many homes as possible (the max flow); (b) climb the
-herplaatsingsladder as little as possible: each home carries ladder priority points per rung
-(gemeente 0, regio 1, provincie 2, landelijk 3 steps; garantiekavel a backstop above every rung)
-and the plan's total is the least any max-flow plan can have; (c) within that, the EUR cost:
+Objective, lexicographic: (a) house as many homes as possible (the max flow); (a') with
+`Weights.min_group_before_ladder` (default), the fewest pieces below a complex's minimum group size
+(beyond its one remainder); (b) climb the herplaatsingsladder as little as possible: each home
+carries ladder priority points per rung (gemeente 0, regio 1, provincie 2, landelijk 3 steps;
+garantiekavel a backstop above every rung) and the plan's total is the least any plan with (a)
+and (a') can have; (c) within that, the EUR cost:
 transport (haversine x road factor x EUR/unit-km), storage months, plot readiness, a fixed
 cost per extra plot a complex is split over, and a penalty per piece below the complex's
 `min_group_size` beyond its one remainder: the cost terms of `costs.py`, each defined once.
@@ -25,7 +27,8 @@ Solving.
    binaries and min-group penalties, homes housed and ladder priority held at the optimum.
 3. search (national runs): from the min-cost flow, a large-neighbourhood search that re-solves
    each split complex together with the complexes competing for its plots as a small exact MIP
-   (warm-started, so it never gets worse). slope_scaling (dynamic slope scaling) is kept as a
+   (warm-started, so it never gets worse), first on the ladder face (the arcs a plan at the
+   ladder minimum may use, `bounds.ladder_face`), then on every arc for pieces below a minimum group. slope_scaling (dynamic slope scaling) is kept as a
    method for comparison; on the bench it did not beat the min-cost flow.
 Every step keeps homes housed at the maximum and the ladder priority at its minimum.
 """
@@ -199,9 +202,19 @@ def min_cost_max_flow(
     return np.asarray(mcf.flows(np.arange(len(arcs.demand))), dtype=np.int64)
 
 
-def objective(arcs: Arcs, flow: np.ndarray, groups: np.ndarray, w: Weights) -> tuple[int, float, float]:
-    """Lexicographic objective: (-homes housed, ladder priority, EUR cost); smaller is better."""
-    return (-int(flow.sum()), round(float(np.dot(arcs.priority, flow)), 3), eur_cost(arcs, flow, groups, w))
+def small_pieces(arcs: Arcs, flow: np.ndarray, groups: np.ndarray) -> int:
+    """Pieces below their complex's minimum group size beyond its one allowed remainder."""
+    return len(min_group_violations(arcs, flow, groups))
+
+
+def objective(arcs: Arcs, flow: np.ndarray, groups: np.ndarray, w: Weights) -> tuple[int, int, float, float]:
+    """Lexicographic objective: (-homes housed, small pieces, ladder priority, EUR cost); smaller is better.
+
+    Small pieces (below the minimum group) rank above the ladder with `min_group_before_ladder`;
+    without it they only pay their EUR penalty (the second entry is then 0).
+    """
+    small = small_pieces(arcs, flow, groups) if w.min_group_before_ladder else 0
+    return (-int(flow.sum()), small, round(float(np.dot(arcs.priority, flow)), 3), eur_cost(arcs, flow, groups, w))
 
 
 def slope_scaling(
@@ -243,9 +256,12 @@ def mip_improve(
 ) -> tuple[np.ndarray, dict]:
     """Re-optimise the plans of `demand_ids` exactly (HiGHS MIP), everything else fixed.
 
-    Keeps the sub-plan's homes housed and its ladder priority (<= the incumbent's) and minimises the
-    EUR cost with split binaries, the min-group penalty and one remainder piece per complex.
-    Warm-started from the incumbent, so the answer is never worse than `flow`.
+    Keeps the sub-plan's homes housed and minimises, in stages (each an exact MIP holding the
+    previous stages' optima as constraints, so no weight can trade one priority for another):
+    with `min_group_before_ladder` first the pieces below the minimum group, then the ladder
+    priority; then the EUR cost with split binaries, the min-group penalty and one remainder piece
+    per complex at the ladder priority reached (<= the incumbent's). Warm-started from the
+    incumbent in every stage, so the answer is never worse than `flow`.
     """
     import highspy
 
@@ -307,7 +323,10 @@ def mip_improve(
     housed = float(x0.sum())
     add(np.zeros(A, dtype=np.int64), ox + ar, np.ones(A), np.array([housed]), np.array([housed]))  # homes housed kept
     level = arcs.priority[sub] / max(w.ladder_step_per_unit, 1.0)
+    ladder_row = nrow
     add(np.zeros(A, dtype=np.int64), ox + ar, level, np.array([-inf]), np.array([float(np.dot(level, x0)) + 1e-6]))  # ladder kept
+    small_row = nrow
+    add(np.zeros(S, dtype=np.int64), ov + sr, np.ones(S), np.array([-inf]), np.array([inf]))  # small pieces (stage 2 on)
     rows, cols, vals = np.concatenate(r_rows), np.concatenate(r_cols), np.concatenate(r_vals)
     order = np.lexsort((cols, rows))
     rows, cols, vals = rows[order], cols[order], vals[order]
@@ -323,35 +342,76 @@ def mip_improve(
     icols = np.nonzero(integer)[0].astype(np.int32)
     h.changeColsIntegrality(len(icols), icols, np.full(len(icols), highspy.HighsVarType.kInteger))
     h.addRows(nrow, np.concatenate(lo), np.concatenate(hi), len(vals), starts, cols.astype(np.int32), vals)
-    # warm start: the incumbent
-    y0 = (x0 > 0).astype(float)
-    s0, v0 = np.zeros(S), np.zeros(S)
-    small_used = np.nonzero((x0[small] > 0) & (x0[small] < g))[0]
-    if len(small_used):
-        keep = small_used[np.lexsort((-x0[small][small_used], d_of[small][small_used]))]
-        first = np.ones(len(keep), dtype=bool)
-        first[1:] = d_of[small][keep][1:] != d_of[small][keep][:-1]
-        s0[keep[first]] = 1.0
-        v0[keep[~first]] = 1.0
-    z0 = (np.bincount(d_of, weights=y0, minlength=D) > 0).astype(float)
-    start = highspy.HighsSolution()
-    start.col_value = list(np.concatenate([x0, y0, s0, v0, z0]))
-    start.value_valid = True
-    h.setSolution(start)
-    h.run()
-    sol = np.asarray(h.getSolution().col_value)
+    def columns_of(x: np.ndarray) -> np.ndarray:
+        """Every column of the model for the plan x (a warm start)."""
+        y = (x > 0).astype(float)
+        s_, v_ = _remainder_columns(x, g, small, d_of)
+        return np.concatenate([x, y, s_, v_, (np.bincount(d_of, weights=y, minlength=D) > 0).astype(float)])
+
+    t_end = time.perf_counter() + max(time_limit_s, 0.05)
+    all_cols = np.arange(ncol, dtype=np.int32)
+
+    def stage(objective_cost: np.ndarray, start_cols: np.ndarray, share: float) -> np.ndarray:
+        """One exact stage from a warm start; returns the best columns found (the start if none better)."""
+        h.changeColsCost(ncol, all_cols, objective_cost)
+        h.setOptionValue("time_limit", float(max(0.05, share * (t_end - time.perf_counter()))))
+        start = highspy.HighsSolution()
+        start.col_value = list(start_cols)
+        start.value_valid = True
+        h.setSolution(start)
+        h.run()
+        found = np.asarray(h.getSolution().col_value)
+        return found if found.size == ncol else start_cols
+
+    cols_now = columns_of(x0)
+    stats: dict = {}
+    if w.min_group_before_ladder and S and cols_now[ov:ov + S].sum() > 0:
+        # stage 1: the fewest small pieces, the ladder free (groups rank above it). Each small piece
+        # weighs more than the whole ladder range of the sub-plan can differ (`spread`), so the
+        # optimum has the fewest small pieces and, among those, the least ladder: lexicographic, exact.
+        h.changeRowBounds(ladder_row, -inf, inf)
+        # (which complex houses how many homes may change too: the range is 0 .. each home at its top level)
+        top = np.zeros(D)
+        np.maximum.at(top, d_of, level)
+        spread = float(np.dot(supply[d_local], top)) + 1.0
+        cols_now = columns_of(np.rint(stage(np.concatenate([level, np.zeros(A + S), np.full(S, spread), np.zeros(D)]),
+                                            cols_now, 1 / 2)[:A]))
+        stats["min_group_status"] = h.modelStatusToString(h.getModelStatus())
+        stats["min_group_fewest"] = int(cols_now[ov:ov + S].sum())
+        h.changeRowBounds(small_row, -inf, stats["min_group_fewest"] + 1e-6)
+        if stats["min_group_status"] != "Optimal":
+            # stage 2 (stage 1 stopped early): the least ladder priority with that few small pieces
+            cols_now = columns_of(np.rint(stage(np.concatenate([level, np.zeros(A + 2 * S + D)]), cols_now, 1 / 2)[:A]))
+            stats["ladder_status"] = h.modelStatusToString(h.getModelStatus())
+        stats["ladder_at_fewest"] = float(np.dot(arcs.priority[sub], cols_now[:A]))
+        h.changeRowBounds(ladder_row, -inf, float(np.dot(level, cols_now[:A])) + 1e-6)
+    # last stage: the EUR cost at those priorities
+    cols_now = stage(cost, cols_now, 1.0)
     info = h.getInfo()
     out = flow  # unchanged (the same object) unless the MIP found better
-    if sol.size >= A:
-        candidate = flow.copy()
-        candidate[sub] = np.rint(sol[:A]).astype(np.int64)
-        if objective(arcs, candidate, groups, w) < objective(arcs, flow, groups, w):
-            out = candidate
+    candidate = flow.copy()
+    candidate[sub] = np.rint(cols_now[:A]).astype(np.int64)
+    if objective(arcs, candidate, groups, w) < objective(arcs, flow, groups, w):
+        out = candidate
     gap = float(info.mip_gap)
     bound = float(info.mip_dual_bound)
-    return out, {"mip_status": h.modelStatusToString(h.getModelStatus()), "mip_gap": gap if math.isfinite(gap) else None,
-                 "mip_dual_bound": bound if math.isfinite(bound) else None,
-                 "mip_nodes": int(info.mip_node_count), "mip_arcs": A}
+    stats.update({"mip_status": h.modelStatusToString(h.getModelStatus()), "mip_gap": gap if math.isfinite(gap) else None,
+                  "mip_dual_bound": bound if math.isfinite(bound) else None,
+                  "mip_nodes": int(info.mip_node_count), "mip_arcs": A})
+    return out, stats
+
+
+def _remainder_columns(x: np.ndarray, g: np.ndarray, small: np.ndarray, d_of: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For a plan x: per small-group arc, is it the complex's one remainder (s) or a paying small piece (v)."""
+    s, v = np.zeros(len(small)), np.zeros(len(small))
+    used = np.nonzero((x[small] > 0) & (x[small] < g))[0]
+    if len(used):
+        keep = used[np.lexsort((-x[small][used], d_of[small][used]))]
+        first = np.ones(len(keep), dtype=bool)
+        first[1:] = d_of[small][keep][1:] != d_of[small][keep][:-1]
+        s[keep[first]] = 1.0
+        v[keep[~first]] = 1.0
+    return s, v
 
 
 def consolidation_moves(
@@ -406,7 +466,7 @@ def consolidation_moves(
 
 def consolidation_search(
     arcs: Arcs, flow: np.ndarray, supply: np.ndarray, capacity: np.ndarray, groups: np.ndarray, w: Weights,
-    time_limit_s: float, neighbourhood: int = 20, sub_time_s: float = 0.3, seed: int = 0,
+    time_limit_s: float, neighbourhood: int = 20, sub_time_s: float = 0.3, seed: int = 0, only_small: bool = False,
 ) -> tuple[np.ndarray, dict]:
     """Large-neighbourhood search: re-solve split complexes with their competitors exactly (MIP).
 
@@ -431,6 +491,10 @@ def consolidation_search(
         seeds = [int(i) for i in np.nonzero((pieces > 1) | (bad > 0))[0] if int(i) not in tried]
         if not seeds:
             break
+        if w.min_group_before_ladder or only_small:  # groups rank above the ladder and EUR: their offenders first
+            seeds = [i for i in seeds if bad[i] > 0] or ([] if only_small else seeds)
+            if not seeds:
+                break
         i = seeds[int(rng.integers(len(seeds)))]
         tried.add(i)
         own = by_demand[d_bounds[i] : d_bounds[i + 1]]
@@ -452,6 +516,45 @@ def consolidation_search(
             tried.difference_update(members)  # their situation changed: worth another look
             tried.add(i)
     return flow, {"lns_rounds": rounds, "lns_improved": improved, "lns_s": round(time.perf_counter() - t0, 3)}
+
+
+def face_search(
+    n: int, arcs: Arcs, flow: np.ndarray, supply: np.ndarray, capacity: np.ndarray, groups: np.ndarray, w: Weights,
+    deadline: float,
+) -> tuple[np.ndarray, dict]:
+    """The consolidation search on the ladder face first, then (small pieces left) on every arc.
+
+    Every plan housing the maximum at the least ladder priority uses only the arcs of the ladder
+    face (`bounds.ladder_face`: complementary slackness of that linear programme), about a fifth
+    of the arcs on the bench: neighbourhood MIPs there are smaller, faster and need no ladder
+    row to stay at the minimum. Pieces below the minimum group rank above the ladder, so where
+    some are left the last part of the time searches every arc (it may climb the ladder to remove them).
+    """
+    from services.matching.app.optimiser.bounds import face_arcs, ladder_face
+
+    stats: dict = {}
+    face = ladder_face(n, arcs, supply, capacity, int(flow.sum()))
+    on = None if face is None else face.free | face.full
+    if on is None or flow[~on].any() or float(np.dot(arcs.priority, flow)) > face.ladder_min + 1e-6 * max(1.0, face.ladder_min):
+        flow, extra = consolidation_search(arcs, flow, supply, capacity, groups, w, deadline - time.perf_counter())
+        return flow, {**extra, "face_arcs": None}
+    keep, face_sub, _ = face_arcs(face, arcs, supply, capacity)
+    if (flow[keep] > face_sub.cap).any() or int(flow[keep].sum()) != int(flow.sum()):  # numerically off the face: all arcs
+        flow, extra = consolidation_search(arcs, flow, supply, capacity, groups, w, deadline - time.perf_counter())
+        return flow, {**extra, "face_arcs": None}
+    share = 0.7 if w.min_group_before_ladder and small_pieces(arcs, flow, groups) else 1.0
+    face_flow, extra = consolidation_search(face_sub, flow[keep], supply, capacity, groups, w,
+                                            share * (deadline - time.perf_counter()))
+    flow = np.zeros_like(flow)
+    flow[keep] = face_flow
+    stats.update({"face_arcs": len(keep), **{f"face_{k}": v for k, v in extra.items()},
+                  # the plan at the ladder minimum before any climb for groups: its cost is what the face bound bounds
+                  "face_plan_eur": round(eur_cost(arcs, flow, groups, w), 2), "face_plan_small_pieces": small_pieces(arcs, flow, groups)})
+    if w.min_group_before_ladder and small_pieces(arcs, flow, groups) and deadline - time.perf_counter() > 0.1:
+        flow, extra = consolidation_search(arcs, flow, supply, capacity, groups, w, deadline - time.perf_counter(),
+                                           only_small=True)
+        stats.update(extra)
+    return flow, stats
 
 
 def ladder_minimum(n: int, m: int, arcs: Arcs, supply: np.ndarray, capacity: np.ndarray) -> float:
@@ -514,11 +617,16 @@ def solve(
         else:
             flow, extra = consolidation_moves(arcs, base, supply, capacity, groups, w)
             stats.update(extra)
-            flow, extra = consolidation_search(arcs, flow, supply, capacity, groups, w, deadline - time.perf_counter())
+            flow, extra = face_search(n, arcs, flow, supply, capacity, groups, w, deadline)
         stats.update(extra)
     else:
         raise ValueError(f"unknown method {method}")
     stats["method"] = method
+    stats["min_group_pieces"] = small_pieces(arcs, flow, groups) if len(flow) else 0
+    if stats["min_group_pieces"] == 0:
+        stats["min_group_fewest"] = 0  # none left: trivially the fewest
+    elif "min_group_fewest" in stats and stats.get("min_group_status") != "Optimal":
+        del stats["min_group_fewest"]  # stage 1 stopped early: only the plan's count, not a proof
     allocations = [
         Allocation(int(arcs.demand[a]), int(arcs.plot[a]), int(flow[a]), RUNGS[int(arcs.rung[a])], float(arcs.dist[a]))
         for a in np.nonzero(flow > 0)[0]
@@ -557,7 +665,9 @@ def verify(demands: Sequence[Demand], plots: Sequence[Plot], allocations: Sequen
 
 
 def lower_bound(n: int, arcs: Arcs, supply: np.ndarray, capacity: np.ndarray, w: Weights, housed: int,
-                time_limit_s: float = 600.0, ladder_max: float | None = None) -> float | None:
+                time_limit_s: float = 600.0, ladder_max: float | None = None, with_duals: bool = False,
+                arc_lower: np.ndarray | None = None, plot_full: np.ndarray | None = None,
+                complex_full: np.ndarray | None = None):
     """LP-relaxation bound of the fixed-charge problem among plans housing `housed` homes (HiGHS LP).
 
     Relaxing the split binaries, a complex housed over arcs a pays at least
@@ -566,17 +676,21 @@ def lower_bound(n: int, arcs: Arcs, supply: np.ndarray, capacity: np.ndarray, w:
     is a valid lower bound on the EUR cost of every plan with that many homes housed (and, with
     `ladder_max`, at most that ladder priority: the lexicographic optimum's).
     None when HiGHS stops before the LP optimum: an unfinished simplex value is no bound.
+    `with_duals`: (bound, per-plot capacity duals, housed dual, ladder dual) for `bounds.lagrangian_bound`.
+    `arc_lower`, `plot_full`, `complex_full`: arcs at least this full, plots filled, complexes housed in full
+    (the ladder face of `bounds.ladder_face`).
     """
     import highspy
 
     A = len(arcs.demand)
     if A == 0:
-        return 0.0
+        return (0.0, np.zeros(len(capacity)), 0.0, 0.0) if with_duals else 0.0
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", float(time_limit_s))
     inf = highspy.kHighsInf
-    h.addVars(A + n, np.zeros(A + n), np.concatenate([arcs.cap.astype(float), np.full(n, inf)]))
+    lower = np.zeros(A) if arc_lower is None else arc_lower.astype(float)
+    h.addVars(A + n, np.concatenate([lower, np.zeros(n)]), np.concatenate([arcs.cap.astype(float), np.full(n, inf)]))
     h.changeColsCost(A + n, np.arange(A + n, dtype=np.int32), np.concatenate([arcs.cost, np.full(n, w.split_fixed_eur)]))
     order = np.argsort(arcs.demand, kind="stable")
     # build rows in CSR form
@@ -594,14 +708,19 @@ def lower_bound(n: int, arcs: Arcs, supply: np.ndarray, capacity: np.ndarray, w:
         cols = order[bounds[i] : bounds[i + 1]]
         if len(cols) == 0:
             continue
-        add(cols, np.ones(len(cols)), -inf, float(supply[i]))
+        add(cols, np.ones(len(cols)), float(supply[i]) if complex_full is not None and complex_full[i] else -inf,
+            float(supply[i]))
         add(np.concatenate([[A + i], cols]), np.concatenate([[1.0], -1.0 / np.maximum(arcs.cap[cols], 1)]), -1.0, inf)
     porder = np.argsort(arcs.plot, kind="stable")
     pb = np.searchsorted(arcs.plot[porder], np.arange(len(capacity) + 1))
+    cap_row = np.full(len(capacity), -1)
     for j in range(len(capacity)):
         cols = porder[pb[j] : pb[j + 1]]
         if len(cols):
-            add(cols, np.ones(len(cols)), -inf, float(capacity[j]))
+            cap_row[j] = len(lo)
+            add(cols, np.ones(len(cols)), float(capacity[j]) if plot_full is not None and plot_full[j] else -inf,
+                float(capacity[j]))
+    housed_row = len(lo)
     add(np.arange(A), np.ones(A), float(housed), float(housed))
     if ladder_max is not None:
         add(np.arange(A), arcs.priority / max(w.ladder_step_per_unit, 1.0), -inf, ladder_max / max(w.ladder_step_per_unit, 1.0) + 1e-6)
@@ -610,4 +729,10 @@ def lower_bound(n: int, arcs: Arcs, supply: np.ndarray, capacity: np.ndarray, w:
     h.run()
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return None
-    return float(h.getInfo().objective_function_value)
+    value = float(h.getInfo().objective_function_value)
+    if not with_duals:
+        return value
+    dual = np.asarray(h.getSolution().row_dual)
+    y_cap = np.where(cap_row >= 0, dual[np.maximum(cap_row, 0)], 0.0)
+    y_ladder = float(dual[housed_row + 1]) if ladder_max is not None else 0.0  # per ladder step (the row's unit)
+    return value, y_cap, float(dual[housed_row]), y_ladder  # signs as HiGHS gives them: <= 0 on <= rows

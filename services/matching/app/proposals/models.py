@@ -28,6 +28,7 @@ class Proposal(Base):
     cost: Mapped[dict] = mapped_column(JSONB)
     binding_constraints: Mapped[list] = mapped_column(JSONB, default=list)
     alternatives: Mapped[list] = mapped_column(JSONB, default=list)
+    passed_over: Mapped[list] = mapped_column(JSONB, default=list, server_default=sa.text("'[]'::jsonb"))
     parties: Mapped[list] = mapped_column(JSONB)
     acceptances: Mapped[list] = mapped_column(JSONB, default=list)
     move_window_start: Mapped[dt.date]

@@ -19,6 +19,22 @@ class AllocationOut(BaseModel):
     rung: str
 
 
+class PassedOverOut(BaseModel):
+    """A plot near the complex that the plan does not use, and why not."""
+
+    site_id: uuid.UUID
+    gemeente_code: str
+    distance_km: float
+    rung: str = Field(description="The herplaatsingsladder rung the plot would be for this complex.")
+    free_units: int = Field(description="Free places the plan leaves on the plot (this complex's own use counted free).")
+    reasons: list[str] = Field(description=(
+        "Each hard rule the pair breaks (its name in the rule registry, e.g. stacking, time_window_start, bbl_level, "
+        "doelgroep, social_rent_lock_in, exclusion_flag); else one of: full (its places go to other complexes), "
+        "ladder (a lower rung was available), split (taking it would spread the complex over one more plot), "
+        "cost (dearer per home than the plots used)."))
+    detail: str
+
+
 class PartyOut(BaseModel):
     role: str
     org: str
@@ -37,6 +53,8 @@ class ProposalOut(BaseModel):
         "cost": {"transport_unit_km": 199.7, "transport": 798.8, "splits": 0, "split": 0.0, "storage_months": 0.0,
                  "storage": 0.0, "readiness": 0.0, "site_factors": 0.0, "ladder": 0.0, "total": 798.8},
         "binding_constraints": ["stacking: 2 plot(s) ruled out"], "alternatives": [],
+        "passed_over": [{"site_id": "2a3b4c5d-6e7f-4a8b-9c0d-1e2f3a4b5c6d", "gemeente_code": "GM0200", "distance_km": 1.4,
+                         "rung": "gemeente", "free_units": 30, "reasons": ["stacking"], "detail": "breaks stacking"}],
         "parties": [{"role": "investor", "org": "woonstad", "accepted": False},
                     {"role": "municipality", "org": "GM0200", "accepted": False}],
         "move_window_start": "2027-06-30", "expires_at": "2026-12-23T10:00:00Z", "created_at": "2026-11-23T10:00:00Z",
@@ -53,7 +71,11 @@ class ProposalOut(BaseModel):
     allocations: list[AllocationOut]
     cost: dict[str, float] = Field(description="Per-term cost in EUR (weights of the matching policy version) and the total.")
     binding_constraints: list[str]
-    alternatives: list[dict]
+    alternatives: list[dict] = Field(description=(
+        "The next best distinct plans (different plots or different splits), each with its cost and `reasons`: "
+        "why it was not chosen, in the objective's order (shortfall, min_group, ladder, split, cost)."))
+    passed_over: list[PassedOverOut] = Field(
+        default_factory=list, description="The nearest plots (by distance) the plan does not use, each with why not.")
     parties: list[PartyOut]
     move_window_start: dt.date
     expires_at: dt.datetime

@@ -128,6 +128,7 @@ async def propose(
             binding_constraints=binding.of(i, allocations, demand),
             alternatives=explain.alternatives(sol_i, i_in, demand, inputs.plots, capacity_i, w),
             policy=policy,
+            passed_over=explain.passed_over(sol_i, i_in, demand, inputs.plots, capacity_i, w),
         )
         # later demands in this batch see the capacity this proposal promised
         for a in allocations:
@@ -140,7 +141,7 @@ async def propose(
 async def create_proposal(
     session: AsyncSession, runtime: "ServiceRuntime", row: PlacementDemand, plots: list[Plot],
     allocations: list[Allocation], run_id: uuid.UUID | None, *, cost: ev.CostBreakdown, binding_constraints: list[str],
-    alternatives: list[dict], policy: policies.Policy | None = None,
+    alternatives: list[dict], policy: policies.Policy | None = None, passed_over: list[dict] | None = None,
 ) -> Proposal:
     policy = policy or await policies.current(session, runtime)
     now = runtime.clock.now()  # product time: the deadline passes when the product's clock passes it
@@ -154,7 +155,7 @@ async def create_proposal(
         id=uuid.uuid4(), placement_id=row.placement_id, complex_id=row.complex_id, investor_org=row.investor_org,
         status="pending", unit_count=row.unit_count, shortfall_units=row.shortfall_units, rung=rung.value,
         cost={**cost.model_dump(by_alias=False), "weights_version": policy.version}, policy_version=policy.version,
-        binding_constraints=binding_constraints, alternatives=alternatives,
+        binding_constraints=binding_constraints, alternatives=alternatives, passed_over=passed_over or [],
         parties=parties, acceptances=[], move_window_start=move_start,
         expires_at=now + policy.proposal_deadline, created_at=now, run_id=run_id,
     )
@@ -171,6 +172,7 @@ async def create_proposal(
         unit_count=row.unit_count, allocations=event_allocations(plots, allocations), rung=rung,
         cost=cost,
         binding_constraints=proposal.binding_constraints, alternatives=proposal.alternatives,
+        passed_over=proposal.passed_over,
         parties=[ev.Party(role=Role(p["role"]), org=p["org"]) for p in parties], expires_at=proposal.expires_at,
         shortfall_units=row.shortfall_units, move_window_start=move_start, policy_version=policy.version,
     ))

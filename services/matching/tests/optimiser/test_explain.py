@@ -46,3 +46,35 @@ def test_binding_constraints_count_what_each_rule_rules_out():
     lines = explain.BindingConstraints([demand], plots, W).of(0, sol.allocations)
     assert lines == [f"{r}: {c} plot(s) ruled out" for r, c in sorted(expected.items())]
     assert explain.demand_cost(sol, 0, np.array([1]), W).total == sol.cost.total
+
+
+def test_the_nearest_unused_plots_each_say_why_not_from_the_rule_registry():
+    own = dataclasses.replace(NEAR, key="own", lat=52.2140, max_layers=3)  # 3 layers: the other complex (4) cannot
+    stacked = dataclasses.replace(NEAR, key="stacked", lat=52.2113, max_layers=1)  # nearest, but one layer only
+    taken = dataclasses.replace(NEAR, key="taken", free_units=20, lat=52.2115, max_layers=4)  # the other complex's only plot
+    regio = dataclasses.replace(own, key="regio", gemeente_code="GM0232", lat=52.2120)  # near, but another gemeente
+    unready = dataclasses.replace(own, key="unready", lat=52.2200, bouwrijp=False)  # same gemeente, dearer
+    other = dataclasses.replace(HOME, key="other", lat=52.2115, layers=4)
+    demand = dataclasses.replace(HOME, layers=2)
+    plots = [unready, regio, taken, stacked, own]
+    sol = solve([demand, other], plots, W)
+    assert {plots[a.plot].key for a in sol.allocations if a.demand == 0} == {"own"}
+    capacity = np.array([p.free_units for p in plots])
+    why = explain.passed_over(sol, 0, demand, plots, capacity, W)
+    assert [x["site_id"] for x in why] == ["stacked", "taken", "regio", "unready"]  # by distance, the plan's own left out
+    assert [x["reasons"] for x in why] == [["stacking"], ["full"], ["ladder"], ["cost"]]
+    assert why[0]["reasons"] == pair_violations(demand, stacked, W)  # the registry's own verdict
+    assert why[2]["rung"] == LadderRung.regio.value and why[1]["free_units"] == 0
+
+
+def test_alternatives_are_distinct_plans_each_with_why_not():
+    own = dataclasses.replace(NEAR, key="own")
+    # two plots that only together take the complex: leading with either gives the same plan
+    x = dataclasses.replace(NEAR, key="x", free_units=12, lat=52.2300)
+    y = dataclasses.replace(NEAR, key="y", free_units=8, lat=52.2310)
+    plots = [own, x, y]
+    sol = solve([HOME], plots, W)
+    alts = explain.alternatives(sol, 0, HOME, plots, np.array([p.free_units for p in plots]), W)
+    plans = [frozenset((a["site_id"], a["units"]) for a in alt["allocations"]) for alt in alts]
+    assert plans == [frozenset({("x", 12), ("y", 8)})]  # once, not twice in another order
+    assert alts[0]["reasons"][0] == "split: over 2 plots" and alts[0]["reasons"][-1].startswith("cost: EUR ")

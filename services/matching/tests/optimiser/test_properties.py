@@ -48,7 +48,9 @@ def test_no_plan_breaks_a_hard_constraint_or_overbooks(demands, plots, method):
     assert sol.housed == sol.max_flow  # every housable home is housed, min group sizes or not
     if sol.arcs is not None and len(sol.arcs.demand):
         # the herplaatsingsladder comes before EUR: no plan climbs higher than the least any max-flow plan must
-        assert sol.cost.ladder == sol.stats["ladder_minimum"]
+        # (with the fewest pieces below a minimum group, which rank above the ladder, where the MIP staged them)
+        assert sol.cost.ladder == sol.stats.get("ladder_at_fewest", sol.stats["ladder_minimum"])
+        assert sol.cost.ladder >= sol.stats["ladder_minimum"]
 
 
 # Instances where every pair is feasible: the cost trade-offs (ladder, splits, min group, readiness) decide.

@@ -96,6 +96,8 @@ async def test_decline_returns_demand_and_reproposes_elsewhere_and_shortfall_is_
     await publish("inventory.placement.expiring", demand, demand.placement_id)
     [first] = await eventually(lambda: _proposals(app_client, settings))
     assert first["allocations"][0]["site_id"] == str(near.site_id)
+    # the plot it did not use, and why: free and on the same rung, but further (transport costs more)
+    assert [(x["site_id"], x["reasons"], x["rung"]) for x in first["passed_over"]] == [(str(far.site_id), ["cost"], "gemeente")]
 
     r = await app_client.post(f"/api/v1/proposals/{first['id']}/decline", headers=headers_for(settings, Role.municipality, "GM0200"),
                               json={"reason": "plot promised to starters"})
