@@ -78,6 +78,8 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/matching/runs", "matching", MARKTMEESTER),
     Route("GET", "/matching/runs", "matching", MARKTMEESTER),
     Route("GET", "/matching/runs/{id}", "matching", MARKTMEESTER),
+    Route("GET", "/ledger", "matching", ANY_ROLE),
+    Route("GET", "/ledger/placements", "matching", ANY_ROLE),
     Route("GET", "/dashboard/summary", GATEWAY, MARKTMEESTER),
     Route("GET", "/dashboard/forecast", GATEWAY, MARKTMEESTER),
     Route("GET", "/map/sites.geojson", "sites", PUBLIC),

@@ -12,6 +12,7 @@ from services.matching.app import models  # noqa: F401 - registers the tables on
 from services.matching.app.config import MatchingSettings
 from services.matching.app.db import bus_tables
 from services.matching.app.events import handlers
+from services.matching.app.ledger.endpoints import router as ledger_router
 from services.matching.app.proposals import service as proposals
 from services.matching.app.proposals.endpoints import router as proposals_router
 from services.matching.app.runs.endpoints import router as runs_router
@@ -40,7 +41,7 @@ def create_app(settings: MatchingSettings | None = None) -> FastAPI:
     runtime = ServiceRuntime(settings, bus_tables, handlers=handlers, background=[expiry_loop])
     return create_service_app(
         runtime,
-        routers=[proposals_router, runs_router, stats_router],
+        routers=[proposals_router, runs_router, stats_router, ledger_router],
         title="Herplaatsing matching service",
         description="Internal service: the read model of relocation demand and plot supply, the optimiser, proposals and their two-party acceptance.",
     )

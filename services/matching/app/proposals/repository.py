@@ -47,6 +47,12 @@ async def open_proposal_for(session: AsyncSession, placement_id: uuid.UUID, stat
     )
 
 
+async def proposals_for(session: AsyncSession, placement_id: uuid.UUID, statuses: tuple[str, ...]) -> list[Proposal]:
+    """Every proposal of the placement in these statuses (parts: an accepted one beside the remainder's)."""
+    q = sa.select(Proposal).where(Proposal.placement_id == placement_id, Proposal.status.in_(statuses))
+    return list((await session.scalars(q.order_by(Proposal.created_at, Proposal.id).with_for_update())).all())
+
+
 async def proposals_on_site(session: AsyncSession, site_id: uuid.UUID, statuses: tuple[str, ...]) -> list[Proposal]:
     q = (
         sa.select(Proposal)

@@ -12,10 +12,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.matching.app.proposals.models import OPEN_STATUSES, Proposal, ProposalAllocation
-from services.matching.app.readmodel.models import ComplexView, PlacementDemand, PlotView
+from services.matching.app.readmodel.models import OPEN_DEMAND_STATUSES, ComplexView, PlacementDemand, PlotView
 
-OPEN_DEMAND = ("waiting", "proposed")
-READ_MODEL_TABLES = ("complexes", "placements", "plots")
+OPEN_DEMAND = OPEN_DEMAND_STATUSES
+READ_MODEL_TABLES = ("complexes", "placements", "plots", "home_ledger")
+REMAINING = PlacementDemand.unit_count - PlacementDemand.committed_units
 
 
 async def promised_units_by_site(session: AsyncSession) -> dict[uuid.UUID, int]:
@@ -34,7 +35,7 @@ async def published_plots(session: AsyncSession) -> list[PlotView]:
 
 
 async def waiting_demand(session: AsyncSession, placement_ids: list[uuid.UUID] | None = None) -> list[PlacementDemand]:
-    q = sa.select(PlacementDemand).where(PlacementDemand.demand_status == "waiting")
+    q = sa.select(PlacementDemand).where(PlacementDemand.demand_status == "waiting", REMAINING > 0)
     if placement_ids is not None:
         q = q.where(PlacementDemand.placement_id.in_(placement_ids))
     return list((await session.scalars(q.order_by(PlacementDemand.end_date, PlacementDemand.placement_id).with_for_update())).all())
@@ -54,6 +55,11 @@ async def insert_demand_if_new(session: AsyncSession, placement_id: uuid.UUID, *
 
 async def demand_for_update(session: AsyncSession, placement_id: uuid.UUID) -> PlacementDemand | None:
     return await session.get(PlacementDemand, placement_id, with_for_update=True)
+
+
+async def complex_spec(session: AsyncSession, complex_id: uuid.UUID) -> dict | None:
+    row = await session.get(ComplexView, complex_id)
+    return row.spec if row is not None else None
 
 
 async def plot_for_update(session: AsyncSession, site_id: uuid.UUID) -> PlotView | None:
@@ -86,8 +92,8 @@ async def set_reserved(session: AsyncSession, site_id: uuid.UUID, reserved_units
 
 
 async def open_demand_units(session: AsyncSession) -> int:
-    """Homes waiting or in an open proposal."""
-    q = sa.select(sa.func.coalesce(sa.func.sum(PlacementDemand.unit_count), 0)).where(PlacementDemand.demand_status.in_(OPEN_DEMAND))
+    """Homes waiting or in a pending proposal (the remainders; committed parts are housed)."""
+    q = sa.select(sa.func.coalesce(sa.func.sum(REMAINING), 0)).where(PlacementDemand.demand_status.in_(OPEN_DEMAND))
     return int(await session.scalar(q) or 0)
 
 
@@ -106,7 +112,8 @@ async def open_shortfall(session: AsyncSession) -> list[tuple[str | None, dt.dat
 async def derived_demand_state(session: AsyncSession) -> list[sa.Row]:
     """What the matcher derived from the demand (declines, exclusions, states): kept across a rebuild."""
     return list((await session.execute(sa.text(
-        "SELECT placement_id, demand_status, shortfall_units, excluded_sites, declined_allocations FROM placements"
+        "SELECT placement_id, demand_status, shortfall_units, excluded_sites, declined_allocations, committed_units"
+        " FROM placements"
     ))).all())
 
 
@@ -118,6 +125,6 @@ async def restore_demand_state(session: AsyncSession, rows: list[sa.Row]) -> Non
     for row in rows:
         await session.execute(sa.text(
             "UPDATE placements SET demand_status = :s, shortfall_units = :f, excluded_sites = CAST(:e AS jsonb), "
-            "declined_allocations = CAST(:d AS jsonb) WHERE placement_id = :p"
-        ), {"s": row.demand_status, "f": row.shortfall_units, "e": orjson.dumps(row.excluded_sites).decode(),
+            "declined_allocations = CAST(:d AS jsonb), committed_units = :c WHERE placement_id = :p"
+        ), {"s": row.demand_status, "f": row.shortfall_units, "c": row.committed_units, "e": orjson.dumps(row.excluded_sites).decode(),
             "d": orjson.dumps(row.declined_allocations).decode(), "p": row.placement_id})

@@ -31,7 +31,7 @@ async def run(session: AsyncSession, runtime: "ServiceRuntime", principal: Princ
             plan.append({"placement_id": inputs.demands[a.demand].key, "site_id": inputs.plots[a.plot].key,
                          "gemeente_code": inputs.plots[a.plot].gemeente_code, "units": a.units, "rung": a.rung.value,
                          "distance_km": round(a.distance_km, 3)})
-    short_rows = [(r.province_code, r.end_date, r.unit_count - housed_by.get(i, 0)) for i, r in enumerate(inputs.rows)]
+    short_rows = [(r.province_code, r.end_date, r.remaining_units - housed_by.get(i, 0)) for i, r in enumerate(inputs.rows)]
     created = 0
     if mode == "binding" and inputs.demands:
         created = len(await proposals.propose(session, runtime, run_id=run_id, override=override,

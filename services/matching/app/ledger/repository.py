@@ -1,0 +1,61 @@
+"""Queries over the home ledger."""
+
+from __future__ import annotations
+
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.matching.app.ledger.models import LedgerHome
+from shared.domain import HomeState, Role
+from shared.web.identity import Principal
+from shared.web.pagination import paginate
+
+KNOWN_STATES = [s.value for s in HomeState]
+
+
+def visible(principal: Principal) -> sa.ColumnElement[bool]:
+    """Marktmeester: every home; investor: its own org's; municipality: the homes in its gemeente."""
+    if principal.role is Role.marktmeester:
+        return sa.true()
+    if principal.role is Role.investor:
+        return LedgerHome.investor_org == principal.org
+    if principal.role is Role.municipality:
+        return LedgerHome.gemeente_code == principal.org
+    return sa.false()
+
+
+async def registered_and_accounted(session: AsyncSession, principal: Principal) -> tuple[int, int]:
+    """The sum invariant in one query: homes registered, and homes in exactly one known state."""
+    row = (await session.execute(
+        sa.select(sa.func.count(), sa.func.count().filter(LedgerHome.state.in_(KNOWN_STATES))).where(visible(principal))
+    )).one()
+    return int(row[0]), int(row[1])
+
+
+async def counts_by_province_state(session: AsyncSession, principal: Principal) -> list[tuple[str | None, str, int]]:
+    q = (sa.select(LedgerHome.province_code, LedgerHome.state, sa.func.count())
+         .where(visible(principal)).group_by(LedgerHome.province_code, LedgerHome.state))
+    return [(p, s, int(n)) for p, s, n in (await session.execute(q)).all()]
+
+
+async def page_placements(
+    session: AsyncSession, principal: Principal, *, state: str | None, province: str | None,
+    complex_id: uuid.UUID | None, limit: int, cursor: str | None,
+) -> tuple[list[sa.Row], str | None]:
+    """Per placement (and its complex): the number of homes in each state. `state`: placements with a home in it."""
+    per_state = [sa.func.count().filter(LedgerHome.state == s).label(s) for s in KNOWN_STATES]
+    q = (sa.select(LedgerHome.placement_id, sa.func.min(LedgerHome.complex_id.cast(sa.String)).label("complex_id"),
+                   sa.func.min(LedgerHome.investor_org).label("investor_org"),
+                   sa.func.min(LedgerHome.gemeente_code).label("gemeente_code"),
+                   sa.func.min(LedgerHome.province_code).label("province_code"),
+                   sa.func.count().label("homes"), *per_state)
+         .where(visible(principal)).group_by(LedgerHome.placement_id))
+    if province is not None:
+        q = q.where(LedgerHome.province_code == province)
+    if complex_id is not None:
+        q = q.where(LedgerHome.complex_id == complex_id)
+    if state is not None:
+        q = q.having(sa.func.count().filter(LedgerHome.state == state) > 0)
+    return await paginate(session, q, [LedgerHome.placement_id], limit, cursor)
