@@ -13,9 +13,9 @@ from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.matching.app.ledger import repository as repo
 from services.matching.app.ledger.models import DEMAND_PHASES, LedgerHome, state_of
 from shared.events import models as ev
 from shared.reference import province_of
@@ -39,20 +39,18 @@ def _set(home: LedgerHome, on: dt.date, *, phase: str = _KEEP, stage: str | None
 
 
 async def _homes(session: AsyncSession, *where: sa.ColumnElement[bool]) -> list[LedgerHome]:
-    q = sa.select(LedgerHome).where(*where).order_by(LedgerHome.unit_id).with_for_update()
-    return list((await session.scalars(q)).all())
+    return await repo.homes_for_update(session, *where)
 
 
 async def _insert_new(session: AsyncSession, unit_ids: Iterable[uuid.UUID], *, placement_id: uuid.UUID,
                       complex_id: uuid.UUID, investor_org: str, gemeente_code: str, province_code: str | None,
                       phase: str, on: dt.date, reason: str | None = None) -> None:
     """Homes not yet in the ledger (first seen in this event); known homes are left as they are."""
-    rows = [dict(unit_id=u, placement_id=placement_id, complex_id=complex_id, investor_org=investor_org,
-                 gemeente_code=gemeente_code, province_code=province_code or province_of(gemeente_code),
-                 phase=phase, stage=None, proposal_id=None, state=state_of(phase, None).value, since=on, reason=reason)
-            for u in unit_ids]
-    if rows:
-        await session.execute(pg_insert(LedgerHome).values(rows).on_conflict_do_nothing(index_elements=["unit_id"]))
+    await repo.insert_new_homes(session, [
+        dict(unit_id=u, placement_id=placement_id, complex_id=complex_id, investor_org=investor_org,
+             gemeente_code=gemeente_code, province_code=province_code or province_of(gemeente_code),
+             phase=phase, stage=None, proposal_id=None, state=state_of(phase, None).value, since=on, reason=reason)
+        for u in unit_ids])
 
 
 # ----------------------------------------------------------------- inventory

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.matching.app.ledger.models import LedgerHome
@@ -13,6 +15,16 @@ from shared.web.identity import Principal
 from shared.web.pagination import paginate
 
 KNOWN_STATES = [s.value for s in HomeState]
+
+
+async def homes_for_update(session: AsyncSession, *where: sa.ColumnElement[bool]) -> list[LedgerHome]:
+    q = sa.select(LedgerHome).where(*where).order_by(LedgerHome.unit_id).with_for_update()
+    return list((await session.scalars(q)).all())
+
+
+async def insert_new_homes(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        await session.execute(pg_insert(LedgerHome).values(rows).on_conflict_do_nothing(index_elements=["unit_id"]))
 
 
 def visible(principal: Principal) -> sa.ColumnElement[bool]:

@@ -72,6 +72,10 @@ async def get_visible(session: AsyncSession, principal: Principal, proposal_id: 
     return await session.scalar(q.with_for_update() if lock else q)
 
 
+async def get(session: AsyncSession, proposal_id: uuid.UUID) -> Proposal | None:
+    return await session.get(Proposal, proposal_id)
+
+
 async def get_for_update(session: AsyncSession, proposal_id: uuid.UUID) -> Proposal | None:
     return await session.get(Proposal, proposal_id, with_for_update=True)
 

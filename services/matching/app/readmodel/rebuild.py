@@ -18,7 +18,7 @@ from nats.js.api import DeliverPolicy
 from services.matching.app.config import MatchingSettings
 from services.matching.app.events import handlers as event_handlers
 from services.matching.app.ledger import fold as ledger
-from services.matching.app.proposals.models import Proposal
+from services.matching.app.proposals import repository as proposals_repo
 from services.matching.app.readmodel import repository
 from shared.bus.consumer import PoisonMessage, parse
 from shared.bus.nats import connect
@@ -58,7 +58,7 @@ async def rebuild_read_model(settings: MatchingSettings, db: Database | None = N
                             continue
                         if data is not None:
                             if event.type.startswith("matching.proposal."):
-                                proposal = await session.get(Proposal, data.proposal_id)  # type: ignore[attr-defined]
+                                proposal = await proposals_repo.get(session, data.proposal_id)  # type: ignore[attr-defined]
                                 dates = {"created": proposal and proposal.created_at.date(),
                                          "decided": proposal and proposal.decided_at and proposal.decided_at.date()}
                                 await ledger.proposal_events(session, event.type, data, dates, runtime.clock.today())
