@@ -1,5 +1,7 @@
 """home ledger; remainders (committed units) and storage on the demand; one *pending* proposal per placement
 
+The ledger starts empty: fill it from the stream with `python -m services.matching.app.readmodel.rebuild`.
+
 Revision ID: 0003
 Revises: 0002
 """
@@ -38,6 +40,13 @@ def upgrade() -> None:
         op.create_index(op.f(f"ix_home_ledger_{column}"), "home_ledger", [column], unique=False)
     op.add_column("placements", sa.Column("committed_units", sa.Integer(), server_default="0", nullable=False))
     op.add_column("placements", sa.Column("storage_since", sa.Date(), nullable=True))
+    # Parts already committed: the homes housed by accepted/reserved/scheduled proposals.
+    op.execute(
+        "UPDATE placements SET committed_units = c.housed FROM ("
+        " SELECT placement_id, sum(unit_count - shortfall_units) AS housed FROM proposals"
+        " WHERE status IN ('accepted', 'reserved', 'scheduled') GROUP BY placement_id"
+        ") AS c WHERE placements.placement_id = c.placement_id"
+    )
     op.drop_index("uq_proposals_open_placement", table_name="proposals",
                   postgresql_where=sa.text("status IN ('pending', 'accepted', 'reserved', 'scheduled')"))
     op.create_index("uq_proposals_pending_placement", "proposals", ["placement_id"], unique=True,
