@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Iterable
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,11 +19,12 @@ from services.matching.app.ledger.models import DEMAND_PHASES, LedgerHome, state
 from shared.events import models as ev
 from shared.reference import province_of
 
-_KEEP: Any = object()
+_KEEP = repo.KEEP
 
 
 def _set(home: LedgerHome, on: dt.date, *, phase: str = _KEEP, stage: str | None = _KEEP,
          proposal_id: uuid.UUID | None = _KEEP, reason: str | None = _KEEP) -> None:
+    """One home, in Python (the relocation plan's swap); the same rule as `repository.update_homes`."""
     if phase is not _KEEP:
         home.phase = phase
     if stage is not _KEEP:
@@ -38,8 +38,8 @@ def _set(home: LedgerHome, on: dt.date, *, phase: str = _KEEP, stage: str | None
         home.state, home.since = state, on
 
 
-async def _homes(session: AsyncSession, *where: sa.ColumnElement[bool]) -> list[LedgerHome]:
-    return await repo.homes_for_update(session, *where)
+_update = repo.update_homes
+H = LedgerHome
 
 
 async def _insert_new(session: AsyncSession, unit_ids: Iterable[uuid.UUID], *, placement_id: uuid.UUID,
@@ -68,89 +68,83 @@ async def placement_expiring(session: AsyncSession, data: ev.PlacementExpiring) 
     await _insert_new(session, data.unit_ids, placement_id=data.placement_id, complex_id=data.complex.complex_id,
                       investor_org=data.complex.investor_org, gemeente_code=data.gemeente_code,
                       province_code=data.province_code, phase="expiring", on=data.detected_on)
-    for home in await _homes(session, LedgerHome.placement_id == data.placement_id, LedgerHome.phase == "in_place"):
-        _set(home, data.detected_on, phase="expiring")
+    await _update(session, [H.placement_id == data.placement_id, H.phase == "in_place"], data.detected_on, phase="expiring")
 
 
 async def placement_ended(session: AsyncSession, data: ev.PlacementEnded) -> None:
     """The term ended: every home of it still at its place goes into storage (opslag), relocated or not
     (a remainder of a relocation in parts is stored too); homes with a relocation plan keep it."""
-    for home in await _homes(session, LedgerHome.placement_id == data.placement_id,
-                             LedgerHome.phase.in_(("in_place", "expiring"))):
-        _set(home, data.end_date, phase="in_storage", reason="term_ended")
+    await _update(session, [H.placement_id == data.placement_id, H.phase.in_(("in_place", "expiring"))], data.end_date,
+                  phase="in_storage", reason="term_ended")
 
 
 async def placement_updated(session: AsyncSession, data: ev.PlacementUpdated, phase: str, on: dt.date) -> None:
     """A changed term: the homes still at their place (or stored) take `phase` (decided with the demand)."""
-    for home in await _homes(session, LedgerHome.placement_id == data.placement_id, LedgerHome.phase.in_(DEMAND_PHASES)):
-        _set(home, on, phase=phase, reason="placement_changed")
+    await _update(session, [H.placement_id == data.placement_id, H.phase.in_(DEMAND_PHASES)], on, phase=phase,
+                  reason="placement_changed")
 
 
 async def placement_started(session: AsyncSession, data: ev.PlacementStarted) -> None:
     """The follow-up placement is active: its homes have moved (and now stand in its gemeente)."""
     province = province_of(data.gemeente_code)
-    for home in await _homes(session, LedgerHome.unit_id.in_(data.unit_ids)):
-        home.placement_id, home.gemeente_code, home.province_code = data.placement_id, data.gemeente_code, province
-        _set(home, data.start_date, phase="moved", stage=None, reason=None)
+    await _update(session, [H.unit_id.in_(data.unit_ids)], data.start_date, phase="moved", stage=None, reason=None,
+                  placement_id=data.placement_id, gemeente_code=data.gemeente_code, province_code=province)
     await _insert_new(session, data.unit_ids, placement_id=data.placement_id, complex_id=data.complex_id,
                       investor_org=data.investor_org, gemeente_code=data.gemeente_code, province_code=province,
                       phase="moved", on=data.start_date)
 
 
 async def placement_fallback(session: AsyncSession, data: ev.PlacementFallback, on: dt.date) -> None:
-    for home in await _homes(session, LedgerHome.unit_id.in_(data.unit_ids), LedgerHome.phase.in_(DEMAND_PHASES)):
-        _set(home, on, phase="fallback", stage=None, proposal_id=None, reason="fallback")
+    await _update(session, [H.unit_id.in_(data.unit_ids), H.phase.in_(DEMAND_PHASES)], on, phase="fallback", stage=None,
+                  proposal_id=None, reason="fallback")
 
 
 async def placement_closed(session: AsyncSession, data: ev.PlacementClosed) -> None:
-    for home in await _homes(session, LedgerHome.unit_id.in_(data.unit_ids)):
-        _set(home, data.closed_on, phase=data.end_state.value, stage=None, proposal_id=None, reason=data.reason)
+    await _update(session, [H.unit_id.in_(data.unit_ids)], data.closed_on, phase=data.end_state.value, stage=None,
+                  proposal_id=None, reason=data.reason)
 
 
 async def relocation_scheduled(session: AsyncSession, data: ev.RelocationScheduled, on: dt.date) -> None:
     """The plan names the homes that move. Where they differ from the homes the ledger had counted into the
     proposal, the two swap roles (the counted-but-not-moving ones take over what the moving ones held)."""
     moving = {u for a in data.allocations for u in a.unit_ids}
-    counted = await _homes(session, LedgerHome.proposal_id == data.proposal_id, LedgerHome.unit_id.not_in(moving))
-    named = await _homes(session, LedgerHome.unit_id.in_(moving))
+    counted = await repo.homes_for_update(session, LedgerHome.proposal_id == data.proposal_id, LedgerHome.unit_id.not_in(moving))
+    named = await repo.homes_for_update(session, LedgerHome.unit_id.in_(moving))
     displaced = [(h.proposal_id, h.stage) for h in named if h.proposal_id != data.proposal_id and h.phase in DEMAND_PHASES]
     for home in counted:
         proposal_id, stage = displaced.pop(0) if displaced else (None, None)
         _set(home, on, proposal_id=proposal_id, stage=stage)
     for home in named:
         _set(home, on, phase="relocation_scheduled", stage=None, proposal_id=data.proposal_id, reason=None)
+    await session.flush()
+    repo.forget(session, counted + named)
 
 
 # ----------------------------------------------------------------- sites, matching
 
 
 async def reservation_confirmed(session: AsyncSession, proposal_id: uuid.UUID, on: dt.date) -> None:
-    for home in await _homes(session, LedgerHome.proposal_id == proposal_id, LedgerHome.stage == "agreed"):
-        _set(home, on, stage="reserved")
+    await _update(session, [H.proposal_id == proposal_id, H.stage == "agreed"], on, stage="reserved")
 
 
 async def proposal_created(session: AsyncSession, proposal_id: uuid.UUID, placement_id: uuid.UUID, housed: int,
                            on: dt.date) -> None:
     """The proposal covers `housed` homes of its placement: the first free ones by unit id; the others are
     the remainder (restvraag), still demand."""
-    free = await _homes(session, LedgerHome.placement_id == placement_id, LedgerHome.phase.in_(DEMAND_PHASES),
-                        LedgerHome.proposal_id.is_(None))
-    for i, home in enumerate(free):
-        if i < housed:
-            _set(home, on, stage="proposed", proposal_id=proposal_id, reason=None)
-        else:
-            _set(home, on, reason="remainder")
+    covered = await repo.free_homes(session, placement_id, housed)
+    await _update(session, [H.unit_id.in_(covered)], on, stage="proposed", proposal_id=proposal_id, reason=None)
+    await _update(session, [H.placement_id == placement_id, H.phase.in_(DEMAND_PHASES), H.proposal_id.is_(None),
+                            H.unit_id.not_in(covered)], on, reason="remainder")
 
 
 async def proposal_accepted(session: AsyncSession, proposal_id: uuid.UUID, on: dt.date) -> None:
-    for home in await _homes(session, LedgerHome.proposal_id == proposal_id, LedgerHome.stage == "proposed"):
-        _set(home, on, stage="agreed")
+    await _update(session, [H.proposal_id == proposal_id, H.stage == "proposed"], on, stage="agreed")
 
 
 async def proposal_ended(session: AsyncSession, proposal_id: uuid.UUID, reason: str, on: dt.date) -> None:
     """Declined, expired or withdrawn: the homes it covered are demand again (expiring or in storage)."""
-    for home in await _homes(session, LedgerHome.proposal_id == proposal_id, LedgerHome.phase.in_(DEMAND_PHASES)):
-        _set(home, on, stage=None, proposal_id=None, reason=reason)
+    await _update(session, [H.proposal_id == proposal_id, H.phase.in_(DEMAND_PHASES)], on, stage=None, proposal_id=None,
+                  reason=reason)
 
 
 async def proposal_events(session: AsyncSession, event_type: str, data: ev.EventData,

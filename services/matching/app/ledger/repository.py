@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -9,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.matching.app.ledger.models import LedgerHome
+from services.matching.app.ledger.models import DEMAND_PHASES, LedgerHome
 from shared.domain import HomeState, Role
 from shared.web.identity import Principal
 from shared.web.pagination import paginate
@@ -25,6 +26,45 @@ async def homes_for_update(session: AsyncSession, *where: sa.ColumnElement[bool]
 async def insert_new_homes(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     if rows:
         await session.execute(pg_insert(LedgerHome).values(rows).on_conflict_do_nothing(index_elements=["unit_id"]))
+
+
+KEEP: Any = object()  # a column the update leaves as it is
+
+
+def _column_value(column: sa.ColumnElement, value: Any, type_: sa.types.TypeEngine) -> sa.ColumnElement:
+    """The column's value after the update, as an SQL expression over the row before it."""
+    if value is KEEP:
+        return column
+    return sa.null() if value is None else sa.literal(value, type_)
+
+
+async def update_homes(session: AsyncSession, where: list[sa.ColumnElement[bool]], on: dt.date, *, phase: Any = KEEP,
+                       stage: Any = KEEP, proposal_id: Any = KEEP, reason: Any = KEEP, **other: Any) -> None:
+    """One set-based UPDATE: the given columns, the state derived from the new phase and stage (as
+    `models.state_of`), and `since` = `on` where the state changes."""
+    new_phase = _column_value(LedgerHome.phase, phase, sa.String())
+    new_stage = _column_value(LedgerHome.stage, stage, sa.String())
+    new_state = sa.case((sa.and_(new_stage.is_not(None), new_phase.in_(DEMAND_PHASES)), new_stage), else_=new_phase)
+    values: dict[str, Any] = {**other, "state": new_state,
+                              "since": sa.case((new_state != LedgerHome.state, sa.literal(on, sa.Date())), else_=LedgerHome.since)}
+    for name, value in (("phase", phase), ("stage", stage), ("proposal_id", proposal_id), ("reason", reason)):
+        if value is not KEEP:
+            values[name] = value
+    await session.execute(sa.update(LedgerHome).where(*where).values(values).execution_options(synchronize_session=False))
+
+
+async def free_homes(session: AsyncSession, placement_id: uuid.UUID, limit: int) -> list[uuid.UUID]:
+    """The first `limit` homes of the placement still demand and in no proposal, by unit id (locked)."""
+    q = (sa.select(LedgerHome.unit_id)
+         .where(LedgerHome.placement_id == placement_id, LedgerHome.phase.in_(DEMAND_PHASES), LedgerHome.proposal_id.is_(None))
+         .order_by(LedgerHome.unit_id).limit(limit).with_for_update())
+    return list((await session.scalars(q)).all())
+
+
+def forget(session: AsyncSession, homes: list[LedgerHome]) -> None:
+    """Out of the session's identity map: later set-based updates must not meet stale copies."""
+    for home in homes:
+        session.expunge(home)
 
 
 def visible(principal: Principal) -> sa.ColumnElement[bool]:
