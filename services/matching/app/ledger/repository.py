@@ -25,7 +25,8 @@ async def homes_for_update(session: AsyncSession, *where: sa.ColumnElement[bool]
 
 async def insert_new_homes(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     if rows:
-        await session.execute(pg_insert(LedgerHome).values(rows).on_conflict_do_nothing(index_elements=["unit_id"]))
+        # executemany of one cached statement (a multi-row VALUES would be compiled anew for every event)
+        await session.execute(pg_insert(LedgerHome).on_conflict_do_nothing(index_elements=["unit_id"]), rows)
 
 
 KEEP: Any = object()  # a column the update leaves as it is
