@@ -59,7 +59,7 @@ async def placement_ended(session: AsyncSession, runtime: "ServiceRuntime", data
     storage_until = data.storage_until or add_months(data.end_date, settings.max_storage_gap_months)  # type: ignore[attr-defined]
     if pending is not None and pending.move_window_start > storage_until:
         await proposals.withdraw(session, runtime, pending, "placement_ended: plot opens after the storage period")
-        await proposals.return_to_pool(session, pending, remember_allocation=False)
+        await proposals.return_to_pool(session, pending)  # remembered: not offered again as it was
         pending = None
     if pending is None and row.demand_status == "waiting":
         await session.flush()
