@@ -288,3 +288,38 @@ async def _all_published(settings) -> bool:
     """The relay has put matching's own events on the stream (the rebuild reads them from there)."""
     types = [e["type"] for e in await _stream_types(settings)]
     return types.count("matching.proposal.created") == 2 and "matching.proposal.accepted" in types
+
+
+async def test_a_pending_proposal_opening_after_the_storage_period_is_withdrawn_and_a_decline_returns_homes(
+    app_client, settings, publish,
+):
+    late = site(capacity=20, available_from=END + dt.timedelta(days=60))
+    await publish("sites.site.published", late, late.site_id)
+    d = await place(publish)
+    [p1] = await eventually(lambda: proposals(app_client, settings))
+    assert p1["move_window_start"] == str(END + dt.timedelta(days=60))
+
+    # inventory's storage period ends before the plot opens: the proposal cannot hold
+    short = ended(d).model_copy(update={"storage_until": END + dt.timedelta(days=30)})
+    await publish("inventory.placement.ended", short, d.placement_id)
+    reasons = await eventually(lambda: withdrawn_reasons(settings))
+    assert reasons == {p1["id"]: "placement_ended: plot opens after the storage period"}
+    body = await ledger_is(app_client, settings, 20, in_storage=20)
+    assert body["shortfall"] == 20
+    assert await proposals(app_client, settings, status="pending") == []  # not offered again as it was
+
+
+
+async def test_a_declined_proposal_returns_its_homes_to_expiring(app_client, settings, publish):
+    near = site(capacity=20)
+    await publish("sites.site.published", near, near.site_id)
+    d = await place(publish)
+    [p1] = await eventually(lambda: proposals(app_client, settings))
+    await ledger_is(app_client, settings, 20, proposed=20)
+    r = await app_client.post(f"/api/v1/proposals/{p1['id']}/decline", headers=headers_for(settings, Role.municipality, "GM0200"),
+                              json={"reason": "raad akkoord nodig"})
+    assert r.status_code == 200 and r.json()["status"] == "declined"
+    body = await ledger_is(app_client, settings, 20, expiring=20)  # the gemeente's plots are excluded for it now
+    assert body["shortfall"] == 20
+    [row] = (await app_client.get("/api/v1/ledger/placements", headers=headers_for(settings, Role.investor, "woonstad"))).json()["data"]
+    assert row["placement_id"] == str(d.placement_id) and row["by_state"]["expiring"] == 20
