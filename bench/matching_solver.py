@@ -102,7 +102,7 @@ def generate(seed: int, complexes: int, homes: int, plots: int) -> tuple[list[S.
                 doelgroep_restrictions=frozenset(groups[x] for x in rng.choice(len(groups), size=rng.integers(3, 7), replace=False)) if restricted else frozenset(),
                 # readiness varies: ~45% bouwrijp, ~55% with every utility connected
                 bouwrijp=bool(garantie or rng.random() < 0.45), utilities_complete=bool(garantie or rng.random() < 0.55),
-                exclusions=frozenset({"water_risk"}) if rng.random() < 0.03 else frozenset(),
+                exclusions=frozenset({"natura2000"}) if rng.random() < 0.03 else frozenset(),
             )
         )
     return demands, out

@@ -37,7 +37,7 @@ from herplaatsing.migrations import upgrade  # noqa: E402
 from herplaatsing.testing import headers_for  # noqa: E402
 from services.sites.app.config import SitesSettings  # noqa: E402
 from services.sites.app.main import create_app  # noqa: E402
-from services.sites.app.sites.geo import wgs84_to_rd  # noqa: E402
+from shared.geo import wgs84_to_rd  # noqa: E402
 from services.sites.app.sites.models import Site  # noqa: E402
 from services.sites.app.sites.repository import SiteQuery, _conditions, distance_km_sql  # noqa: E402
 from shared.db import drop_database, ensure_database, with_database  # noqa: E402

@@ -55,7 +55,7 @@ SERVICES: dict[str, Service] = {
         Service(
             "sites", "services.sites.app.main:create_app", 2,
             database="herplaatsing_sites",
-            consumes=("matching.proposal.accepted", "matching.proposal.withdrawn"),
+            consumes=("matching.proposal.accepted", "matching.proposal.withdrawn", "inventory.relocation.refused"),
         ),
         Service(
             "matching", "services.matching.app.main:create_app", 3,

@@ -387,3 +387,37 @@ async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 10.0,
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"condition not met within {timeout}s (last: {last!r})")
         await asyncio.sleep(interval)
+
+
+@dataclass(frozen=True)
+class DocumentedRules:
+    """The `x-rules` of one operation's request body (see shared.web.rules), with the schema's valid examples."""
+
+    method: str
+    path: str
+    schema: str
+    examples: list[dict[str, Any]]
+    rules: list[dict[str, Any]]
+
+
+def documented_rules(openapi: dict[str, Any]) -> dict[tuple[str, str], DocumentedRules]:
+    """Every operation whose JSON request body schema lists cross-field rules, keyed by (METHOD, path)."""
+    schemas = openapi.get("components", {}).get("schemas", {})
+    found: dict[tuple[str, str], DocumentedRules] = {}
+    for path, item in openapi.get("paths", {}).items():
+        for method, op in item.items():
+            ref = (((op.get("requestBody") or {}).get("content") or {}).get("application/json") or {}).get("schema", {}).get("$ref")
+            if not ref:
+                continue
+            name = ref.rsplit("/", 1)[-1]
+            schema = schemas[name]
+            if schema.get("x-rules"):
+                found[(method.upper(), path)] = DocumentedRules(method.upper(), path, name, schema.get("examples", []), schema["x-rules"])
+    return found
+
+
+def problem_fields(response: httpx.Response) -> set[str]:
+    """The field names of a 400 problem's invalidParams (asserting it is one)."""
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    return {p["name"] for p in response.json()["invalidParams"]}

@@ -24,6 +24,9 @@ DEV_INTERNAL_SECRET = "dev-only-internal-secret-change-me-0123"
 # gives ~340; a long but repetitive or dictionary-like string falls short.
 MIN_SECRET_BITS = 128
 
+# Who answers for the API and the event contract (OpenAPI and AsyncAPI `info.contact`).
+API_CONTACT = {"name": "Herplaatsing team", "url": "https://github.com/herplaatsing", "email": "herplaatsing@example.nl"}
+
 
 def estimated_entropy_bits(secret: str) -> float:
     """Length times the Shannon entropy of the secret's own characters: 'x' * 64 scores 0.

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 # Garantiekavels: spots per municipality, 1,360 in total (DOMAIN §2, from the RTHF figures).
 GARANTIEKAVEL_SPOTS: dict[str, int] = {"GM0200": 200, "GM0222": 200, "GM0303": 320, "GM0153": 320, "GM0664": 320}
+# Permanent homes of the vaste kern the same agreements support, beside (not on) those spots (DOMAIN §2).
+GARANTIEKAVEL_VASTE_KERN_HOMES = 1_890
 
 # Investor organisations (org ids as their tokens carry them) with the province they work in
 # (None: national). Woningcorporaties own most relocatable homes, beleggers and gemeenten the rest.

@@ -122,13 +122,23 @@ class SiteKind(str, enum.Enum):
 
 
 class ExclusionFlag(str, enum.Enum):
-    """Hard PBL exclusions: a plot carrying any of them is never used."""
+    """Hard PBL exclusions (harde juridische belemmeringen): a plot carrying any of them is never used."""
 
     natura2000 = "natura2000"  # Natura 2000 / stikstof
-    geluid = "geluid"  # noise
-    externe_veiligheid = "externe_veiligheid"  # external safety
-    water_risk = "water_risk"  # water en bodem sturend
+    externe_veiligheid = "externe_veiligheid"  # external safety (hazardous substances)
     monument = "monument"
+    military = "military"  # military land (defensieterrein)
+
+
+class SiteFactor(str, enum.Enum):
+    """Soft site factors: the plot stays usable, the matching weighs each as a small cost per home."""
+
+    geluid = "geluid"  # noise (geluidsbelasting): sound-insulating facades, a hogere-waardenbesluit
+    water_risk = "water_risk"  # water en bodem sturend: the plot may later be unsuitable
+
+
+# Until API 1.2 these were (wrongly) hard exclusions; older SiteSnapshot events may still carry them there.
+SOFT_AS_EXCLUSION = frozenset(f.value for f in SiteFactor)
 
 
 class LadderRung(str, enum.Enum):

@@ -13,6 +13,7 @@ from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.bus import dead_letters
 from shared.bus.consumer import Consumer
 from shared.bus.handlers import EventHandlers
 from shared.bus.nats import connect, ensure_stream
@@ -218,7 +219,7 @@ class ServiceRuntime:
             OUTBOX_OLDEST_AGE.labels(service).set(age)
         with contextlib.suppress(Exception):
             async with self.db.sessions() as session:
-                count = await asyncio.wait_for(session.scalar(sa.select(sa.func.count()).select_from(self.tables.dead_letters)), 2)
+                count = await asyncio.wait_for(dead_letters.count_open(session, self.tables), 2)
             DEAD_LETTERS.labels(service).set(count or 0)
         if self.js is None or self.nc is None or not self.nc.is_connected:
             return  # keep the last known lag: it cannot shrink while NATS is away

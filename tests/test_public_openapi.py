@@ -22,6 +22,10 @@ NOT_PUBLIC = {
     ("sites", "GET", "/reservations/{}"),
     ("inventory", "GET", "/stats/placements"),
     ("matching", "GET", "/stats/proposals"),
+    # dead letters: public through the gateway's own /dead-letters (listed over the services,
+    # retry/resolve forwarded to the service named in the path)
+    *((service, method, path) for service in ("inventory", "sites", "matching")
+      for method, path in (("GET", "/dead-letters"), ("POST", "/dead-letters/{}/retry"), ("POST", "/dead-letters/{}/resolve"))),
 }
 
 

@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shared.clock import add_months
-from shared.domain import MAX_TERM_YEARS, PermitInstrument
-from shared.demo_parties import BELEGGERS, CORPORATIES, GARANTIEKAVEL_SPOTS
+from shared.domain import MAX_TERM_YEARS, SOFT_AS_EXCLUSION, PermitInstrument
+from shared.demo_parties import BELEGGERS, CORPORATIES, GARANTIEKAVEL_SPOTS, GARANTIEKAVEL_VASTE_KERN_HOMES
 from shared.reference import Municipality, municipalities, point_near_centroid, provinces
 
 DEFAULT_SEED = 2026
@@ -305,7 +305,8 @@ def build_scenario(scale: float = DEFAULT_SCALE, seed: int = DEFAULT_SEED, today
                         "dist_shops_m": rng.randrange(300, 2000, 50),
                         "garantiekavel": {
                             "cluster_id": f"GK-{code}-{c + 1:02d}",
-                            "vaste_kern_units": 0,
+                            # the permanent vaste-kern homes stand beside the spots: 1,890 beside 1,360
+                            "vaste_kern_units": round(capacity * GARANTIEKAVEL_VASTE_KERN_HOMES / sum(GARANTIEKAVEL_SPOTS.values())),
                             "reserved_until": GARANTIEKAVEL_RESERVED_UNTIL.isoformat(),
                             "location_may_shift": code == "GM0200",  # Apeldoorn: the location may shift [SZ3]
                         },
@@ -372,7 +373,9 @@ def _plot_body(rng: random.Random, where: Municipality, n: int, anchor: dt.date)
         "status": "published",
     }
     if rng.random() < 0.07:
-        body["exclusions"] = [rng.choice(["natura2000", "geluid", "externe_veiligheid", "water_risk", "monument"])]
+        flag = rng.choice(["natura2000", "geluid", "externe_veiligheid", "water_risk", "monument"])
+        # noise and water risk are soft site factors (a cost), the others hard PBL exclusions
+        body["site_factors" if flag in SOFT_AS_EXCLUSION else "exclusions"] = [flag]
     if rng.random() < 0.15:
         body["doelgroep_restrictions"] = sorted(rng.sample(["starters", "statushouders", "studenten", "spoedzoekers", "ontheemden"], rng.randint(1, 2)))
     return body

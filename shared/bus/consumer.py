@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import nats.errors
@@ -17,6 +17,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 from opentelemetry.trace import SpanKind
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.bus.handlers import Handler
 from shared.bus.nats import ensure_stream
@@ -30,6 +31,20 @@ from shared.metrics import EVENTS_CONSUMED
 from shared.tracing import span
 
 log = logging.getLogger(__name__)
+
+class Refused(Exception):
+    """A handler's business refusal: the event is valid but cannot be carried out (a rule says no).
+
+    Not retried and never dead-lettered: the consumer rolls the handler's work back, then in
+    one transaction records the inbox row (outcome "refused", the reason) and runs
+    `compensate(session)`, e.g. writing the event that tells the other services to undo their step.
+    """
+
+    def __init__(self, reason: str, compensate: Callable[[AsyncSession], Awaitable[None]] | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.compensate = compensate
+
 
 class PoisonMessage(Exception):
     """The message can never be handled (not a CloudEvent, or its data breaks the schema)."""
@@ -107,6 +122,43 @@ class Consumer:
             await self.handle(msg)
         return len(msgs)
 
+    async def apply(self, event: CloudEvent, data: EventData | None) -> str:
+        """Handle one parsed event: inbox row + effect in one transaction. Returns the outcome
+        (handled, ignored, duplicate, refused); a transient failure raises (nothing committed).
+
+        A business refusal (`Refused`) rolls the handler's work back, then records the inbox
+        row with outcome "refused" and the reason, together with the refusal's compensation.
+        """
+        handler = self.handlers.get(event.type)
+        try:
+            async with self.db.transaction() as session:
+                inserted = await self._claim(session, event)
+                if inserted is not None and handler is not None and data is not None:
+                    await handler(session, event, data)
+        except Refused as refusal:
+            async with self.db.transaction() as session:
+                inserted = await self._claim(session, event, outcome="refused", detail=refusal.reason)
+                if inserted is not None and refusal.compensate is not None:
+                    await refusal.compensate(session)
+            if inserted is None:
+                return "duplicate"
+            log.warning("event refused", extra={"event_id": str(event.id), "event_type": event.type, "reason": refusal.reason})
+            self.after_commit()
+            return "refused"
+        if inserted is None:
+            return "duplicate"
+        self.after_commit()
+        return "handled" if handler else "ignored"
+
+    async def _claim(self, session: Any, event: CloudEvent, outcome: str | None = None, detail: str | None = None) -> Any:
+        return await session.scalar(
+            pg_insert(self.tables.processed_events)
+            .values(consumer=self.name, event_id=event.id, event_type=event.type, outcome=outcome,
+                    detail=detail[:4000] if detail else None)
+            .on_conflict_do_nothing()
+            .returning(self.tables.processed_events.c.event_id)
+        )
+
     async def handle(self, msg: Msg) -> None:
         deliveries = msg.metadata.num_delivered if msg.metadata else 1
         try:
@@ -118,20 +170,11 @@ class Consumer:
             return
         token = correlation_id.set(event.correlationid)
         try:
-            handler = self.handlers.get(event.type)
             traceparent = getattr(event, "traceparent", None)  # CloudEvents extension: continue the producer's trace
             try:
                 with span(f"consume {event.type}", SpanKind.CONSUMER, {"traceparent": traceparent} if traceparent else None,
                           **{"messaging.consumer.group.name": self.name}):
-                    async with self.db.transaction() as session:
-                        inserted = await session.scalar(
-                            pg_insert(self.tables.processed_events)
-                            .values(consumer=self.name, event_id=event.id, event_type=event.type)
-                            .on_conflict_do_nothing()
-                            .returning(self.tables.processed_events.c.event_id)
-                        )
-                        if inserted is not None and handler is not None and data is not None:
-                            await handler(session, event, data)
+                    outcome = await self.apply(event, data)
             except Exception as exc:  # the effect rolled back with the inbox row: safe to retry
                 if deliveries >= self.settings.consumer_max_deliver:
                     log.error("event dead-lettered after retries", extra={"event_id": str(event.id), "error": repr(exc)})
@@ -146,10 +189,7 @@ class Consumer:
                     EVENTS_CONSUMED.labels(self.name, event.type, "retry").inc()
                 return
             await msg.ack()
-            outcome = "duplicate" if inserted is None else ("handled" if handler else "ignored")
             EVENTS_CONSUMED.labels(self.name, event.type, outcome).inc()
-            if inserted is not None:
-                self.after_commit()
         finally:
             correlation_id.reset(token)
 

@@ -56,6 +56,29 @@ def create_bus_tables() -> None:
 
 
 
+def add_dead_letter_handling() -> None:
+    """Dead letters get a status (open / retried / resolved) and who resolved them; the inbox an outcome."""
+    op.add_column('dead_letters', sa.Column('last_seen_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False))
+    op.add_column('dead_letters', sa.Column('status', sa.String(length=12), server_default='open', nullable=False))
+    op.add_column('dead_letters', sa.Column('resolved_by', sa.String(length=200), nullable=True))
+    op.add_column('dead_letters', sa.Column('resolved_at', sa.DateTime(timezone=True), nullable=True))
+    op.add_column('dead_letters', sa.Column('note', sa.Text(), nullable=True))
+    op.execute("UPDATE dead_letters SET last_seen_at = created_at")
+    op.create_check_constraint(op.f('ck_dead_letters_status_known'), 'dead_letters', "status IN ('open', 'retried', 'resolved')")
+    op.create_index('ix_dead_letters_open', 'dead_letters', ['id'], unique=False, postgresql_where=sa.text("status = 'open'"))
+    op.add_column('processed_events', sa.Column('outcome', sa.String(length=20), nullable=True))
+    op.add_column('processed_events', sa.Column('detail', sa.Text(), nullable=True))
+
+
+def drop_dead_letter_handling() -> None:
+    op.drop_column('processed_events', 'detail')
+    op.drop_column('processed_events', 'outcome')
+    op.drop_index('ix_dead_letters_open', table_name='dead_letters', postgresql_where=sa.text("status = 'open'"))
+    op.drop_constraint(op.f('ck_dead_letters_status_known'), 'dead_letters', type_='check')
+    for column in ('note', 'resolved_at', 'resolved_by', 'status', 'last_seen_at'):
+        op.drop_column('dead_letters', column)
+
+
 def drop_bus_tables() -> None:
     op.drop_table('processed_events')
     op.drop_index('ix_outbox_unpublished', table_name='outbox', postgresql_where=sa.text('published_at IS NULL'))

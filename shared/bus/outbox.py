@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.bus.tables import BusTables
 from shared.config import ServiceSettings
 from shared.db import Database
-from shared.events.envelope import CloudEvent
+from shared.events.envelope import CloudEvent, nats_headers
 from shared.events.models import EVENT_TYPES, EventData
 from shared.logs import correlation_id, valid_correlation_id
 from shared.metrics import OUTBOX_PENDING, OUTBOX_PUBLISHED, OUTBOX_RELAY_STALLS, OUTBOX_REPLAYED
@@ -123,7 +123,7 @@ class OutboxRelay:
                         ack = await self.js.publish(
                             self.settings.subject(row.event_type),
                             encode(row.payload),
-                            headers={"Nats-Msg-Id": str(row.event_id)},
+                            headers=nats_headers(row.event_id),
                             timeout=5,
                         )
                 except Exception as exc:  # broker down or slow: keep the row, try again later
@@ -280,7 +280,7 @@ async def replay_outbox(
             break
         for row in rows:
             ack = await js.publish(
-                settings.subject(row.event_type), encode(row.payload), headers={"Nats-Msg-Id": str(row.event_id)}
+                settings.subject(row.event_type), encode(row.payload), headers=nats_headers(row.event_id)
             )
             async with db.transaction() as session:
                 await session.execute(sa.update(t).where(t.c.seq == row.seq).values(stream_seq=ack.seq))

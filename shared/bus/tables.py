@@ -3,7 +3,8 @@
 - outbox: events written in the same transaction as the state change they describe;
   kept after publishing (retention) so the broker is never the only copy.
 - processed_events: the inbox; one row per consumed event id, in the handler's transaction.
-- dead_letters: poison messages and messages that ran out of deliveries.
+- dead_letters: poison messages and messages that ran out of deliveries; open until the
+  marktmeester retries them (re-handled through the inbox) or resolves them.
 - idempotency_keys: first responses to POSTs that carried an Idempotency-Key.
 """
 
@@ -47,6 +48,9 @@ def define_bus_tables(metadata: sa.MetaData) -> BusTables:
         sa.Column("event_id", UUID(as_uuid=True), primary_key=True),
         sa.Column("event_type", sa.String(120), nullable=False),
         sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+        # NULL: handled (or ignored); "refused": a business refusal, acknowledged once with its reason
+        sa.Column("outcome", sa.String(20), nullable=True),
+        sa.Column("detail", sa.Text, nullable=True),
     )
     dead = sa.Table(
         "dead_letters",
@@ -58,7 +62,14 @@ def define_bus_tables(metadata: sa.MetaData) -> BusTables:
         sa.Column("payload", sa.Text, nullable=False),
         sa.Column("error", sa.Text, nullable=False),
         sa.Column("deliveries", sa.Integer, nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),  # first seen
+        sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+        sa.Column("status", sa.String(12), nullable=False, server_default="open"),  # open | retried | resolved
+        sa.Column("resolved_by", sa.String(200), nullable=True),
+        sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("note", sa.Text, nullable=True),
+        sa.CheckConstraint("status IN ('open', 'retried', 'resolved')", name="status_known"),
+        sa.Index("ix_dead_letters_open", "id", postgresql_where=sa.text("status = 'open'")),
     )
     idem = sa.Table(
         "idempotency_keys",

@@ -20,6 +20,7 @@ from shared.domain import (
     LadderRung,
     PermitInstrument,
     Role,
+    SiteFactor,
     SiteKind,
     Typology,
 )
@@ -265,6 +266,7 @@ class SiteSnapshot(EventData):
     lon: float
     capacity_units: int
     reserved_units: int = 0
+    promised_units: int = Field(default=0, description="Homes the municipality already promised outside the market; free = capacity - reserved - promised.")
     available_from: dt.date
     available_until: dt.date | None = None
     expected_instrument: PermitInstrument
@@ -274,8 +276,13 @@ class SiteSnapshot(EventData):
     allows_permanent: bool
     doelgroep_restrictions: list[Doelgroep] = Field(default_factory=list)
     social_rent_only: bool = False
+    allows_social_rent: bool = Field(default=True, description="False: RTHF/SFT homes (which must stay social rent) may not stand here.")
     readiness: Readiness = Field(default_factory=Readiness)
-    exclusions: list[ExclusionFlag] = Field(default_factory=list)
+    exclusions: list[ExclusionFlag | SiteFactor] = Field(
+        default_factory=list,
+        description="Hard PBL exclusions. geluid/water_risk appear here only in events from before API 1.2: read them as site_factors.",
+    )
+    site_factors: list[SiteFactor] = Field(default_factory=list, description="Soft site factors: usable, at a small cost per home.")
     dist_ov_m: float | None = None
     dist_shops_m: float | None = None
     garantiekavel: GarantiekavelInfo | None = None
@@ -371,8 +378,9 @@ class CostBreakdown(EventData):
     readiness: float
     min_group_violations: int = 0  # pieces below the complex's min group size beyond its one remainder
     min_group: float = 0.0  # EUR penalty for those pieces
+    site_factors: float = 0.0  # EUR: soft site factors (geluid, water_risk) per home on the plot
     ladder: float = Field(default=0.0, alias="preference")  # herplaatsingsladder priority points (not EUR, not in total)
-    total: float  # EUR: transport + split + storage + readiness + min_group
+    total: float  # EUR: transport + split + storage + readiness + site_factors + min_group
 
 
 class Party(EventData):

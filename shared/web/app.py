@@ -15,7 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.config import ServiceSettings
+from shared.config import API_CONTACT, ServiceSettings
 from shared.logs import configure_logging, correlation_id, valid_correlation_id
 from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from shared.runtime import ServiceRuntime
@@ -26,7 +26,7 @@ from shared.web.limits import InputLimitsMiddleware, Limits
 from shared.web.problems import install_problem_handlers, problem_response, unhandled_error
 
 API_PREFIX = "/api/v1"
-API_VERSION = "1.1.0"  # semver, with CHANGELOG.md
+API_VERSION = "1.2.0"  # semver, with CHANGELOG.md
 CORRELATION_HEADER = "X-Correlation-ID"
 # Probes and scrapes every few seconds would drown the access log.
 QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
@@ -139,7 +139,7 @@ def create_service_app(
         redoc_url=None,
         generate_unique_id_function=operation_id,
         redirect_slashes=False,  # NLGov: a trailing slash is another (unknown) resource, 404 not 307
-        contact={"name": "Herplaatsing team", "url": "https://github.com/herplaatsing", "email": "herplaatsing@example.nl"},
+        contact=API_CONTACT,
     )
     app.state.settings = settings
     app.state.runtime = runtime

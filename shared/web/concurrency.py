@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated, Any
 
 from fastapi import Header
+from pydantic import BaseModel
 
 from shared.web.problems import ProblemError
 
@@ -31,6 +33,11 @@ ETAG_RESPONSE: dict[str, Any] = {
 
 def etag(version: int) -> str:
     return f'"{version}"'
+
+
+def content_etag(representation: BaseModel) -> str:
+    """A strong ETag of a resource without a version column: a digest of its representation."""
+    return f'"{hashlib.sha256(representation.model_dump_json().encode()).hexdigest()[:20]}"'
 
 
 def require_current(if_match: str | None, version: int) -> None:

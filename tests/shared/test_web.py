@@ -40,7 +40,7 @@ async def test_probes_and_version_header(make_settings, committed_databases):
     settings = make_settings(ServiceSettings, service_name="sites", database_url=await committed_databases("sites"))
     async with running_app(_app(settings)) as client:
         live = await client.get("/healthz")
-        assert live.status_code == 200 and live.headers["API-Version"] == "1.1.0"
+        assert live.status_code == 200 and live.headers["API-Version"] == "1.2.0"
         await settings_ready(client)
         metrics = await client.get("/metrics")
         assert "http_requests_total" in metrics.text
@@ -78,7 +78,7 @@ async def test_invalid_input_is_400_problem_naming_every_field(make_settings, co
         body = r.json()
         assert {body["status"], body["title"]} == {400, "Invalid input"} and body["detail"]
         assert {p["name"] for p in body["invalidParams"]} == {"name", "capacity_units", "max_layers"}
-        assert r.headers["API-Version"] == "1.1.0"
+        assert r.headers["API-Version"] == "1.2.0"
 
         domain = await client.post("/api/v1/plots", json={"name": "taken", "capacity_units": 1, "max_layers": 1}, headers=headers)
         assert domain.status_code == 400

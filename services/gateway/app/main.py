@@ -10,6 +10,7 @@ from starlette.types import Scope
 from services.gateway.app.auth.dependencies import limit_address
 from services.gateway.app.config import GatewaySettings
 from services.gateway.app.dashboard.endpoints import router as dashboard_router
+from services.gateway.app.dead_letters.endpoints import router as dead_letters_router
 from services.gateway.app.openapi import install_openapi
 from services.gateway.app.proxy import install_proxy
 from services.gateway.app.routes import ROUTES
@@ -46,7 +47,7 @@ def create_app(
     runtime = GatewayRuntime(settings, upstream_transports)
     app = create_service_app(
         runtime,
-        routers=[dashboard_router],
+        routers=[dashboard_router, dead_letters_router],
         title="Herplaatsing API",
         description=DESCRIPTION,
         docs=False,

@@ -69,6 +69,8 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/placements", "inventory", ANY_ROLE),
     Route("POST", "/placements", "inventory", COMPLEX_OWNER),
     Route("GET", "/placements/{id}", "inventory", ANY_ROLE),
+    Route("PATCH", "/placements/{id}", "inventory", COMPLEX_OWNER),
+    Route("POST", "/placements/{id}/end-state", "inventory", COMPLEX_OWNER),
     Route("GET", "/proposals", "matching", ANY_ROLE),
     Route("GET", "/proposals/{id}", "matching", ANY_ROLE),
     Route("POST", "/proposals/{id}/accept", "matching", PARTY),
@@ -87,4 +89,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/clock", "inventory", ANY_ROLE),
     Route("PATCH", "/clock", "inventory", MARKTMEESTER),
     Route("POST", "/expiry-scans", "inventory", MARKTMEESTER),
+    Route("GET", "/dead-letters", GATEWAY, MARKTMEESTER),
+    Route("POST", "/dead-letters/{service}/{id}/retry", GATEWAY, MARKTMEESTER),
+    Route("POST", "/dead-letters/{service}/{id}/resolve", GATEWAY, MARKTMEESTER),
 )

@@ -15,6 +15,7 @@ from services.inventory.app.relocations.endpoints import router as relocations_r
 from services.inventory.app.stats.endpoints import router as stats_router
 from shared.runtime import ServiceRuntime
 from shared.web.app import create_service_app
+from shared.web.dead_letters import dead_letters_router
 
 
 def create_app(settings: InventorySettings | None = None) -> FastAPI:
@@ -22,7 +23,7 @@ def create_app(settings: InventorySettings | None = None) -> FastAPI:
     runtime = ServiceRuntime(settings, bus_tables, handlers=handlers, background=[scan_loop])
     return create_service_app(
         runtime,
-        routers=[complexes_router, placements_router, expiry_router, relocations_router, clock_router, stats_router],
+        routers=[complexes_router, placements_router, expiry_router, relocations_router, clock_router, stats_router, dead_letters_router()],
         title="Herplaatsing inventory service",
         description="Internal service: complexes (batches of identical relocatable homes), units, placements under a permit, the expiry signal and relocation plans.",
     )

@@ -25,6 +25,7 @@ class MatchingSettings(ServiceSettings):
     site_prep_share: float = _DEFAULT.site_prep_share
     connection_share: float = _DEFAULT.connection_share
     min_group_penalty_eur: float = _DEFAULT.min_group_penalty_eur
+    site_factor_eur_per_unit: float = _DEFAULT.site_factor_eur_per_unit
     ladder_step_per_unit: float = _DEFAULT.ladder_step_per_unit  # herplaatsingsladder priority points, not EUR
     garantiekavel_penalty_per_unit: float = _DEFAULT.garantiekavel_penalty_per_unit
     # solver

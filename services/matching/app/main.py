@@ -19,6 +19,7 @@ from services.matching.app.runs.endpoints import router as runs_router
 from services.matching.app.stats.endpoints import router as stats_router
 from shared.runtime import ServiceRuntime
 from shared.web.app import create_service_app
+from shared.web.dead_letters import dead_letters_router
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ def create_app(settings: MatchingSettings | None = None) -> FastAPI:
     runtime = ServiceRuntime(settings, bus_tables, handlers=handlers, background=[expiry_loop])
     return create_service_app(
         runtime,
-        routers=[proposals_router, runs_router, stats_router, ledger_router],
+        routers=[proposals_router, runs_router, stats_router, ledger_router, dead_letters_router()],
         title="Herplaatsing matching service",
         description="Internal service: the read model of relocation demand and plot supply, the optimiser, proposals and their two-party acceptance.",
     )

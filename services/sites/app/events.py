@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.sites.app.reservations import service as reservations
 from shared.bus.handlers import EventHandlers
-from shared.events.models import ProposalAccepted, ProposalWithdrawn
+from shared.events.models import ProposalAccepted, ProposalWithdrawn, RelocationRefused
 from shared.runtime import ServiceRuntime
 
 handlers = EventHandlers[ServiceRuntime]()
@@ -20,3 +20,8 @@ async def proposal_accepted(session: AsyncSession, runtime: ServiceRuntime, data
 @handlers.on("matching.proposal.withdrawn", "matching.proposal.withdrawn")
 async def proposal_withdrawn(session: AsyncSession, runtime: ServiceRuntime, data: ProposalWithdrawn) -> None:
     await reservations.release(session, runtime, data)
+
+
+@handlers.on("inventory.relocation.refused", "inventory.relocation.refused")
+async def relocation_refused(session: AsyncSession, runtime: ServiceRuntime, data: RelocationRefused) -> None:
+    await reservations.release_refused(session, runtime, data)

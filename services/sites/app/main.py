@@ -12,6 +12,7 @@ from services.sites.app.sites.endpoints import router as sites_router
 from services.sites.app.stats.endpoints import router as stats_router
 from shared.runtime import ServiceRuntime
 from shared.web.app import create_service_app
+from shared.web.dead_letters import dead_letters_router
 
 
 def create_app(settings: SitesSettings | None = None) -> FastAPI:
@@ -19,7 +20,7 @@ def create_app(settings: SitesSettings | None = None) -> FastAPI:
     runtime = ServiceRuntime(settings, bus_tables, handlers=handlers)
     return create_service_app(
         runtime,
-        routers=[municipalities_router, sites_router, reservations_router, stats_router],
+        routers=[municipalities_router, sites_router, reservations_router, stats_router, dead_letters_router()],
         title="Herplaatsing sites service",
         description="Internal service: municipalities, plots (kavels) including the national garantiekavels, availability windows and capacity reservations.",
     )

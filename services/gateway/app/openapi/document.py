@@ -51,6 +51,7 @@ TAGS = [
     {"name": "dashboard", "description": "National supply and demand for the marktmeester."},
     {"name": "maps", "description": "GeoJSON maps of plots and placements."},
     {"name": "clock", "description": "The date the system treats as today (demo clock)."},
+    {"name": "dead-letters", "description": "Events a service could not handle, to retry or resolve (marktmeester)."},
 ]
 PUBLIC_TAGS = {t["name"] for t in TAGS}
 

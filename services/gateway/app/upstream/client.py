@@ -43,9 +43,11 @@ INTERNAL_TOKEN_TTL_S = 120
 TOKEN_CACHE_SIZE = 10_000
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 # Response headers a client of the public API needs from the service.
-PASSED_BACK_HEADERS = ("location", "retry-after", "etag", "last-modified", "idempotent-replayed", "link")
+PASSED_BACK_HEADERS = ("location", "retry-after", "etag", "last-modified", "idempotent-replayed", "link", "content-crs")
 # Request headers a service needs from the client (besides the identity we mint).
-PASSED_ON_HEADERS = ("content-type", "accept", "if-match", "if-none-match", IDEMPOTENCY_HEADER.lower())
+PASSED_ON_HEADERS = (
+    "content-type", "accept", "if-match", "if-none-match", IDEMPOTENCY_HEADER.lower(), "content-crs", "accept-crs",
+)
 _PASSED_ON = frozenset(name.encode("latin-1") for name in PASSED_ON_HEADERS)
 _INTERNAL_HEADER = INTERNAL_HEADER.lower().encode("latin-1")
 _CORRELATION_HEADER = CORRELATION_HEADER.lower().encode("latin-1")

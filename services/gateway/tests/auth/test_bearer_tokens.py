@@ -21,7 +21,7 @@ def assert_unauthorized(response, detail_part: str) -> None:
     assert response.status_code == 401, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
-    assert response.headers["API-Version"] == "1.1.0"
+    assert response.headers["API-Version"] == "1.2.0"
     body = response.json()
     assert body["status"] == 401 and body["title"] == "Unauthorized"
     assert detail_part in body["detail"]

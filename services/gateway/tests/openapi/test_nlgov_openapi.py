@@ -17,6 +17,7 @@ from services.gateway.tests.support import gateway, gateway_settings
 ROOT = Path(__file__).resolve().parents[4]
 SPECTRAL = ROOT / "tools" / "spectral" / "node_modules" / ".bin" / "spectral"
 RULESET = ROOT / "tools" / "spectral" / "nlgov-adr-linter.yaml"  # official ruleset, copied unchanged (SOURCES.md)
+OAS_RULESET = ROOT / "tools" / "spectral" / "spectral-oas.yaml"  # Spectral's built-in `spectral:oas`, recommended rules
 
 # DESIGN.md's public resources, relative to the server URL /api/v1.
 DESIGN_PATHS = {
@@ -51,7 +52,7 @@ def served_document() -> dict:
 async def test_document_is_served_at_api_v1_openapi_json(served_document: dict) -> None:
     async with gateway(gateway_settings()) as client:
         r = await client.get("/api/v1/openapi.json")
-    assert r.status_code == 200 and r.headers["API-Version"] == "1.1.0"
+    assert r.status_code == 200 and r.headers["API-Version"] == "1.2.0"
     assert r.json() == served_document
 
 
@@ -62,21 +63,46 @@ def operations(doc: dict):
                 yield path, method, op
 
 
-def test_spectral_nlgov_ruleset_reports_no_errors(served_document: dict, tmp_path: Path) -> None:
+def spectral(document: dict, ruleset: Path, tmp_path: Path, fail: str = "error") -> tuple[list[dict], subprocess.CompletedProcess]:
+    """Spectral's findings on the document (severity 0 error, 1 warning, 2 info, 3 hint)."""
     assert SPECTRAL.exists(), f"Spectral CLI missing: run `npm ci --prefix tools/spectral` (expected {SPECTRAL})"
-    assert RULESET.exists(), RULESET
+    assert ruleset.exists(), ruleset
     spec = tmp_path / "openapi.json"
-    spec.write_text(json.dumps(served_document))
+    spec.write_text(json.dumps(document))
     out = subprocess.run(
-        [str(SPECTRAL), "lint", "-r", str(RULESET), str(spec), "--format", "json", "--quiet"],
+        [str(SPECTRAL), "lint", "-r", str(ruleset), str(spec), "--format", "json", "--quiet", "--fail-severity", fail],
         capture_output=True,
         text=True,
         timeout=120,
     )
-    results = json.loads(out.stdout or "[]")
-    errors = [f"{r['code']} at {'.'.join(map(str, r['path']))}: {r['message']}" for r in results if r["severity"] == 0]
-    assert not errors, "\n".join(errors)
+    return json.loads(out.stdout or "[]"), out
+
+
+def _listed(results: list[dict]) -> str:
+    return "\n".join(f"{r['code']} at {'.'.join(map(str, r['path']))}: {r['message']}" for r in results)
+
+
+def test_spectral_nlgov_ruleset_reports_no_errors(served_document: dict, tmp_path: Path) -> None:
+    results, out = spectral(served_document, RULESET, tmp_path)
+    errors = [r for r in results if r["severity"] == 0]
+    assert not errors, _listed(errors)
     assert out.returncode == 0, out.stderr
+
+
+def test_spectral_oas_ruleset_reports_no_warnings(served_document: dict, tmp_path: Path) -> None:
+    """Spectral's built-in OpenAPI rules (`spectral:oas`): not even a warning."""
+    results, out = spectral(served_document, OAS_RULESET, tmp_path, fail="warn")
+    warnings = [r for r in results if r["severity"] <= 1]
+    assert not warnings, _listed(warnings)
+    assert out.returncode == 0, out.stderr
+
+
+def test_the_spectral_oas_check_finds_what_it_is_for(tmp_path: Path) -> None:
+    """The check can fail: an operation without operationId, tags or description is reported."""
+    bare = {"openapi": "3.1.0", "info": {"title": "x", "version": "1.0.0"}, "paths": {"/a": {"get": {"responses": {"200": {"description": "ok"}}}}}}
+    results, out = spectral(bare, OAS_RULESET, tmp_path, fail="warn")
+    assert {"operation-operationId", "operation-tags", "operation-description"} <= {r["code"] for r in results}
+    assert out.returncode != 0
 
 
 def test_servers_carry_the_major_version_and_paths_are_relative(served_document: dict) -> None:

@@ -64,7 +64,7 @@ async def test_429_with_retry_after_per_token_and_per_address(echo_upstream) -> 
         assert r.status_code == 429
         assert r.headers["Retry-After"] == "2"
         assert r.headers["content-type"].startswith("application/problem+json")
-        assert r.headers["API-Version"] == "1.1.0"
+        assert r.headers["API-Version"] == "1.2.0"
         assert r.json()["title"] == "Too many requests"
         # Another principal is not affected; anonymous callers share their address's bucket.
         assert (await client.get("/api/v1/municipalities?limit=1", headers=other)).status_code == 200

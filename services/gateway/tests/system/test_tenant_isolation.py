@@ -42,7 +42,7 @@ async def test_investors_see_only_their_own_complexes_placements_and_proposals(s
         r = await system.client.get(f"/api/v1{path}", headers=b)
         assert r.status_code == 404, (path, r.text)
         assert r.headers["content-type"].startswith("application/problem+json")
-        assert r.headers["API-Version"] == "1.1.0"
+        assert r.headers["API-Version"] == "1.2.0"
     # ... while A reads them.
     assert (await system.ok("GET", f"/complexes/{market.complex_a['id']}", a))["investor_org"] == INVESTOR_A
     assert len((await system.ok("GET", f"/complexes/{market.complex_a['id']}/units", a))["data"]) == 20

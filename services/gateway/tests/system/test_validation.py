@@ -14,7 +14,7 @@ async def test_invalid_input_is_a_400_naming_every_field(system) -> None:
     r = await system.client.get("/api/v1/placements?limit=0&expiringBefore=soon&cursor=x", headers=investor)
     assert r.status_code == 400 and r.headers["content-type"].startswith("application/problem+json")
     assert {p["name"] for p in r.json()["invalidParams"]} == {"limit", "expiringBefore"}
-    assert r.headers["API-Version"] == "1.1.0"
+    assert r.headers["API-Version"] == "1.2.0"
     r = await system.client.get("/api/v1/placements/not-a-uuid", headers=investor)
     assert r.status_code == 400 and r.json()["invalidParams"][0]["name"] == "id"  # the public path's name
     r = await system.client.post("/api/v1/complexes", content=b"[1, 2", headers={**investor, "Content-Type": "application/json"})

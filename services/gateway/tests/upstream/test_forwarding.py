@@ -17,7 +17,7 @@ async def test_get_forwards_path_raw_query_identity_and_correlation_id(echo_upst
             headers={**bearer(settings, Role.municipality, "GM0772", sub="ambtenaar-1"), "X-Correlation-ID": "corr-123"},
         )
     assert r.status_code == 200
-    assert r.headers["API-Version"] == "1.1.0"
+    assert r.headers["API-Version"] == "1.2.0"
     body = r.json()
     assert body["method"] == "GET" and body["path"] == "/api/v1/placements"
     assert body["query"] == "limit=5&expiringBefore=2028-01-01&municipality=GM0772&municipality=GM0363"
@@ -73,7 +73,7 @@ async def test_upstream_problem_is_passed_back_as_is(echo_upstream) -> None:
     assert r.status_code == 404
     assert r.headers["content-type"] == "application/problem+json"
     assert r.json()["hint"] == "kept"
-    assert r.headers["API-Version"] == "1.1.0"
+    assert r.headers["API-Version"] == "1.2.0"
 
 
 async def test_idempotent_method_is_retried_after_503_but_post_is_not(echo_upstream) -> None:
@@ -98,7 +98,7 @@ async def test_service_down_is_503_naming_the_service() -> None:
         r = await client.get("/api/v1/sites")
         assert r.status_code == 503
         assert r.headers["content-type"].startswith("application/problem+json")
-        assert r.headers["API-Version"] == "1.1.0"
+        assert r.headers["API-Version"] == "1.2.0"
         assert r.headers["Retry-After"]
         body = r.json()
         assert body["detail"] == "The sites service is unavailable."

@@ -31,4 +31,4 @@ async def test_api_version_on_every_kind_of_response(echo_upstream) -> None:
     for kind, response in responses.items():
         expected = int(kind.split()[0]) if kind[0].isdigit() else 200
         assert response.status_code == expected, (kind, response.text)
-        assert response.headers.get("API-Version") == "1.1.0", kind
+        assert response.headers.get("API-Version") == "1.2.0", kind

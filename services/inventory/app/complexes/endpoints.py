@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import JSONResponse
 
 from services.inventory.app.clock.service import today as clock_today
@@ -14,6 +14,7 @@ from services.inventory.app.complexes.schemas import ComplexCreate, ComplexOut, 
 from services.inventory.app.deps import Runtime, Session, WriteSession
 from shared.web.idempotency import IdempotencyKey, answer
 from shared.domain import BblLevel, Role, Typology, UnitStatus
+from shared.web.concurrency import ETAG_RESPONSE, content_etag
 from shared.web.identity import CurrentPrincipal, require_role
 from shared.web.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
 from shared.web.problems import created_responses, not_found, problem_responses
@@ -69,14 +70,23 @@ async def list_complexes(
     return Page[ComplexOut](data=[to_schema(ComplexOut, c) for c in items], next_cursor=next_cursor)
 
 
-@router.get("/complexes/{id}", response_model=ComplexOut, summary="Get a complex", responses=problem_responses(400, 401, 403, 404))
-async def get_complex(complex_id: ComplexId, principal: CurrentPrincipal, session: Session) -> ComplexOut:
-    """One complex the caller may see (same scope as the list), with its RTHF guarantee if any."""
+@router.get(
+    "/complexes/{id}",
+    response_model=ComplexOut,
+    summary="Get a complex",
+    responses={200: ETAG_RESPONSE, **problem_responses(400, 401, 403, 404)},
+)
+async def get_complex(complex_id: ComplexId, principal: CurrentPrincipal, session: Session, response: Response) -> ComplexOut:
+    """One complex the caller may see (same scope as the list), with its RTHF guarantee if any.
+
+    `ETag`: a digest of the representation; it changes whenever the complex does."""
     require_role(principal, Role.investor, Role.municipality, Role.marktmeester)
     item = await repository.get_visible(session, principal, complex_id)
     if item is None:
         raise not_found("complex", complex_id)
-    return to_schema(ComplexOut, item)
+    out = to_schema(ComplexOut, item)
+    response.headers["ETag"] = content_etag(out)
+    return out
 
 
 @router.get(

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.domain import BblLevel, Doelgroep, Typology, UnitStatus
 from shared.web.limits import Day
+from shared.web.rules import CrossFieldRule, documented, with_changes
 
 RTHF_MAX_RENT_EUR_MONTH = 808.06  # liberalisatiegrens 2023, the RTHF social-rent ceiling
 
@@ -73,10 +74,68 @@ COMPLEX_EXAMPLE = {
 }
 
 
+_RTHF = COMPLEX_EXAMPLE["rthf"]
+_WITH_RTHF = {"properties": {"rthf": {"type": "object"}}, "required": ["rthf"]}
+# Every rule that spans fields or depends on the caller; the field-level ranges are in the schema itself.
+COMPLEX_RULES = [
+    CrossFieldRule(
+        "investor_org_given_by_marktmeester", "The marktmeester registers on behalf of an organisation: investor_org is required.",
+        "investor_org", with_changes(COMPLEX_EXAMPLE, investor_org=...), caller="marktmeester",
+    ),
+    CrossFieldRule(
+        "investor_org_is_own", "An investor registers complexes for its own organisation only (investor_org absent or its own).",
+        "investor_org", with_changes(COMPLEX_EXAMPLE, investor_org="another-investor"), caller="investor",
+    ),
+    CrossFieldRule(
+        "min_group_within_unit_count", "min_group_size is at most unit_count.", "min_group_size",
+        with_changes(COMPLEX_EXAMPLE, min_group_size=60), reads=("unit_count",),
+    ),
+    CrossFieldRule(
+        "build_year_not_far_ahead", "build_year is at most three years after today (the inventory's clock).", "build_year",
+        with_changes(COMPLEX_EXAMPLE, build_year=2100),
+    ),
+    CrossFieldRule(
+        "rthf_rent_required", "With an RTHF guarantee rent_eur_month is required (social rent), unless doelgroepen holds "
+        "ontheemden.", "rent_eur_month", with_changes(COMPLEX_EXAMPLE, rent_eur_month=...), reads=("rthf", "doelgroepen"),
+        schema={
+            "if": {
+                "properties": {"rthf": {"type": "object"}, "doelgroepen": {"not": {"contains": {"const": "ontheemden"}}}},
+                "required": ["rthf"],
+            },
+            "then": {"properties": {"rent_eur_month": {"type": "number"}}, "required": ["rent_eur_month"]},
+        },
+    ),
+    CrossFieldRule(
+        "rthf_rent_ceiling", f"With an RTHF guarantee rent_eur_month is at most the liberalisatiegrens ({RTHF_MAX_RENT_EUR_MONTH}).",
+        "rent_eur_month", with_changes(COMPLEX_EXAMPLE, rent_eur_month=900.0), reads=("rthf",),
+        schema={"if": _WITH_RTHF, "then": {"properties": {"rent_eur_month": {"maximum": RTHF_MAX_RENT_EUR_MONTH}}}},
+    ),
+    CrossFieldRule(
+        "rthf_zelfstandig", "RTHF homes are self-contained (zelfstandig: true).", "zelfstandig",
+        with_changes(COMPLEX_EXAMPLE, zelfstandig=False), reads=("rthf",),
+        schema={"if": _WITH_RTHF, "then": {"properties": {"zelfstandig": {"const": True}}}},
+    ),
+    CrossFieldRule(
+        "rthf_beng", "RTHF homes are bijna energieneutraal (beng_compliant: true).", "beng_compliant",
+        with_changes(COMPLEX_EXAMPLE, beng_compliant=False), reads=("rthf",),
+        schema={"if": _WITH_RTHF, "then": {"properties": {"beng_compliant": {"const": True}}}},
+    ),
+    CrossFieldRule(
+        "rthf_garantie_within_build_cost", "The RTHF garantiebedrag is at most build_cost_eur_per_unit.",
+        "rthf.garantiebedrag_eur_per_unit",
+        with_changes(COMPLEX_EXAMPLE, rthf={**_RTHF, "garantiebedrag_eur_per_unit": 130_000}), reads=("build_cost_eur_per_unit",),
+    ),
+    CrossFieldRule(
+        "sft_after_build_year", "The SFT social-rent term does not end before the build year.", "sft.social_rent_until",
+        with_changes(COMPLEX_EXAMPLE, sft={"social_rent_until": "2020-12-31"}), reads=("build_year",),
+    ),
+]
+
+
 class ComplexCreate(BaseModel):
     """Register a complex with all its units (identical homes) in one request."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [COMPLEX_EXAMPLE]})
+    model_config = ConfigDict(extra="forbid", json_schema_extra=documented(COMPLEX_RULES, [COMPLEX_EXAMPLE]))
 
     investor_org: str | None = Field(
         default=None, min_length=1, max_length=100, description="Owner organisation; defaults to the caller's org (the marktmeester must give it)."
@@ -91,7 +150,10 @@ class ComplexCreate(BaseModel):
     layers: int = Field(ge=1, le=4, description="Stacking layers.")
     floor_area_m2: float = Field(ge=15, le=150, description="Floor area per home.")
     bedrooms: int = Field(ge=0, le=4)
-    modules_per_unit: float = Field(ge=0.5, le=4.0, description="Modules per home, in steps of 0.5.")
+    # multipleOf in the schema; checked with the other rules in the service, so a 400 names every offending field
+    modules_per_unit: float = Field(
+        ge=0.5, le=4.0, description="Modules per home, in steps of 0.5.", json_schema_extra={"multipleOf": 0.5}
+    )
     zelfstandig: bool = Field(default=True, description="Self-contained home (zelfstandige woonruimte).")
     bbl_level: BblLevel
     composition_changed: bool = Field(default=False, description="Composition changed since first placement (gewijzigde samenstelling).")

@@ -21,7 +21,7 @@ DAYS_PER_YEAR = 365.2425
 
 
 def validate_complex(body: ComplexCreate, principal: Principal, today: dt.date) -> list[tuple[str, str]]:
-    """Every cross-field rule of a complex; the field-level ranges are in the schema."""
+    """Every cross-field rule of a complex (each documented once in schemas.COMPLEX_RULES, the OpenAPI x-rules)."""
     errors: list[tuple[str, str]] = []
     if principal.role is Role.marktmeester and not body.investor_org:
         errors.append(("investor_org", "the marktmeester registers on behalf of an organisation: give investor_org"))

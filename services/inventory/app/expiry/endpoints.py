@@ -33,8 +33,12 @@ async def run_expiry_scan(
 ) -> JSONResponse:
     """Run one expiry scan now and return its counts (the background scan runs on an interval too).
 
-    Emits `inventory.placement.expiring` once per placement whose end date is within the
-    horizon, and `inventory.placement.ended` once per placement past its end date.
+    Walks each placement's lifecycle forward (docs/lifecycle.md), each event once per placement:
+    `inventory.placement.expiring` when its end date is within the horizon, `inventory.placement.ended`
+    past its end date (without a relocation the homes go into storage until end + the storage gap),
+    `inventory.placement.fallback` when that storage period passed without a plot (with the RTHF claim),
+    and `inventory.placement.started` when a follow-up placement's start date came. A clock jump of
+    years takes a placement through several steps in one scan, in order.
     """
     require_role(principal, Role.marktmeester)
     # The scan commits batch by batch in its own units of work; only the stored answer rides this one.

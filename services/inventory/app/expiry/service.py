@@ -1,10 +1,19 @@
-"""The expiry signal: a periodic scan that emits placement.expiring and placement.ended once each."""
+"""The expiry scan: walks each placement's lifecycle forward as the clock passes its dates.
+
+Per placement, in order: started (a follow-up placement's start date came), expiring (the end is
+within the horizon), ended (relocated, or into storage until end + the storage gap), fallback (the
+storage period passed without a plot: RTHF terugvaloptie). Each step is claimed and its event
+written in one transaction, so every event goes out exactly once; the scan repeats its rounds
+until nothing is due, so a clock jump of years walks a placement through several steps in order.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,20 +23,55 @@ from services.inventory.app.complexes.service import spec
 from services.inventory.app.deps import settings_of
 from services.inventory.app.expiry import repository
 from services.inventory.app.expiry.schemas import ExpiryScanResult
+from services.inventory.app.placements import lifecycle
 from services.inventory.app.placements import repository as placements
+from services.inventory.app.placements.lifecycle import Lifecycle
 from services.inventory.app.placements.models import Placement
-from shared.clock import add_months
+from services.inventory.app.placements.policy import storage_gap_months
+from services.inventory.app.placements.service import fallback_claim
+from shared.clock import add_months, utcnow
 from shared.domain import PermitInstrument, UnitStatus
-from shared.events.models import PlacementEnded, PlacementExpiring
+from shared.events.models import PlacementEnded, PlacementExpiring, PlacementFallback, PlacementStarted
 from shared.runtime import ServiceRuntime
 
 log = logging.getLogger(__name__)
 
+# Each step only moves forward through the lifecycle, so rounds end; the cap is a safety net.
+MAX_ROUNDS = 10
 
-async def _emit_expiring(session: AsyncSession, runtime: ServiceRuntime, claimed: list[Placement], today) -> None:  # noqa: ANN001
-    complexes = await complexes_repo.by_ids(session, {p.complex_id for p in claimed})
+
+async def _emit_started(session: AsyncSession, runtime: ServiceRuntime, claimed: list[Placement], today: dt.date) -> None:
     unit_ids = await placements.unit_ids_by_placement(session, [p.id for p in claimed])
     for p in claimed:
+        lifecycle.advance(p, Lifecycle.active)
+        await runtime.emit(
+            session,
+            "inventory.placement.started",
+            p.id,
+            PlacementStarted(
+                placement_id=p.id,
+                complex_id=p.complex_id,
+                investor_org=p.investor_org,
+                unit_ids=unit_ids[p.id],
+                gemeente_code=p.gemeente_code,
+                start_date=p.start_date,
+                relocation_id=p.created_by_relocation_id,
+            ),
+        )
+    # A placement left from storage (it ended before its plan was made) is settled once its homes arrived.
+    for old in await repository.lock_relocated_from(session, [p.created_by_relocation_id for p in claimed]):
+        if old.lifecycle == Lifecycle.relocation_scheduled.value and old.ended_emitted_at is not None:
+            lifecycle.advance(old, Lifecycle.relocated)
+    await session.flush()
+
+
+async def _emit_expiring(session: AsyncSession, runtime: ServiceRuntime, claimed: list[Placement], today: dt.date) -> None:
+    complexes = await complexes_repo.by_ids(session, {p.complex_id for p in claimed})
+    unit_ids = await placements.unit_ids_by_placement(session, [p.id for p in claimed])
+    now = utcnow()
+    for p in claimed:
+        lifecycle.advance(p, Lifecycle.expiring)
+        p.expiring_emitted_at = now
         await runtime.emit(
             session,
             "inventory.placement.expiring",
@@ -48,10 +92,20 @@ async def _emit_expiring(session: AsyncSession, runtime: ServiceRuntime, claimed
                 detected_on=today,
             ),
         )
+    await session.flush()
 
 
-async def _emit_ended(session: AsyncSession, runtime: ServiceRuntime, claimed: list[Placement], today) -> None:  # noqa: ANN001
+async def _emit_ended(session: AsyncSession, runtime: ServiceRuntime, claimed: list[Placement], today: dt.date) -> None:
+    gap = await storage_gap_months(session, runtime)
+    unit_ids = await placements.unit_ids_by_placement(session, [p.id for p in claimed])
+    now = utcnow()
     for p in claimed:
+        relocated = p.relocation_id is not None
+        lifecycle.advance(p, Lifecycle.relocated if relocated else Lifecycle.in_storage)
+        p.ended_emitted_at = now
+        if not relocated:
+            # The end day is the move day: storage starts then and counts up to the longest storage period.
+            p.storage_since, p.storage_until = p.end_date, add_months(p.end_date, gap)
         await runtime.emit(
             session,
             "inventory.placement.ended",
@@ -61,42 +115,94 @@ async def _emit_ended(session: AsyncSession, runtime: ServiceRuntime, claimed: l
                 complex_id=p.complex_id,
                 investor_org=p.investor_org,
                 end_date=p.end_date,
-                relocated=p.relocation_id is not None,
+                relocated=relocated,
                 unit_count=p.unit_count,
+                unit_ids=unit_ids[p.id],
+                storage_until=p.storage_until if not relocated else None,
             ),
         )
-    relocated = [p.id for p in claimed if p.relocation_id is not None]
-    # Homes with a follow-up plot are on the move; the others go into storage (or are sold: RTHF).
-    await repository.release_units(session, relocated, UnitStatus.in_transit.value, today)
+    await session.flush()
+    relocated_ids = [p.id for p in claimed if p.relocation_id is not None]
+    # Homes with a follow-up plot are on the move; the others go into storage.
+    await repository.release_units(session, relocated_ids, UnitStatus.in_transit.value, today)
+    await repository.store_unrelocated(session, relocated_ids, today)
     await repository.release_units(session, [p.id for p in claimed if p.relocation_id is None], UnitStatus.stored.value, today)
 
 
+async def _emit_fallback(session: AsyncSession, runtime: ServiceRuntime, claimed: list[Placement], today: dt.date) -> None:
+    unit_ids = await placements.unit_ids_by_placement(session, [p.id for p in claimed])
+    for p in claimed:
+        claim = await fallback_claim(session, p, unit_ids[p.id], today)
+        lifecycle.advance(p, Lifecycle.fallback)
+        p.fallback_claim = claim.model_dump(mode="json")
+        await runtime.emit(
+            session,
+            "inventory.placement.fallback",
+            p.id,
+            PlacementFallback(
+                placement_id=p.id,
+                complex_id=p.complex_id,
+                investor_org=p.investor_org,
+                unit_ids=unit_ids[p.id],
+                gemeente_code=p.gemeente_code,
+                storage_since=p.storage_since or p.end_date,
+                claim=claim,
+            ),
+        )
+    await session.flush()
+
+
+Claim = Callable[[AsyncSession, dt.date, int], Awaitable[list[Placement]]]
+Emit = Callable[[AsyncSession, ServiceRuntime, list[Placement], dt.date], Awaitable[None]]
+
+
+async def _step(runtime: ServiceRuntime, claim: Claim, emit: Emit, bound: dt.date, today: dt.date, batch: int) -> int:
+    """Claim and emit batch after batch until nothing of this step is due; the number done."""
+    done = 0
+    while True:
+        async with runtime.transaction() as session:
+            claimed = await claim(session, bound, batch)
+            if claimed:
+                await emit(session, runtime, claimed, today)
+        done += len(claimed)
+        if len(claimed) < batch:
+            return done
+
+
 async def scan(runtime: ServiceRuntime) -> ExpiryScanResult:
-    """One scan, in batches; each batch claims and writes its events in one transaction."""
+    """One scan: rounds of the four steps, each in batches, until a round finds nothing due."""
     settings = settings_of(runtime)
     async with runtime.transaction() as session:
         today = await clock_today(session, runtime)
     horizon = add_months(today, settings.expiry_horizon_months)
     batch = settings.expiry_scan_batch_size
-    counts = {"expiring": 0, "ended": 0}
-    for kind, claim, emit, bound in (
+    counts = {"started": 0, "expiring": 0, "ended": 0, "fallback": 0}
+    steps: list[tuple[str, Claim, Emit, dt.date]] = [
         ("expiring", repository.claim_expiring, _emit_expiring, horizon),
         ("ended", repository.claim_ended, _emit_ended, today),
-    ):
-        while True:
-            async with runtime.transaction() as session:
-                claimed = await claim(session, bound, batch)
-                if claimed:
-                    await emit(session, runtime, claimed, today)
-            counts[kind] += len(claimed)
-            if len(claimed) < batch:
-                break
+        ("fallback", repository.claim_fallback, _emit_fallback, today),
+        ("started", repository.claim_started, _emit_started, today),
+    ]
+    for _ in range(MAX_ROUNDS):
+        round_total = 0
+        for kind, claim, emit, bound in steps:
+            done = await _step(runtime, claim, emit, bound, today, batch)
+            counts[kind] += done
+            round_total += done
+        if round_total == 0:
+            break
     async with runtime.transaction() as session:
         settled = await repository.settle_started(session, today)
-    if counts["expiring"] or counts["ended"]:
+    if any(counts.values()):
         log.info("expiry scan", extra={"today": str(today), **counts})
     return ExpiryScanResult(
-        today=today, horizon_date=horizon, expiring_emitted=counts["expiring"], ended_emitted=counts["ended"], units_settled=settled
+        today=today,
+        horizon_date=horizon,
+        expiring_emitted=counts["expiring"],
+        ended_emitted=counts["ended"],
+        fallback_emitted=counts["fallback"],
+        started_emitted=counts["started"],
+        units_settled=settled,
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import JSONResponse
 
 from services.inventory.app.clock.service import today as clock_today
@@ -14,13 +14,16 @@ from shared.web.idempotency import IdempotencyKey, answer
 from services.inventory.app.placements import repository, service
 from services.inventory.app.placements.schemas import (
     ComplexQuery,
+    EndStateChange,
     ExpiringBeforeQuery,
     PlacementCreate,
     PlacementDetail,
     PlacementOut,
+    PlacementUpdate,
     StatusQuery,
 )
 from shared.domain import Role
+from shared.web.concurrency import ETAG_RESPONSE, IfMatch, etag
 from shared.web.identity import CurrentPrincipal, require_role
 from shared.web.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
 from shared.web.problems import created_responses, not_found, problem_responses
@@ -82,15 +85,78 @@ async def list_placements(
     return Page[PlacementOut](data=[service.to_out(p, s) for p, s in rows], next_cursor=next_cursor)
 
 
-@router.get("/placements/{id}", response_model=PlacementDetail, summary="Get a placement", responses=problem_responses(400, 401, 403, 404))
-async def get_placement(placement_id: PlacementId, principal: CurrentPrincipal, session: Session, runtime: Runtime) -> PlacementDetail:
-    """One placement the caller may see, with its status on today's clock and the ids of its units."""
+@router.get(
+    "/placements/{id}",
+    response_model=PlacementDetail,
+    summary="Get a placement",
+    responses={200: ETAG_RESPONSE, **problem_responses(400, 401, 403, 404)},
+)
+async def get_placement(
+    placement_id: PlacementId, principal: CurrentPrincipal, session: Session, runtime: Runtime, response: Response
+) -> PlacementDetail:
+    """One placement the caller may see, with its status on today's clock, its lifecycle and the ids of its units.
+
+    `ETag` is the placement's `version`: send it back as `If-Match` when changing the placement."""
     require_role(principal, Role.investor, Role.municipality, Role.marktmeester)
     today = await clock_today(session, runtime)
     found = await repository.get_visible(session, principal, today, placement_id)
     if found is None:
         raise not_found("placement", placement_id)
     placement, status = found
+    response.headers["ETag"] = etag(placement.version)
     return service.to_detail(placement, status, await repository.unit_ids_of(session, placement_id))
 
 
+@router.patch(
+    "/placements/{id}",
+    response_model=PlacementDetail,
+    summary="Change a placement",
+    responses={200: ETAG_RESPONSE, **problem_responses(400, 401, 403, 404, 409, 412)},
+)
+async def update_placement(
+    placement_id: PlacementId,
+    body: PlacementUpdate,
+    principal: CurrentPrincipal,
+    session: WriteSession,
+    runtime: Runtime,
+    response: Response,
+    if_match: IfMatch = None,
+) -> PlacementDetail:
+    """Stay by extension (a new `end_date` within the instrument's maximum term) or change the permit reference.
+
+    By the owning investor or the marktmeester. A new end date returns the homes to in place (also from storage or
+    the fallback) and they are signalled expiring again for it in time. Refused (409) once closed or when a relocation
+    is scheduled; with `If-Match` (the `ETag` of a GET) a change to a placement changed since is refused (412).
+    Emits `inventory.placement.updated`.
+    """
+    require_role(principal, Role.investor, Role.marktmeester)
+    today = await clock_today(session, runtime)
+    placement, unit_ids = await service.update(session, runtime, principal, placement_id, body, today, if_match)
+    response.headers["ETag"] = etag(placement.version)
+    return service.to_detail(placement, service.status_of(placement, today), unit_ids)
+
+
+@router.post(
+    "/placements/{id}/end-state",
+    status_code=200,
+    response_model=PlacementDetail,
+    summary="Choose the homes' end state",
+    responses=problem_responses(400, 401, 403, 404, 409),
+)
+async def close_placement(
+    placement_id: PlacementId,
+    body: EndStateChange,
+    principal: CurrentPrincipal,
+    session: WriteSession,
+    runtime: Runtime,
+    idempotency_key: IdempotencyKey = None,  # noqa: ARG001 - documented here, honoured by WriteSession
+) -> JSONResponse:
+    """The investor (or the marktmeester) ends the life of the placement's homes: sold or dismantled.
+
+    The homes leave the books (units `sold`/`dismantled`, lifecycle `closed_*`) and `inventory.placement.closed` is
+    emitted. Refused (409) once a relocation is scheduled for the homes, or when the placement is already closed.
+    """
+    require_role(principal, Role.investor, Role.marktmeester)
+    today = await clock_today(session, runtime)
+    placement, unit_ids = await service.close(session, runtime, principal, placement_id, body, today)
+    return answer(session, service.to_detail(placement, service.status_of(placement, today), unit_ids), status=200)

@@ -6,10 +6,11 @@ import datetime as dt
 import uuid
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import UUID, ExcludeConstraint
+from sqlalchemy.dialects.postgresql import JSONB, UUID, ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.inventory.app.db import Base
+from services.inventory.app.placements.lifecycle import Lifecycle
 
 
 class Placement(Base):
@@ -25,6 +26,9 @@ class Placement(Base):
         # The scan's work lists: placements whose signal is still due.
         sa.Index("ix_placements_expiring_due", "end_date", postgresql_where=sa.text("expiring_emitted_at IS NULL")),
         sa.Index("ix_placements_ended_due", "end_date", postgresql_where=sa.text("ended_emitted_at IS NULL")),
+        # The lifecycle scan's work lists: follow-ups to start, stored homes to fall back.
+        sa.Index("ix_placements_lifecycle", "lifecycle"),
+        sa.CheckConstraint(f"lifecycle IN ({', '.join(repr(s.value) for s in Lifecycle)})", name="lifecycle_known"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
@@ -50,6 +54,16 @@ class Placement(Base):
     # Claims of the expiry scan: set in the same transaction as the outbox row, exactly once.
     expiring_emitted_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
     ended_emitted_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # The lifecycle (placements/lifecycle.py; every change goes through its transition table).
+    lifecycle: Mapped[str] = mapped_column(sa.String(30), nullable=False, default=Lifecycle.active.value, server_default=Lifecycle.active.value)
+    # In storage (opslag) since the term ended, until end + the longest storage period; then the RTHF fallback.
+    storage_since: Mapped[dt.date | None] = mapped_column(sa.Date)
+    storage_until: Mapped[dt.date | None] = mapped_column(sa.Date)
+    fallback_claim: Mapped[dict | None] = mapped_column(JSONB)  # FallbackClaim, computed when the fallback applied
+    closed_on: Mapped[dt.date | None] = mapped_column(sa.Date)
+    close_reason: Mapped[str | None] = mapped_column(sa.String(500))
+    # Optimistic concurrency: the ETag; every change through the API bumps it.
+    version: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=1, server_default="1")
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now())
 
 

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.inventory.app.complexes.models import Unit
+from services.inventory.app.placements.lifecycle import CLOSED
 from services.inventory.app.placements.models import Placement, PlacementUnit
 from shared.db import where_given
 from shared.domain import Role
@@ -17,10 +18,14 @@ from shared.web.identity import Principal
 from shared.web.pagination import paginate
 
 
+CLOSED_STATES = sorted(s.value for s in CLOSED.values())
+
+
 def status_expr(today: dt.date) -> sa.ColumnElement[str]:
     """The placement status as of `today` (the movable clock), computed in SQL."""
     return sa.case(
         (Placement.end_date < today, "ended"),
+        (Placement.lifecycle.in_(CLOSED_STATES), "ended"),
         (Placement.start_date > today, "scheduled"),
         (Placement.expiring_emitted_at.is_not(None), "expiring"),
         else_="active",
@@ -75,8 +80,11 @@ async def map_rows(
     status: str | None,
     expiring_before: dt.date | None,
     complex_id: uuid.UUID | None,
+    bbox: tuple[float, float, float, float] | None = None,
 ) -> Sequence[sa.Row]:
-    """The columns a map point needs, scoped like the placement list, soonest end date first."""
+    """The columns a map point needs, scoped like the placement list, soonest end date first.
+
+    `bbox`: (min lon, min lat, max lon, max lat) in WGS84."""
     query = scope(
         sa.select(
             Placement.id, Placement.complex_id, Placement.investor_org, Placement.gemeente_code,
@@ -87,6 +95,9 @@ async def map_rows(
     query = where_given(query, (status_expr(today), status), (Placement.complex_id, complex_id))
     if expiring_before:
         query = query.where(Placement.end_date < expiring_before)
+    if bbox is not None:
+        min_lon, min_lat, max_lon, max_lat = bbox
+        query = query.where(Placement.lon.between(min_lon, max_lon), Placement.lat.between(min_lat, max_lat))
     return (await session.execute(query.order_by(Placement.end_date, Placement.id))).all()
 
 
@@ -168,3 +179,36 @@ async def unit_ids_by_placement(session: AsyncSession, placement_ids: list[uuid.
     for placement_id, unit_id in rows:
         result[placement_id].append(unit_id)
     return result
+
+
+async def lock(session: AsyncSession, placement_id: uuid.UUID) -> Placement | None:
+    """The placement row, locked for a change (and fresh: another request may have changed it)."""
+    query = sa.select(Placement).where(Placement.id == placement_id).with_for_update()
+    return (await session.execute(query.execution_options(populate_existing=True))).scalar_one_or_none()
+
+
+async def later_placements(session: AsyncSession, placement: Placement, unit_ids: list[uuid.UUID]) -> list[uuid.UUID]:
+    """Other placements of these units that start after this one and are not closed (the homes moved on there)."""
+    if not unit_ids:
+        return []
+    rows = await session.execute(
+        sa.select(Placement.id)
+        .join(PlacementUnit, PlacementUnit.placement_id == Placement.id)
+        .where(
+            PlacementUnit.unit_id.in_(unit_ids),
+            Placement.id != placement.id,
+            Placement.start_date >= placement.start_date,
+            Placement.lifecycle.not_in(CLOSED_STATES),
+        )
+        .distinct()
+    )
+    return sorted(r[0] for r in rows)
+
+
+async def set_term_of_units(session: AsyncSession, placement: Placement) -> None:
+    """Copy a changed term onto the placement's units (the no-overlap constraint checks it)."""
+    await session.execute(
+        sa.update(PlacementUnit)
+        .where(PlacementUnit.placement_id == placement.id)
+        .values(start_date=placement.start_date, end_date=placement.end_date)
+    )

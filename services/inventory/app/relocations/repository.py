@@ -41,6 +41,24 @@ async def units_of_placement(session: AsyncSession, placement_id: uuid.UUID) -> 
     )
 
 
+async def later_placement_of_units(session: AsyncSession, placement: Placement, unit_ids: list[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID | None]:
+    """unit id -> the relocation that created the later placement it stands in (None: the investor recorded it)."""
+    if not unit_ids:
+        return {}
+    rows = await session.execute(
+        sa.select(PlacementUnit.unit_id, Placement.created_by_relocation_id)
+        .join(Placement, Placement.id == PlacementUnit.placement_id)
+        .where(PlacementUnit.unit_id.in_(unit_ids), PlacementUnit.placement_id != placement.id,
+               PlacementUnit.start_date >= placement.end_date)
+    )
+    return {unit_id: relocation_id for unit_id, relocation_id in rows}
+
+
+async def relocation_ids_of(session: AsyncSession, placement_id: uuid.UUID) -> set[uuid.UUID | None]:
+    """The relocations (parts) recorded so far for the homes of this placement."""
+    return set((await session.scalars(sa.select(Relocation.id).where(Relocation.placement_id == placement_id))).all())
+
+
 def visible(principal: Principal) -> sa.Select:
     query = sa.select(Relocation)
     if principal.role is Role.investor:

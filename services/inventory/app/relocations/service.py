@@ -11,20 +11,41 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.inventory.app.clock.service import today as clock_today
 from services.inventory.app.complexes import repository as complexes_repo
 from services.inventory.app.deps import settings_of
+from services.inventory.app.placements import lifecycle
 from services.inventory.app.placements import repository as placements_repo
+from services.inventory.app.placements.lifecycle import Lifecycle
 from services.inventory.app.placements import service as placements
 from services.inventory.app.relocations import repository
 from services.inventory.app.relocations.models import Relocation
 from shared.clock import add_months
 from shared.domain import MAX_TERM_YEARS, PermitInstrument, UnitStatus
-from shared.events.models import RelocatedAllocation, RelocationScheduled, ReservationConfirmed, ReservedSite
+from shared.bus.consumer import Refused
+from shared.events.models import RelocatedAllocation, RelocationRefused, RelocationScheduled, ReservationConfirmed, ReservedSite
 from shared.runtime import ServiceRuntime
+from shared.web.problems import ProblemError
 
 log = logging.getLogger(__name__)
 
 
-class UnknownPlacement(Exception):
-    """The confirmation names a placement this inventory does not hold (retried, then dead-lettered)."""
+# Lifecycle states of a placement in which its homes can no longer be relocated by a confirmation.
+CLOSED_LIFECYCLES = frozenset({Lifecycle.fallback.value, Lifecycle.closed_sold.value, Lifecycle.closed_dismantled.value})
+
+
+def refusal(runtime: ServiceRuntime, data: ReservationConfirmed, reason: str) -> Refused:
+    """A business refusal: no relocation; `inventory.relocation.refused` tells sites to release the
+    capacity and matching to withdraw and re-propose (written with the inbox row, not retried)."""
+
+    async def compensate(session: AsyncSession) -> None:
+        await runtime.emit(
+            session,
+            "inventory.relocation.refused",
+            data.reservation_id,
+            RelocationRefused(
+                reservation_id=data.reservation_id, proposal_id=data.proposal_id, placement_id=data.placement_id, reason=reason
+            ),
+        )
+
+    return Refused(reason, compensate)
 
 
 def follow_up_term(old_end: dt.date, site: ReservedSite, default_years: int) -> tuple[dt.date, dt.date]:
@@ -42,22 +63,41 @@ def follow_up_term(old_end: dt.date, site: ReservedSite, default_years: int) -> 
 
 
 async def schedule(session: AsyncSession, runtime: ServiceRuntime, data: ReservationConfirmed) -> Relocation | None:
-    """Record the relocation plan once per reservation (a re-delivery finds it and does nothing)."""
+    """Record the relocation plan once per reservation (a re-delivery finds it and does nothing).
+
+    A placement may be relocated in parts: each confirmation takes homes not yet relocated (the
+    remainder of a partly housed proposal gets its own proposal later). Raises `Refused` when a
+    business rule says no: unknown placement, placement closed or in fallback, fewer homes left
+    than confirmed, or its homes now stand in a later placement the investor recorded.
+    """
     if await repository.by_reservation(session, data.reservation_id) is not None:
         return None
     old = await repository.lock_placement(session, data.placement_id)
     if old is None:
-        raise UnknownPlacement(f"placement {data.placement_id} is not in the inventory")
-    if old.relocation_id is not None:
-        log.warning(
-            "placement already has a relocation plan; ignoring the second confirmation",
-            extra={"placement_id": str(old.id), "reservation_id": str(data.reservation_id)},
-        )
-        return None
+        raise refusal(runtime, data, f"unknown_placement: placement {data.placement_id} is not in the inventory")
+    if old.lifecycle in CLOSED_LIFECYCLES:
+        raise refusal(runtime, data, f"placement_closed: the placement is {old.lifecycle}")
+    if not lifecycle.allowed(old.lifecycle, Lifecycle.relocation_scheduled):
+        raise refusal(runtime, data, f"lifecycle_forbids: a {old.lifecycle} placement cannot be relocated")
+    units = await repository.units_of_placement(session, old.id)
+    if not units:
+        raise refusal(runtime, data, "placement_closed: none of the placement's homes remain (sold or dismantled)")
+    later = await repository.later_placement_of_units(session, old, [u.id for u in units])
+    ours = await repository.relocation_ids_of(session, old.id)
+    elsewhere = [u for u in units if u.id in later and later[u.id] not in ours]
+    units = [u for u in units if u.id not in later]  # not yet relocated, not placed on by the investor
+    confirmed = sum(site.units for site in data.sites)
+    if confirmed > len(units):
+        if elsewhere:
+            raise refusal(
+                runtime, data,
+                f"units_in_later_placement: {len(elsewhere)} of the placement's homes now stand in a later placement; "
+                f"{confirmed} confirmed, {len(units)} left to relocate",
+            )
+        raise refusal(runtime, data, f"too_many_homes: {confirmed} homes confirmed, {len(units)} not yet relocated")
     complex_item = await complexes_repo.get(session, old.complex_id)
     assert complex_item is not None
     today = await clock_today(session, runtime)
-    units = await repository.units_of_placement(session, old.id)
     relocation_id = uuid.uuid4()
     allocations: list[RelocatedAllocation] = []
     cursor = 0
@@ -69,22 +109,25 @@ async def schedule(session: AsyncSession, runtime: ServiceRuntime, data: Reserva
             continue
         start, end = follow_up_term(old.end_date, site, settings_of(runtime).default_followup_term_years)
         starts.append(start)
-        new = await placements.insert(
-            session,
-            runtime,
-            complex_item=complex_item,
-            unit_ids=[u.id for u in moving],
-            site_id=site.site_id,
-            gemeente_code=site.gemeente_code,
-            lat=site.lat,
-            lon=site.lon,
-            instrument=PermitInstrument(site.expected_instrument),
-            start_date=start,
-            end_date=end,
-            today=today,
-            sequence_no=old.sequence_no + 1,
-            created_by_relocation_id=relocation_id,
-        )
+        try:
+            new = await placements.insert(
+                session,
+                runtime,
+                complex_item=complex_item,
+                unit_ids=[u.id for u in moving],
+                site_id=site.site_id,
+                gemeente_code=site.gemeente_code,
+                lat=site.lat,
+                lon=site.lon,
+                instrument=PermitInstrument(site.expected_instrument),
+                start_date=start,
+                end_date=end,
+                today=today,
+                sequence_no=old.sequence_no + 1,
+                created_by_relocation_id=relocation_id,
+            )
+        except ProblemError:  # a placement recorded concurrently took these homes: a rule says no
+            raise refusal(runtime, data, "units_in_later_placement: the homes now stand in an overlapping placement") from None
         allocations.append(
             RelocatedAllocation(site_id=site.site_id, gemeente_code=site.gemeente_code, unit_ids=[u.id for u in moving], new_placement_id=new.id)
         )
@@ -109,7 +152,9 @@ async def schedule(session: AsyncSession, runtime: ServiceRuntime, data: Reserva
         status="scheduled",
     )
     session.add(relocation)
-    old.relocation_id = relocation_id
+    if old.relocation_id is None:  # the first part; later parts are found through relocations.placement_id
+        old.relocation_id = relocation_id
+    lifecycle.advance(old, Lifecycle.relocation_scheduled)
     await session.flush()
     await runtime.emit(
         session,

@@ -14,8 +14,10 @@ from services.inventory.app.stats import service
 from shared.web.geojson import GEOJSON_MEDIA_TYPE
 from services.inventory.app.stats.schemas import PlacementFeatureCollection, PlacementStats
 from shared.domain import Role
+from shared.geo import Crs, transform_geometry
+from shared.web.crs import CONTENT_CRS_RESPONSE_HEADER, AcceptCrsHeader, BboxCrsQuery, BboxQuery, CrsQuery, bbox_filter, declare, response_crs
 from shared.web.identity import CurrentPrincipal, require_role
-from shared.web.problems import problem_responses
+from shared.web.problems import InvalidInput, problem_responses
 
 router = APIRouter(tags=["stats"])
 
@@ -31,7 +33,7 @@ async def placement_stats(principal: CurrentPrincipal, session: Session, runtime
     response_model=PlacementFeatureCollection,
     tags=["maps"],
     summary="Map of placements",
-    responses={200: {"content": {GEOJSON_MEDIA_TYPE: {}}}, **problem_responses(400, 401, 403)},
+    responses={200: {"content": {GEOJSON_MEDIA_TYPE: {}}, "headers": CONTENT_CRS_RESPONSE_HEADER}, **problem_responses(400, 401, 403, 406)},
 )
 async def placements_map(
     principal: CurrentPrincipal,
@@ -40,18 +42,28 @@ async def placements_map(
     status: StatusQuery = None,
     expiring_before: ExpiringBeforeQuery = None,
     complex_id: ComplexQuery = None,
+    bbox: BboxQuery = None,
+    bbox_crs_value: BboxCrsQuery = None,
+    crs: CrsQuery = None,
+    accept_crs: AcceptCrsHeader = None,
 ) -> Response:
     """Placements as a GeoJSON FeatureCollection of points, scoped like the placement list: investors their own,
-    municipalities those in their gemeente, the marktmeester all."""
+    municipalities those in their gemeente, the marktmeester all. Positions in WGS84 unless `crs` or `Accept-Crs`
+    asks for RD New; `bbox` (in `bbox-crs`) keeps only the placements inside it."""
     require_role(principal, Role.investor, Role.municipality, Role.marktmeester)
+    box, errors = bbox_filter(bbox, bbox_crs_value)
+    if errors:
+        raise InvalidInput(errors, where="query")
+    target = response_crs(accept_crs, crs)
     today = await clock_today(session, runtime)
     rows = await placements.map_rows(
-        session, principal, today, status=status and status.value, expiring_before=expiring_before, complex_id=complex_id
+        session, principal, today, status=status and status.value, expiring_before=expiring_before, complex_id=complex_id,
+        bbox=box,
     )
     features = [
         {
             "type": "Feature",
-            "geometry": {"type": "Point", "coordinates": [r.lon, r.lat]},
+            "geometry": transform_geometry({"type": "Point", "coordinates": [r.lon, r.lat]}, Crs.wgs84, target),
             "properties": {
                 "placement_id": str(r.id),
                 "complex_id": str(r.complex_id),
@@ -64,4 +76,6 @@ async def placements_map(
         }
         for r in rows
     ]
-    return Response(orjson.dumps({"type": "FeatureCollection", "features": features}), media_type=GEOJSON_MEDIA_TYPE)
+    answer = Response(orjson.dumps({"type": "FeatureCollection", "features": features}), media_type=GEOJSON_MEDIA_TYPE)
+    declare(answer, target)
+    return answer

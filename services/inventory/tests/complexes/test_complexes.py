@@ -100,3 +100,16 @@ async def test_duplicate_short_code_is_a_conflict(inventory):
     await register(inventory, short_code="LOT1")
     response = await inventory.client.post("/api/v1/complexes", json=complex_body(short_code="LOT1"), headers=inventory.headers())
     assert response.status_code == 409
+
+
+async def test_a_complex_carries_an_etag_that_names_its_representation(inventory):
+    a = await register(inventory)
+    b = await register(inventory, short_code="RVB18", rent_eur_month=700.0)
+    first = await inventory.client.get(f"/api/v1/complexes/{a['id']}", headers=inventory.headers())
+    again = await inventory.client.get(f"/api/v1/complexes/{a['id']}", headers=inventory.marktmeester)
+    other = await inventory.client.get(f"/api/v1/complexes/{b['id']}", headers=inventory.headers())
+    assert first.status_code == again.status_code == other.status_code == 200
+    tag = first.headers["ETag"]
+    assert tag.startswith('"') and tag.endswith('"') and len(tag) > 2
+    assert again.headers["ETag"] == tag  # the same representation, whoever asks
+    assert other.headers["ETag"] != tag

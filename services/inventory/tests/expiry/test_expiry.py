@@ -30,7 +30,8 @@ async def test_scan_emits_expiring_once_within_the_horizon_with_the_full_complex
     response = await inventory.client.post("/api/v1/expiry-scans", headers=inventory.marktmeester)
     assert response.status_code == 200
     assert response.json() | {"units_settled": 0} == {
-        "today": "2026-11-23", "horizon_date": "2028-11-23", "expiring_emitted": 1, "ended_emitted": 0, "units_settled": 0
+        "today": "2026-11-23", "horizon_date": "2028-11-23", "expiring_emitted": 1, "ended_emitted": 0,
+        "fallback_emitted": 0, "started_emitted": 0, "units_settled": 0,
     }
     [event] = await inventory.outbox("inventory.placement.expiring")
     data = event["data"]
@@ -86,14 +87,15 @@ async def test_moving_the_clock_past_the_end_date_emits_ended_once_and_stores_th
     assert result["expiring_emitted"] == 1 and result["ended_emitted"] == 1
     [ended] = await inventory.outbox("inventory.placement.ended")
     assert ended["data"] == {
-        "placement_id": p["id"], "complex_id": c["id"], "investor_org": "woonstede", "end_date": "2031-03-31", "relocated": False, "unit_count": 3
+        "placement_id": p["id"], "complex_id": c["id"], "investor_org": "woonstede", "end_date": "2031-03-31", "relocated": False, "unit_count": 3,
+        "unit_ids": p["unit_ids"], "storage_until": "2031-09-30",  # in storage for the 6-month storage gap
     }
     again = (await inventory.client.post("/api/v1/expiry-scans", headers=inventory.marktmeester)).json()
     assert again["ended_emitted"] == 0 and again["expiring_emitted"] == 0
     units = (await inventory.client.get(f"/api/v1/complexes/{c['id']}/units", headers=inventory.headers())).json()["data"]
     assert {u["status"] for u in units} == {"stored"}
     got = (await inventory.client.get(f"/api/v1/placements/{p['id']}", headers=inventory.headers())).json()
-    assert got["status"] == "ended"
+    assert (got["status"], got["lifecycle"], got["storage_since"]) == ("ended", "in_storage", "2031-03-31")
 
 
 @pytest.mark.committed  # the relay publishes from its own connection

@@ -154,3 +154,80 @@ def test_follow_up_term_is_bounded_by_the_plot_and_the_instrument_or_defaults_to
     assert follow_up_term(end, site("ow_bopa", "2029-01-01", None), 10) == (end, dt.date(2040, 3, 31))
     assert follow_up_term(end, site("wabo_bor4_11", "2031-01-01", "2050-01-01"), 10) == (dt.date(2031, 1, 1), dt.date(2041, 1, 1))
     assert follow_up_term(end, site("permanent", "2029-01-01", "2034-06-30"), 10) == (end, dt.date(2034, 6, 30))
+
+
+def confirmation_of(placement: dict, complex_: dict, *units: int) -> ReservationConfirmed:
+    """A confirmation for `units` homes on each of as many open plots."""
+    return ReservationConfirmed(
+        reservation_id=uuid.uuid4(), proposal_id=uuid.uuid4(), placement_id=placement["id"], complex_id=complex_["id"],
+        investor_org=complex_["investor_org"],
+        sites=[
+            ReservedSite(site_id=uuid.uuid4(), gemeente_code="GM0363", units=n, capacity_units=n, reserved_units=n,
+                         available_from="2027-01-01", available_until="2040-12-31", expected_instrument="permanent", lat=52.37, lon=4.89)
+            for n in units
+        ],
+    )
+
+
+async def _refusals(inventory) -> list[dict]:
+    return [e["data"] for e in await inventory.outbox("inventory.relocation.refused")]
+
+
+async def test_a_placement_is_relocated_in_parts_and_a_confirmation_beyond_its_homes_is_refused(inventory):
+    c = await register(inventory, unit_count=10, min_group_size=1)
+    old = await place(inventory, c["id"], end_date="2028-06-30")
+    first = confirmation_of(old, c, 6)
+    await _publish(inventory, first)
+    await _drain(inventory)
+    second = confirmation_of(old, c, 3)  # the remainder's own proposal, later
+    await _publish(inventory, second)
+    await _publish(inventory, first)  # a redelivery of the first: nothing new
+    await _drain(inventory)
+
+    plans = [e["data"] for e in await inventory.outbox("inventory.relocation.scheduled")]
+    assert [p["proposal_id"] for p in plans] == [str(first.proposal_id), str(second.proposal_id)]
+    moved = [set(p["allocations"][0]["unit_ids"]) for p in plans]
+    assert len(moved[0]) == 6 and len(moved[1]) == 3 and not moved[0] & moved[1]
+    assert moved[0] | moved[1] < set(old["unit_ids"])
+    assert await _refusals(inventory) == []
+
+    # One home is left; a confirmation of two is refused, with no relocation and its reason.
+    third = confirmation_of(old, c, 2)
+    await _publish(inventory, third)
+    await _drain(inventory)
+    [refused] = await _refusals(inventory)
+    assert refused["reservation_id"] == str(third.reservation_id) and refused["proposal_id"] == str(third.proposal_id)
+    assert refused["reason"] == "too_many_homes: 2 homes confirmed, 1 not yet relocated"
+    assert await inventory.scalar("SELECT count(*) FROM relocations") == 2
+    assert await inventory.scalar("SELECT outcome FROM processed_events WHERE event_id = :e",
+                                  e=await inventory.scalar("SELECT event_id FROM processed_events WHERE outcome IS NOT NULL")) == "refused"
+    assert await inventory.scalar("SELECT count(*) FROM dead_letters") == 0
+
+    last = confirmation_of(old, c, 1)  # the last home still goes
+    await _publish(inventory, last)
+    await _drain(inventory)
+    assert await inventory.scalar("SELECT count(*) FROM relocations") == 3
+    got = (await inventory.client.get(f"/api/v1/placements/{old['id']}", headers=inventory.headers())).json()
+    assert got["relocation_id"] == plans[0]["relocation_id"]  # the first part
+
+
+async def test_homes_the_investor_placed_later_meanwhile_refuse_the_confirmation(inventory):
+    c = await register(inventory, unit_count=4, min_group_size=1)
+    old = await place(inventory, c["id"], start_date="2023-06-01", end_date="2028-06-30")
+    # The investor records where the homes go next, before the reservation is confirmed.
+    await place(inventory, c["id"], start_date="2028-06-30", end_date="2033-06-29")
+    data = confirmation_of(old, c, 4)
+    await _publish(inventory, data)
+    await _drain(inventory)
+    [refused] = await _refusals(inventory)
+    assert refused["reason"].startswith("units_in_later_placement: 4 of the placement's homes now stand in a later placement")
+    assert await inventory.scalar("SELECT count(*) FROM relocations") == 0
+    assert await inventory.scalar("SELECT count(*) FROM placements") == 2
+    assert await inventory.scalar("SELECT count(*) FROM dead_letters") == 0
+    assert await inventory.scalar("SELECT detail FROM processed_events") == refused["reason"]
+
+    unknown = confirmation_of({**old, "id": str(uuid.uuid4())}, c, 1)
+    await _publish(inventory, unknown)
+    await _drain(inventory)
+    assert (await _refusals(inventory))[-1]["reason"] == f"unknown_placement: placement {unknown.placement_id} is not in the inventory"
+    assert await inventory.scalar("SELECT count(*) FROM dead_letters") == 0

@@ -46,3 +46,34 @@ async def test_placements_map_is_geojson_scoped_like_the_list(inventory):
     }
     everything = (await inventory.client.get("/api/v1/map/placements.geojson", headers=inventory.marktmeester)).json()
     assert len(everything["features"]) == 2
+
+
+async def test_placements_map_speaks_rd_new_and_filters_by_an_rd_box(inventory):
+    """NLGov geospatial module: `crs`/`Accept-Crs` for the answer, `bbox` in `bboxCrs`."""
+    from shared.geo import wgs84_to_rd
+
+    ede = await register(inventory, unit_count=3, min_group_size=1)
+    amsterdam = await register(inventory, unit_count=2, min_group_size=1)
+    p = await place(inventory, ede["id"])  # Ede (52.04, 5.67)
+    await place(inventory, amsterdam["id"], gemeente_code="GM0363", lat=52.37, lon=4.89)
+    x, y = wgs84_to_rd(52.04, 5.67)
+
+    r = await inventory.client.get(
+        "/api/v1/map/placements.geojson",
+        params={"bbox": f"{x - 1000},{y - 1000},{x + 1000},{y + 1000}", "bboxCrs": "EPSG:28992"},
+        headers={**inventory.marktmeester, "Accept-Crs": "EPSG:28992"},
+    )
+    assert r.status_code == 200 and r.headers["Content-Crs"] == "<http://www.opengis.net/def/crs/EPSG/0/28992>", r.text
+    [feature] = r.json()["features"]
+    assert feature["properties"]["placement_id"] == p["id"]
+    got_x, got_y = feature["geometry"]["coordinates"]
+    assert abs(got_x - x) < 1 and abs(got_y - y) < 1
+
+    wgs = await inventory.client.get("/api/v1/map/placements.geojson", headers=inventory.marktmeester)
+    assert wgs.headers["Content-Crs"] == "<http://www.opengis.net/def/crs/OGC/1.3/CRS84>" and len(wgs.json()["features"]) == 2
+    refused = await inventory.client.get("/api/v1/map/placements.geojson", params={"crs": "EPSG:3857"}, headers=inventory.marktmeester)
+    assert refused.status_code == 400 and refused.json()["invalidParams"][0]["name"] == "crs"
+    degrees_as_metres = await inventory.client.get(
+        "/api/v1/map/placements.geojson", params={"bbox": "4,51,6,53", "bbox-crs": "EPSG:28992"}, headers=inventory.marktmeester
+    )
+    assert degrees_as_metres.status_code == 400 and degrees_as_metres.json()["invalidParams"][0]["name"] == "bbox"

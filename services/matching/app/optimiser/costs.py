@@ -93,6 +93,12 @@ def _readiness(p: Plot, w: Weights, code) -> float:
     return w.relocation_cost_eur_per_unit * share
 
 
+@plot_column("site_factor_count")
+def _site_factor_count(p: Plot, w: Weights, code) -> int:
+    """Soft site factors on the plot (geluid, water_risk): each costs `site_factor_eur_per_unit` a home."""
+    return len(p.site_factors)
+
+
 # ----------------------------------------------------------------- the registry
 
 
@@ -122,6 +128,8 @@ TERMS: dict[str, PerHome | PerPlan] = {
     "storage": PerHome(lambda x: np.maximum(0, x.p.opens - x.d.end) / DAYS_PER_MONTH,
                        lambda w: w.storage_eur_per_unit_month, "storage_months"),
     "readiness": PerHome(lambda x: x.p.readiness, lambda w: 1.0),
+    # soft site factors (noise, water risk): a small EUR surcharge per home per factor
+    "site_factors": PerHome(lambda x: x.p.site_factor_count.astype(float), lambda w: w.site_factor_eur_per_unit),
     # pieces below the complex's minimum group size beyond its one allowed remainder
     "min_group": PerPlan(lambda flow, group: (flow > 0) & (flow < group), lambda w: w.min_group_penalty_eur,
                          "min_group_violations"),

@@ -26,9 +26,14 @@ class Weights:
     # Each piece of a complex below its minimum group size (beyond the one allowed remainder):
     # a strong penalty, not a hard rule, so no home is left unhoused for it.
     min_group_penalty_eur: float = 60_000.0
+    # Soft site factors (geluid, water_risk): a plot that carries one stays usable but costs more per
+    # home: noise means sound-insulating facades and a hogere-waardenbesluit (~EUR 1.5k a home);
+    # water en bodem sturend means a raised floor or the risk of leaving early (~EUR 1.5k a home).
+    # Small beside site preparation (EUR 15k), so it only breaks ties between otherwise equal plots.
+    site_factor_eur_per_unit: float = 1_500.0
     # The herplaatsingsladder is a priority, not a cost: every rung climbed costs a home this many
     # priority points, more than the largest per-home EUR difference (readiness <= EUR 19.5k,
-    # storage <= EUR 1.5k, transport <= ~EUR 2k, a 1-home piece's split + min-group penalty
+    # site factors <= EUR 3k, storage <= EUR 1.5k, transport <= ~EUR 2k, a 1-home piece's split + min-group penalty
     # <= EUR 95k), so a lower rung always wins. Never counted as EUR cost.
     ladder_step_per_unit: float = 200_000.0
     garantiekavel_penalty_per_unit: float = 5_000_000.0  # backstop: above every rung
@@ -77,6 +82,8 @@ class Plot:
     allows_permanent: bool = False
     doelgroep_restrictions: frozenset[Doelgroep] = frozenset()
     social_rent_only: bool = False
+    allows_social_rent: bool = True  # False: no RTHF/SFT homes (they must stay social rent)
     bouwrijp: bool = True
     utilities_complete: bool = True
-    exclusions: frozenset[str] = frozenset()
+    exclusions: frozenset[str] = frozenset()  # hard PBL exclusions: the plot is never used
+    site_factors: frozenset[str] = frozenset()  # soft factors (geluid, water_risk): a cost per home

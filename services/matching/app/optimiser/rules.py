@@ -170,6 +170,11 @@ def _social_rent_only_plot(d: Side, p: Side, w: Weights) -> np.ndarray:
     return p.social_rent_only & ~d.social_rent
 
 
+@hard_rule("plot_refuses_social_rent")
+def _plot_refuses_social_rent(d: Side, p: Side, w: Weights) -> np.ndarray:
+    return d.social_rent & ~p.allows_social_rent  # RTHF/SFT homes must stay social rent
+
+
 @hard_rule("declined_before")
 def _declined_before(d: Side, p: Side, w: Weights) -> np.ndarray:
     return contains(d, "excluded_plots", p, "key")  # e.g. plots of a municipality that declined

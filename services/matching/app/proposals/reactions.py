@@ -167,6 +167,21 @@ async def reservation_rejected(session: AsyncSession, runtime: "ServiceRuntime",
         await proposals.propose(session, runtime, [proposal.placement_id])
 
 
+async def relocation_refused(session: AsyncSession, runtime: "ServiceRuntime", data: ev.RelocationRefused, react: bool = True) -> None:
+    """Compensation: inventory refused the relocation (sites releases the capacity on the same event).
+    The proposal is withdrawn, its demand waits again and is proposed anew."""
+    if not react:
+        return  # proposals are not the read model: a rebuild leaves them alone
+    proposal = await repo.get_for_update(session, data.proposal_id)
+    if proposal is None or proposal.status not in ("accepted", "reserved"):
+        return  # already withdrawn (a redelivery) or never reached acceptance
+    await proposals.withdraw(session, runtime, proposal, f"relocation_refused: {data.reason}")
+    # the plots were fine, the placement was not: the same allocation may be offered again
+    await proposals.return_to_pool(session, proposal, remember_allocation=False)
+    await session.flush()
+    await proposals.propose(session, runtime, [proposal.placement_id])
+
+
 async def reservation_released(session: AsyncSession, runtime: "ServiceRuntime", data: ev.ReservationReleased, react: bool = True) -> None:
     await readmodel.record_reserved(session, data.sites)
     if react:

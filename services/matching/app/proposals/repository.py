@@ -95,3 +95,14 @@ async def overdue_pending(session: AsyncSession, now: dt.datetime) -> list[Propo
 
 async def count_by_status(session: AsyncSession) -> dict[str, int]:
     return {s: int(n) for s, n in (await session.execute(sa.select(Proposal.status, sa.func.count()).group_by(Proposal.status))).all()}
+
+
+async def unanswered_pending(session: AsyncSession) -> list[Proposal]:
+    """Pending proposals no party has accepted yet, locked: a national run may supersede them."""
+    q = (
+        sa.select(Proposal)
+        .where(Proposal.status == "pending", sa.func.jsonb_array_length(Proposal.acceptances) == 0)
+        .order_by(Proposal.placement_id)
+        .with_for_update()
+    )
+    return list((await session.scalars(q)).all())

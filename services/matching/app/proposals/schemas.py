@@ -35,7 +35,7 @@ class ProposalOut(BaseModel):
         "allocations": [{"site_id": "1f2e3d4c-5b6a-4798-8a7b-6c5d4e3f2a1b", "gemeente_code": "GM0200", "units": 48,
                          "distance_km": 3.2, "rung": "gemeente"}],
         "cost": {"transport_unit_km": 199.7, "transport": 798.8, "splits": 0, "split": 0.0, "storage_months": 0.0,
-                 "storage": 0.0, "readiness": 0.0, "ladder": 0.0, "total": 798.8},
+                 "storage": 0.0, "readiness": 0.0, "site_factors": 0.0, "ladder": 0.0, "total": 798.8},
         "binding_constraints": ["stacking: 2 plot(s) ruled out"], "alternatives": [],
         "parties": [{"role": "investor", "org": "woonstad", "accepted": False},
                     {"role": "municipality", "org": "GM0200", "accepted": False}],

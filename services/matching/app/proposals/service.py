@@ -41,9 +41,13 @@ class MatchInputs:
     plot_rows: list[PlotView]
 
 
-async def load_inputs(session: AsyncSession, placement_ids: list[uuid.UUID] | None = None) -> MatchInputs:
-    rows = await rm_repo.waiting_demand(session, placement_ids)
-    promised = await rm_repo.promised_units_by_site(session)
+async def load_inputs(session: AsyncSession, placement_ids: list[uuid.UUID] | None = None,
+                      replaceable: list[Proposal] | None = None) -> MatchInputs:
+    """Waiting demand and free supply. `replaceable`: pending proposals a national run may supersede;
+    their demand is matched again and their promised units count as free."""
+    replaceable = replaceable or []
+    rows = await rm_repo.waiting_demand(session, placement_ids, also=[p.placement_id for p in replaceable])
+    promised = await rm_repo.promised_units_by_site(session, besides=[p.id for p in replaceable])
     plot_rows = await rm_repo.published_plots(session)
     plots = [to_plot(r, promised.get(r.site_id, 0)) for r in plot_rows]
     keep = [i for i, p in enumerate(plots) if p.free_units > 0]

@@ -14,19 +14,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.matching.app.proposals.models import OPEN_STATUSES, Proposal, ProposalAllocation
 from services.matching.app.readmodel.models import OPEN_DEMAND_STATUSES, ComplexView, PlacementDemand, PlotView
 
+WAITING_DEMAND = ("waiting",)  # demand without an open proposal: what the matcher proposes for
 OPEN_DEMAND = OPEN_DEMAND_STATUSES
 READ_MODEL_TABLES = ("complexes", "placements", "plots", "home_ledger")
 REMAINING = PlacementDemand.unit_count - PlacementDemand.committed_units
 
 
-async def promised_units_by_site(session: AsyncSession) -> dict[uuid.UUID, int]:
-    """Units promised to open (pending/accepted) proposals, per plot: not free for others."""
-    rows = await session.execute(
+async def promised_units_by_site(session: AsyncSession, besides: list[uuid.UUID] | None = None) -> dict[uuid.UUID, int]:
+    """Units promised to open (pending/accepted) proposals, per plot: not free for others.
+
+    `besides`: proposals whose promise is left out (a national run may supersede them)."""
+    q = (
         sa.select(ProposalAllocation.site_id, sa.func.sum(ProposalAllocation.units))
         .join(Proposal, Proposal.id == ProposalAllocation.proposal_id)
         .where(Proposal.status.in_(OPEN_STATUSES))
-        .group_by(ProposalAllocation.site_id)
     )
+    if besides:
+        q = q.where(Proposal.id.not_in(besides))
+    rows = await session.execute(q.group_by(ProposalAllocation.site_id))
     return {site_id: int(units) for site_id, units in rows.all()}
 
 
@@ -34,8 +39,12 @@ async def published_plots(session: AsyncSession) -> list[PlotView]:
     return list((await session.scalars(sa.select(PlotView).where(PlotView.status == "published").order_by(PlotView.site_id))).all())
 
 
-async def waiting_demand(session: AsyncSession, placement_ids: list[uuid.UUID] | None = None) -> list[PlacementDemand]:
-    q = sa.select(PlacementDemand).where(PlacementDemand.demand_status == "waiting", REMAINING > 0)
+async def waiting_demand(
+    session: AsyncSession, placement_ids: list[uuid.UUID] | None = None, *, also: list[uuid.UUID] | None = None
+) -> list[PlacementDemand]:
+    """Waiting demand (of the given placements), and the placements in `also` whatever their status."""
+    waiting = sa.and_(PlacementDemand.demand_status.in_(WAITING_DEMAND), REMAINING > 0)  # a remainder left
+    q = sa.select(PlacementDemand).where(sa.or_(waiting, PlacementDemand.placement_id.in_(also)) if also else waiting)
     if placement_ids is not None:
         q = q.where(PlacementDemand.placement_id.in_(placement_ids))
     return list((await session.scalars(q.order_by(PlacementDemand.end_date, PlacementDemand.placement_id).with_for_update())).all())
@@ -95,6 +104,15 @@ async def open_demand_units(session: AsyncSession) -> int:
     """Homes waiting or in a pending proposal (the remainders; committed parts are housed)."""
     q = sa.select(sa.func.coalesce(sa.func.sum(REMAINING), 0)).where(PlacementDemand.demand_status.in_(OPEN_DEMAND))
     return int(await session.scalar(q) or 0)
+
+
+async def demand_by_status(session: AsyncSession) -> dict[str, dict[str, int]]:
+    """Placements and homes per demand status (all known placements)."""
+    rows = await session.execute(
+        sa.select(PlacementDemand.demand_status, sa.func.count(), sa.func.coalesce(sa.func.sum(PlacementDemand.unit_count), 0))
+        .group_by(PlacementDemand.demand_status)
+    )
+    return {status: {"placements": int(n), "homes": int(homes)} for status, n, homes in rows.all()}
 
 
 async def open_shortfall(session: AsyncSession) -> list[tuple[str | None, dt.date, int]]:

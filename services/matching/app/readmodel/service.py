@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.matching.app.optimiser.solver import Demand, Plot
 from services.matching.app.readmodel import repository as repo
 from services.matching.app.readmodel.models import OPEN_DEMAND_STATUSES, PlacementDemand, PlotView
-from shared.domain import BblLevel, Doelgroep, PermitInstrument, SiteKind
+from shared.domain import SOFT_AS_EXCLUSION, BblLevel, Doelgroep, PermitInstrument, SiteKind
 from shared.events import models as ev
 from shared.clock import add_months
 from shared.reference import province_of
@@ -136,7 +136,8 @@ async def record_short_sites(session: AsyncSession, short_sites: list[ev.ShortSi
     for s in short_sites:
         plot = await repo.plot_for_update(session, s.site_id)
         if plot is not None:
-            plot.reserved_units = max(0, plot.capacity_units - s.free_units)
+            promised = int((plot.snapshot or {}).get("promised_units") or 0)  # free is net of promised homes too
+            plot.reserved_units = max(0, plot.capacity_units - promised - s.free_units)
 
 
 # ----------------------------------------------------------------- solver inputs
@@ -163,10 +164,14 @@ def to_demand(row: PlacementDemand, extra_excluded: set[str] = frozenset()) -> D
 
 
 def to_plot(row: PlotView, promised: int) -> Plot:
+    """`promised`: homes in open proposals; the municipality's own promised_units come off the capacity too."""
     s = row.snapshot
     readiness = s.get("readiness") or {}
+    flags = set(s.get("exclusions", []))
+    municipal_promise = int(s.get("promised_units") or 0)
     return Plot(
-        key=str(row.site_id), free_units=row.capacity_units - row.reserved_units - promised, lat=s["lat"], lon=s["lon"],
+        key=str(row.site_id), free_units=row.capacity_units - row.reserved_units - municipal_promise - promised,
+        lat=s["lat"], lon=s["lon"],
         gemeente_code=row.gemeente_code, province_code=row.province_code,
         available_from=dt.date.fromisoformat(s["available_from"]),
         available_until=dt.date.fromisoformat(s["available_until"]) if s.get("available_until") else None,
@@ -176,5 +181,8 @@ def to_plot(row: PlotView, promised: int) -> Plot:
         doelgroep_restrictions=frozenset(Doelgroep(g) for g in s.get("doelgroep_restrictions", [])),
         social_rent_only=bool(s.get("social_rent_only")), bouwrijp=bool(readiness.get("bouwrijp")),
         utilities_complete=all(readiness.get(k) for k in ("water", "electricity", "sewer")),
-        exclusions=frozenset(s.get("exclusions", [])),
+        allows_social_rent=bool(s.get("allows_social_rent", True)),
+        # events from before API 1.2 carry the soft factors among the exclusions
+        exclusions=frozenset(flags - SOFT_AS_EXCLUSION),
+        site_factors=frozenset(set(s.get("site_factors", [])) | (flags & SOFT_AS_EXCLUSION)),
     )

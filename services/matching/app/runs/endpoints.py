@@ -27,6 +27,8 @@ def to_out(r: MatchingRun) -> RunOut:
     return to_schema(
         RunOut, r, cost=r.result.get("cost", {}), shortfall=r.result.get("shortfall", []),
         solver_stats=r.result.get("solver_stats", {}), plan=r.result.get("plan", []),
+        replaces=r.result.get("replaces", []), kept_pending=r.result.get("kept_pending", 0),
+        demand_by_status=r.result.get("demand_by_status", {}),
     )
 
 

@@ -50,6 +50,8 @@ CASES = [
     (dataclasses.replace(HOME, social_rent=True, doelgroepen=frozenset()),
      dataclasses.replace(NEAR, doelgroep_restrictions=frozenset({Doelgroep.expats})), "social_rent_lock_in"),
     (HOME, dataclasses.replace(NEAR, social_rent_only=True), "social_rent_only_plot"),
+    (dataclasses.replace(HOME, social_rent=True), dataclasses.replace(NEAR, allows_social_rent=False),
+     "plot_refuses_social_rent"),
     (HOME, dataclasses.replace(NEAR, exclusions=frozenset({"natura2000"})), "exclusion_flag"),
     (dataclasses.replace(HOME, excluded_plots=frozenset({"near"})), NEAR, "declined_before"),
 ]
@@ -66,6 +68,15 @@ def test_a_breached_hard_constraint_sends_the_homes_elsewhere(demand, near, rule
     assert rule in pair_violations(demand, near, w)
     far = dataclasses.replace(FAR, expected_instrument=PermitInstrument.ow_bopa) if rule == "permit_regime_term" else FAR
     assert placed(demand, near, far, w) == {"far": 20}, rule
+
+
+def test_military_land_is_a_hard_exclusion_and_noise_only_a_cost():
+    assert placed(HOME, dataclasses.replace(NEAR, exclusions=frozenset({"military"}))) == {"far": 20}
+    # a soft site factor is no breach: it costs EUR 1.5k a home, less than a plot that is not bouwrijp
+    noisy = dataclasses.replace(NEAR, site_factors=frozenset({"geluid", "water_risk"}))
+    assert pair_violations(HOME, noisy, W) == []
+    assert placed(HOME, noisy, dataclasses.replace(FAR, bouwrijp=False)) == {"near": 20}
+    assert placed(HOME, noisy) == {"far": 20}  # between equally ready plots the quiet one wins
 
 
 def test_every_hard_rule_has_a_case():

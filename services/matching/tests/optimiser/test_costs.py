@@ -79,3 +79,17 @@ def test_the_event_keeps_preference_on_the_wire_and_the_api_says_ladder():
     api = cost.model_dump(by_alias=False)  # the proposal's stored cost, served by the API
     assert api["ladder"] == 200_000.0 and "preference" not in api
     assert "preference" in ProposalCreated.model_json_schema()["$defs"]["CostBreakdown"]["properties"]
+
+
+def test_soft_site_factors_cost_a_small_sum_per_home_per_factor():
+    """geluid / water_risk keep a plot usable; each costs site_factor_eur_per_unit a home and tips equal plots."""
+    noisy = dataclasses.replace(NEAR, key="noisy", site_factors=frozenset({"geluid", "water_risk"}))
+    quiet = dataclasses.replace(noisy, key="quiet", site_factors=frozenset())
+    sol = solve([HOME], [noisy, quiet], W)
+    assert [(a.plot, a.units) for a in sol.allocations] == [(1, 20)]  # same place, the quiet one wins
+    only_noisy = solve([HOME], [noisy], W)
+    cost = breakdown(only_noisy.arcs, only_noisy.flow, W)
+    assert cost.site_factors == 20 * 2 * W.site_factor_eur_per_unit
+    assert cost.total == round(cost.transport + cost.split + cost.storage + cost.readiness + cost.site_factors + cost.min_group, 2)
+    # small: the soft factors of a home stay far below one rung of the ladder and below site preparation
+    assert 2 * W.site_factor_eur_per_unit < W.site_prep_share * W.relocation_cost_eur_per_unit < W.ladder_step_per_unit

@@ -33,7 +33,7 @@ plots_st = st.lists(st.builds(
         available_from=BASE + dt.timedelta(days=days), available_until=None if until is None else BASE + dt.timedelta(days=until),
         kind=SiteKind.garantiekavel if garantie else SiteKind.municipal, expected_instrument=instrument, max_layers=layers,
         allows_tijdelijk_bbl=tijd, allows_permanent=perm, doelgroep_restrictions=frozenset(groups), social_rent_only=social_only,
-        bouwrijp=ready, utilities_complete=ready, exclusions=frozenset({"geluid"}) if excl else frozenset()),
+        bouwrijp=ready, utilities_complete=ready, exclusions=frozenset({"natura2000"}) if excl else frozenset()),
     st.integers(0, 10**6), st.integers(0, 40), st.sampled_from(GEMEENTEN), st.integers(-200, 700),
     st.one_of(st.none(), st.integers(500, 6000)), st.sampled_from(list(PermitInstrument)), st.integers(1, 4), st.booleans(),
     st.booleans(), st.sets(st.sampled_from(GROUPS), max_size=3), st.booleans(), st.booleans(), st.booleans(), st.booleans(),

@@ -44,15 +44,20 @@ async def test_dry_run_plans_without_binding_and_binding_run_creates_proposals(a
     r = await app_client.post("/api/v1/matching/runs", headers=mm, json={"mode": "dry_run"})
     assert r.status_code == 201, r.text
     run = r.json()
-    assert run["demand_units"] == 15 and run["housed_units"] == 0 and run["shortfall_units"] == 15
+    # all open demand: the waiting complex and the two with a pending proposal nobody accepted yet
+    assert run["demand_units"] == 45 and run["housed_units"] == 30 and run["shortfall_units"] == 15
     assert run["shortfall"] == [{"province_code": "PV25", "quarter": "2027-Q2", "units": 15}]
-    assert run["proposals_created"] == 0
+    assert run["proposals_created"] == 0 and run["replaces"] == [] and run["kept_pending"] == 2
+    assert run["demand_by_status"] == {"waiting": {"placements": 1, "homes": 15}, "proposed": {"placements": 2, "homes": 30}}
 
     bigger = site(capacity=20, lat=52.22)
     await publish("sites.site.published", bigger, bigger.site_id)
     await eventually(lambda: proposals_count(3))
     r = await app_client.post("/api/v1/matching/runs", headers={**mm, "Idempotency-Key": "run-1"}, json={"mode": "binding"})
-    assert r.status_code == 201 and r.json()["demand_units"] == 0
+    binding = r.json()
+    assert r.status_code == 201 and binding["demand_units"] == 45 and binding["housed_units"] == 45
+    # a plan equal to the pending proposals keeps them; a different one replaces them
+    assert binding["kept_pending"] + len(binding["replaces"]) == 3 and binding["proposals_created"] == len(binding["replaces"])
     again = await app_client.post("/api/v1/matching/runs", headers={**mm, "Idempotency-Key": "run-1"}, json={"mode": "binding"})
     assert again.json()["id"] == r.json()["id"]
     listed = await app_client.get("/api/v1/matching/runs", headers=mm)
@@ -103,3 +108,52 @@ async def test_a_pending_proposal_past_its_deadline_expires_and_the_demand_retur
         [p] = await eventually(expired)
         assert p["placement_id"] == str(d.placement_id)
         await app.state.runtime.nc.close()
+
+
+async def test_a_binding_run_supersedes_an_unanswered_proposal_it_plans_differently_and_leaves_an_accepted_one(
+    app_client, settings, publish
+):
+    mm = headers_for(settings, Role.marktmeester)
+    epe = site(gemeente="GM0232", capacity=20, lat=52.325, lon=5.954)  # a neighbouring municipality: region rung
+    await publish("sites.site.published", epe, epe.site_id)
+    d1 = expiring(complex_spec(unit_count=10))
+    d2 = expiring(complex_spec(unit_count=10, investor_org="wonenplus"))
+    for d in (d1, d2):
+        await publish("inventory.placement.expiring", d, d.placement_id)
+
+    async def pending_for(placement_id):
+        r = await app_client.get("/api/v1/proposals", headers=mm, params={"placement": str(placement_id)})
+        return [p for p in r.json()["data"] if p["status"] == "pending"]
+
+    [p1] = await eventually(lambda: pending_for(d1.placement_id))
+    [p2] = await eventually(lambda: pending_for(d2.placement_id))
+    assert {a["site_id"] for a in p1["allocations"]} == {str(epe.site_id)}
+    accepted = await app_client.post(f"/api/v1/proposals/{p2['id']}/accept", headers=headers_for(settings, Role.investor, "wonenplus"))
+    assert accepted.status_code == 200, accepted.text  # one party accepted: no run may touch it now
+
+    home = site(capacity=10)  # room in Apeldoorn itself: a better plan for d1, but nothing waits for it
+    await publish("sites.site.published", home, home.site_id)
+
+    async def plot_known():
+        r = await app_client.post("/api/v1/matching/runs", headers=mm, json={"mode": "dry_run"})
+        return r.json()["replaces"] and r.json()
+
+    dry = await eventually(plot_known)
+    assert dry["replaces"] == [{"proposal_id": p1["id"], "placement_id": str(d1.placement_id), "reason": "different_allocation",
+                                "current": [[str(epe.site_id), 10]], "planned": [[str(home.site_id), 10]]}]
+    assert dry["demand_units"] == 10 and dry["proposals_created"] == 0  # d2 is not run demand: a party accepted it
+    assert [p["id"] for p in await pending_for(d1.placement_id)] == [p1["id"]]  # a dry-run changes nothing
+
+    r = await app_client.post("/api/v1/matching/runs", headers=mm, json={"mode": "binding"})
+    assert r.status_code == 201, r.text
+    run = r.json()
+    assert run["proposals_created"] == 1 and [x["proposal_id"] for x in run["replaces"]] == [p1["id"]]
+    old = (await app_client.get(f"/api/v1/proposals/{p1['id']}", headers=mm)).json()
+    assert (old["status"], old["reason"]) == ("withdrawn", f"superseded_by_run:{run['id']}")
+    [new] = await pending_for(d1.placement_id)
+    assert {a["site_id"] for a in new["allocations"]} == {str(home.site_id)}
+    kept = (await app_client.get(f"/api/v1/proposals/{p2['id']}", headers=mm)).json()
+    assert kept["status"] == "pending" and [p["accepted"] for p in kept["parties"]] == [True, False]
+    assert {a["site_id"] for a in kept["allocations"]} == {str(epe.site_id)}
+    assert run["demand_by_status"] == {"proposed": {"placements": 2, "homes": 20}}
+    assert new["run_id"] == run["id"]

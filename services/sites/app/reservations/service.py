@@ -2,7 +2,7 @@
 
 Every reservation locks the plots' rows (SELECT ... FOR UPDATE, in id order, so two
 transactions never wait on each other in a cycle) before reading their free capacity;
-the CHECK reserved_units <= capacity_units backs this up in the database.
+the CHECK reserved_units + promised_units <= capacity_units backs this up in the database.
 """
 
 from __future__ import annotations
@@ -17,12 +17,13 @@ from services.sites.app.reservations.models import Reservation, ReservationLine
 from services.sites.app.reservations.schemas import Reservation as ReservationOut
 from services.sites.app.reservations.schemas import ReservationLine as LineOut
 from services.sites.app.sites import repository as sites_repo
-from services.sites.app.sites.service import emit_site_updated
+from services.sites.app.sites.service import emit_site_updated, free_units
 from shared.clock import utcnow
 from shared.domain import PermitInstrument, Role
 from shared.events.models import (
     ProposalAccepted,
     ProposalWithdrawn,
+    RelocationRefused,
     ReleasedSite,
     ReservationConfirmed,
     ReservationRejected,
@@ -73,10 +74,8 @@ async def reserve(session: AsyncSession, runtime: ServiceRuntime, data: Proposal
         if site is None or site.status != "published":
             short.append(ShortSite(site_id=line.site_id, requested_units=line.units, free_units=0))
             reasons.add(SITE_UNAVAILABLE)
-        elif site.capacity_units - site.reserved_units < line.units:
-            short.append(
-                ShortSite(site_id=line.site_id, requested_units=line.units, free_units=site.capacity_units - site.reserved_units)
-            )
+        elif free_units(site) < line.units:
+            short.append(ShortSite(site_id=line.site_id, requested_units=line.units, free_units=free_units(site)))
             reasons.add(INSUFFICIENT_CAPACITY)
     if not lines:
         reasons.add(SITE_UNAVAILABLE)
@@ -139,12 +138,22 @@ async def reserve(session: AsyncSession, runtime: ServiceRuntime, data: Proposal
 
 async def release(session: AsyncSession, runtime: ServiceRuntime, data: ProposalWithdrawn) -> Reservation | None:
     """Give back a withdrawn proposal's units. Nothing to do when it was never confirmed."""
-    reservation = await repo.by_proposal(session, data.proposal_id)
+    return await release_proposal(session, runtime, data.proposal_id, f"proposal_withdrawn: {data.reason}")
+
+
+async def release_refused(session: AsyncSession, runtime: ServiceRuntime, data: RelocationRefused) -> Reservation | None:
+    """Compensation: inventory refused the relocation, so the capacity held for it is given back."""
+    return await release_proposal(session, runtime, data.proposal_id, f"relocation_refused: {data.reason}")
+
+
+async def release_proposal(session: AsyncSession, runtime: ServiceRuntime, proposal_id: uuid.UUID, reason: str) -> Reservation | None:
+    """Release the proposal's confirmed reservation once (a second call finds it released and does nothing)."""
+    reservation = await repo.by_proposal(session, proposal_id)
     if reservation is None or reservation.status != "confirmed":
         return reservation
     lines = (await repo.lines_of(session, [reservation.id]))[reservation.id]
     sites = await sites_repo.lock_many(session, [line.site_id for line in lines])  # same lock order as reserve()
-    reservation = await repo.by_proposal(session, data.proposal_id, for_update=True)
+    reservation = await repo.by_proposal(session, proposal_id, for_update=True)
     if reservation is None or reservation.status != "confirmed":
         return reservation
     now = utcnow()
@@ -159,13 +168,15 @@ async def release(session: AsyncSession, runtime: ServiceRuntime, data: Proposal
         released.append(ReleasedSite(site_id=site.id, units=line.units, reserved_units=site.reserved_units))
     reservation.status = "released"
     reservation.released_at = now
+    reservation.reason = reason[:200]
     await session.flush()
     await runtime.emit(
         session,
         "sites.reservation.released",
         reservation.id,
         ReservationReleased(
-            reservation_id=reservation.id, proposal_id=reservation.proposal_id, placement_id=reservation.placement_id, sites=released
+            reservation_id=reservation.id, proposal_id=reservation.proposal_id, placement_id=reservation.placement_id, sites=released,
+            reason=reason[:500],
         ),
     )
     for line in lines:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import JSONResponse
@@ -15,7 +15,20 @@ from services.sites.app.sites.repository import SiteQuery
 from services.sites.app.sites.schemas import Site, SiteFeatureCollection, SiteCreate, SitePage, SiteUpdate
 from shared.domain import SiteKind
 from shared.reference import municipalities, provinces
+from shared.geo import Crs, transform_geometry
 from shared.web.concurrency import ETAG_RESPONSE, IfMatch, etag
+from shared.web.crs import (
+    CONTENT_CRS_RESPONSE_HEADER,
+    AcceptCrsHeader,
+    BboxCrsQuery,
+    BboxQuery,
+    ContentCrsHeader,
+    CrsQuery,
+    bbox_filter,
+    declare,
+    request_crs,
+    response_crs,
+)
 from shared.web.deps import Runtime, Session, WriteSession
 from shared.web.idempotency import IdempotencyKey, answer
 from shared.web.geojson import GEOJSON_MEDIA_TYPE
@@ -27,6 +40,8 @@ from shared.web.problems import InvalidInput, created_responses, problem_respons
 router = APIRouter(tags=["sites"])
 
 MAP_MAX_FEATURES = 20_000
+WITH_CRS: dict[str, Any] = {"headers": CONTENT_CRS_RESPONSE_HEADER}
+WITH_ETAG_AND_CRS: dict[str, Any] = {"headers": {**ETAG_RESPONSE["headers"], **CONTENT_CRS_RESPONSE_HEADER}}
 SiteId = Annotated[uuid.UUID, Path(alias="id", description="The plot's id.")]
 
 
@@ -46,6 +61,7 @@ def _site_query(
     within_km: float | None,
     bbox: str | None,
     sort: str,
+    bbox_crs_value: str | None = None,
 ) -> SiteQuery:
     """Turn the query string into a SiteQuery, naming every inconsistent parameter at once."""
     errors: list[tuple[str, str]] = []
@@ -61,18 +77,8 @@ def _site_query(
         errors.append(("sort", "sorting by distance needs nearLat and nearLon"))
     if available_from and available_until and available_until < available_from:
         errors.append(("availableUntil", "must not be before availableFrom"))
-    box = None
-    if bbox is not None:
-        try:
-            parts = [float(p) for p in bbox.split(",")]
-            if len(parts) != 4:
-                raise ValueError
-            min_lon, min_lat, max_lon, max_lat = parts
-            if not (-180 <= min_lon <= max_lon <= 180 and -90 <= min_lat <= max_lat <= 90):
-                raise ValueError
-            box = (min_lon, min_lat, max_lon, max_lat)
-        except ValueError:
-            errors.append(("bbox", "must be minLon,minLat,maxLon,maxLat in WGS84 degrees with min <= max"))
+    box, bbox_errors = bbox_filter(bbox, bbox_crs_value)
+    errors += bbox_errors
     if errors:
         raise InvalidInput(errors, where="query")
     if free_at is not None and min_free_units is None:
@@ -135,16 +141,11 @@ SortQuery = Annotated[
     Literal["createdAt", "availableFrom", "distance"],
     Query(description="Sort order, ascending (default `createdAt`; `distance` needs nearLat/nearLon).", examples=["availableFrom"]),
 ]
-BboxQuery = Annotated[
-    str | None, Query(description="Only plots inside minLon,minLat,maxLon,maxLat (WGS84).", examples=["5.3,51.3,5.6,51.6"], max_length=200)
-]
-
-
 @router.get(
     "/sites",
     response_model=SitePage,
     summary="List plots",
-    responses=problem_responses(400, 401),
+    responses={200: WITH_CRS, **problem_responses(400, 401, 406)},
 )
 async def list_sites(
     principal: CurrentPrincipal,
@@ -161,9 +162,14 @@ async def list_sites(
     near_lon: NearLonQuery = None,
     within_km: WithinKmQuery = None,
     bbox: BboxQuery = None,
+    bbox_crs_value: BboxCrsQuery = None,
+    crs: CrsQuery = None,
+    accept_crs: AcceptCrsHeader = None,
     sort: SortQuery = "createdAt",
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
+    *,
+    response: Response,
 ) -> SitePage:
     """Published plots for everyone; with a token a municipality also sees its own drafts.
 
@@ -184,9 +190,12 @@ async def list_sites(
         within_km=within_km,
         bbox=bbox,
         sort=sort,
+        bbox_crs_value=bbox_crs_value,
     )
+    target = response_crs(accept_crs, crs)
     rows, next_cursor = await repo.search(session, q, limit, cursor)
-    return SitePage(data=[service.to_api(site, distance) for site, distance in rows], next_cursor=next_cursor)
+    declare(response, target)
+    return SitePage(data=[service.to_api(site, distance, target) for site, distance in rows], next_cursor=next_cursor)
 
 
 @router.post(
@@ -194,7 +203,7 @@ async def list_sites(
     response_model=Site,
     status_code=201,
     summary="Publish a plot",
-    responses=created_responses(400, 401, 403, 422),
+    responses=created_responses(400, 401, 403, 406, 422),
 )
 async def publish_site(
     principal: CurrentPrincipal,
@@ -202,43 +211,54 @@ async def publish_site(
     session: WriteSession,
     runtime: Runtime,
     idempotency_key: IdempotencyKey = None,  # noqa: ARG001 - documented here, honoured by WriteSession
+    content_crs: ContentCrsHeader = None,
+    accept_crs: AcceptCrsHeader = None,
 ) -> JSONResponse:
     """A municipality publishes a plot in its own gemeente (or saves it as a draft); the marktmeester anywhere
     (e.g. garantiekavels). Emits `sites.site.published` unless saved as a draft."""
-    site = await service.create(session, runtime, principal, body)
-    return answer(session, service.to_api(site).model_dump(mode="json"), location=f"/api/v1/sites/{site.id}")
+    source, target = request_crs(content_crs), response_crs(accept_crs)
+    site = await service.create(session, runtime, principal, body, source)
+    created = answer(session, service.to_api(site, crs=target).model_dump(mode="json"), location=f"/api/v1/sites/{site.id}")
+    declare(created, target)
+    return created
 
 
 @router.get(
-    "/sites/{id}", response_model=Site, summary="Get a plot", responses={200: ETAG_RESPONSE, **problem_responses(400, 401, 404)}
+    "/sites/{id}", response_model=Site, summary="Get a plot", responses={200: WITH_ETAG_AND_CRS, **problem_responses(400, 401, 404, 406)}
 )
-async def get_site(principal: CurrentPrincipal, site_id: SiteId, session: Session, response: Response) -> Site:
+async def get_site(
+    principal: CurrentPrincipal, site_id: SiteId, session: Session, response: Response, accept_crs: AcceptCrsHeader = None
+) -> Site:
     """A published plot; a draft or withdrawn plot only for its municipality and the marktmeester.
 
     `ETag` is the plot's `version`: send it back as `If-Match` when changing the plot."""
+    target = response_crs(accept_crs)
     site = await service.get_visible(session, principal, site_id)
     response.headers["ETag"] = etag(site.version)
-    return service.to_api(site)
+    declare(response, target)
+    return service.to_api(site, crs=target)
 
 
 @router.patch(
     "/sites/{id}",
     response_model=Site,
     summary="Change a plot",
-    responses={200: ETAG_RESPONSE, **problem_responses(400, 401, 403, 404, 409, 412)},
+    responses={200: WITH_ETAG_AND_CRS, **problem_responses(400, 401, 403, 404, 406, 409, 412)},
 )
 async def update_site(
     principal: CurrentPrincipal, site_id: SiteId, body: SiteUpdate, session: WriteSession, runtime: Runtime,
-    response: Response, if_match: IfMatch = None,
+    response: Response, if_match: IfMatch = None, content_crs: ContentCrsHeader = None, accept_crs: AcceptCrsHeader = None,
 ) -> Site:
     """Partial update by the plot's municipality (also publishes a draft); capacity never drops below what is reserved.
 
     Every change bumps `version` and, for a published plot, emits `sites.site.updated`. With `If-Match`
     (the `ETag` of a GET) a change to a plot changed since is refused with 412.
     """
-    site = await service.update(session, runtime, principal, site_id, body, if_match)
+    source, target = request_crs(content_crs), response_crs(accept_crs)
+    site = await service.update(session, runtime, principal, site_id, body, if_match, source)
     response.headers["ETag"] = etag(site.version)
-    return service.to_api(site)
+    declare(response, target)
+    return service.to_api(site, crs=target)
 
 
 @router.delete(
@@ -260,7 +280,7 @@ async def withdraw_site(principal: CurrentPrincipal, site_id: SiteId, session: W
     response_model=SiteFeatureCollection,
     tags=["maps"],
     summary="Map of plots",
-    responses={**problem_responses(400, 401), 200: {"content": {GEOJSON_MEDIA_TYPE: {}}}},
+    responses={**problem_responses(400, 401, 406), 200: {"content": {GEOJSON_MEDIA_TYPE: {}}, **WITH_CRS}},
 )
 async def sites_map(
     principal: CurrentPrincipal,
@@ -270,9 +290,12 @@ async def sites_map(
     province: ProvinceQuery = None,
     kind: KindQuery = None,
     bbox: BboxQuery = None,
+    bbox_crs_value: BboxCrsQuery = None,
+    crs: CrsQuery = None,
+    accept_crs: AcceptCrsHeader = None,
 ) -> JSONResponse:
     """Published plots as a GeoJSON FeatureCollection: the boundary polygon when known, else the point.
-    Same filters as the plot listing."""
+    Same filters as the plot listing; positions in WGS84 unless `crs` or `Accept-Crs` asks for RD New."""
     q = _site_query(
         principal,
         status=status,
@@ -288,20 +311,22 @@ async def sites_map(
         within_km=None,
         bbox=bbox,
         sort="createdAt",
+        bbox_crs_value=bbox_crs_value,
     )
+    target = response_crs(accept_crs, crs)
     sites = await repo.all_matching(session, q, MAP_MAX_FEATURES)
     features = [
         {
             "type": "Feature",
             "id": str(s.id),
-            "geometry": s.boundary or {"type": "Point", "coordinates": [s.lon, s.lat]},
+            "geometry": transform_geometry(s.boundary or {"type": "Point", "coordinates": [s.lon, s.lat]}, Crs.wgs84, target),
             "properties": {
                 "site_id": str(s.id),
                 "name": s.name,
                 "kind": s.kind,
                 "gemeente_code": s.gemeente_code,
                 "capacity_units": s.capacity_units,
-                "free_units": s.capacity_units - s.reserved_units,
+                "free_units": service.free_units(s),
                 "available_from": s.available_from.isoformat(),
                 "available_until": s.available_until.isoformat() if s.available_until else None,
                 "status": s.status,
@@ -309,4 +334,6 @@ async def sites_map(
         }
         for s in sites
     ]
-    return JSONResponse({"type": "FeatureCollection", "features": features}, media_type=GEOJSON_MEDIA_TYPE)
+    answer_ = JSONResponse({"type": "FeatureCollection", "features": features}, media_type=GEOJSON_MEDIA_TYPE)
+    declare(answer_, target)
+    return answer_

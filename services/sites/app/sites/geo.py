@@ -1,48 +1,34 @@
-"""Geometry without PostGIS: RD New <-> WGS84 (pyproj), GeoJSON boundaries (shapely), distances."""
+"""Geometry without PostGIS: GeoJSON boundaries (shapely), areas and distances; CRS transformations in shared.geo."""
 
 from __future__ import annotations
 
-import functools
 import math
 from typing import Any
 
 import shapely
-from pyproj import Transformer
 from shapely.geometry import shape
 from shapely.validation import explain_validity
 
+from shared.geo import Crs, transform_xy
 from shared.reference import EARTH_RADIUS_KM, NL_BBOX, in_netherlands
 
-# RD New (Amersfoort / RD New, EPSG:28992) is the Dutch national grid, in metres.
-RD_NEW = "EPSG:28992"
-WGS84 = "EPSG:4326"
 KM_PER_DEGREE_LAT = math.pi * EARTH_RADIUS_KM / 180.0
-
-
-@functools.cache
-def _to_wgs84() -> Transformer:
-    return Transformer.from_crs(RD_NEW, WGS84, always_xy=True)
-
-
-@functools.cache
-def _to_rd() -> Transformer:
-    return Transformer.from_crs(WGS84, RD_NEW, always_xy=True)
-
-
-def rd_to_wgs84(x: float, y: float) -> tuple[float, float]:
-    """RD New x/y (metres) -> (lat, lon)."""
-    lon, lat = _to_wgs84().transform(x, y)
-    return lat, lon
-
-
-def wgs84_to_rd(lat: float, lon: float) -> tuple[float, float]:
-    """(lat, lon) -> RD New (x, y) in metres."""
-    x, y = _to_rd().transform(lon, lat)
-    return x, y
 
 
 # A plot's boundary, not a coastline: validating a huge ring took seconds and 100+ MiB in shapely.
 MAX_BOUNDARY_POSITIONS = 2_000
+
+
+def count_positions(coordinates: Any, limit: int = MAX_BOUNDARY_POSITIONS) -> int:
+    """How many positions nested lists hold, counting no further than just past `limit`."""
+    count, stack = 0, [coordinates]
+    while stack and count <= limit:
+        item = stack.pop()
+        if isinstance(item, list) and item and isinstance(item[0], (int, float)):
+            count += 1
+        elif isinstance(item, list):
+            stack.extend(item)
+    return count
 
 
 def ring_problems(geojson: dict[str, Any]) -> list[str]:
@@ -90,7 +76,8 @@ def boundary_problems(geojson: Any) -> list[str]:
 
 def boundary_area_ha(geojson: dict[str, Any]) -> float:
     """Area of a valid WGS84 boundary in hectares, measured in RD New metres."""
-    rd = shapely.transform(shape(geojson), lambda x, y: _to_rd().transform(x, y), interleaved=False)
+    to_rd = transform_xy(Crs.wgs84, Crs.rd_new)
+    rd = shapely.transform(shape(geojson), lambda x, y: to_rd(x, y), interleaved=False)
     return rd.area / 10_000.0
 
 

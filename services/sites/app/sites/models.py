@@ -20,7 +20,10 @@ class Site(Base):
     __table_args__ = (
         sa.CheckConstraint("capacity_units > 0", name="capacity_positive"),
         # The last line of defence against overbooking: no code path can commit more than the capacity.
-        sa.CheckConstraint("reserved_units >= 0 AND reserved_units <= capacity_units", name="reserved_within_capacity"),
+        sa.CheckConstraint(
+            "reserved_units >= 0 AND promised_units >= 0 AND reserved_units + promised_units <= capacity_units",
+            name="reserved_within_capacity",
+        ),
         sa.CheckConstraint("max_layers BETWEEN 1 AND 6", name="max_layers_range"),
         sa.CheckConstraint("available_until IS NULL OR available_until >= available_from", name="window_order"),
         sa.CheckConstraint("status IN ('draft', 'published', 'withdrawn')", name="status_known"),
@@ -56,7 +59,11 @@ class Site(Base):
 
     capacity_units: Mapped[int] = mapped_column(sa.Integer, nullable=False)
     reserved_units: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0, server_default="0")
-    free_units: Mapped[int] = mapped_column(sa.Integer, sa.Computed("capacity_units - reserved_units", persisted=True))
+    # homes the municipality promised outside the market (existing agreements): never free
+    promised_units: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0, server_default="0")
+    free_units: Mapped[int] = mapped_column(
+        sa.Integer, sa.Computed("capacity_units - reserved_units - promised_units", persisted=True)
+    )
 
     available_from: Mapped[dt.date] = mapped_column(sa.Date, nullable=False)
     available_until: Mapped[dt.date | None] = mapped_column(sa.Date, nullable=True)
@@ -67,13 +74,15 @@ class Site(Base):
     allows_permanent: Mapped[bool] = mapped_column(sa.Boolean, nullable=False)
     doelgroep_restrictions: Mapped[list[str]] = mapped_column(ARRAY(sa.String(30)), nullable=False, default=list)
     social_rent_only: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+    allows_social_rent: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True, server_default=sa.true())
 
     bouwrijp: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
     utility_water: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
     utility_electricity: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
     utility_sewer: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
     utility_heat: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
-    exclusions: Mapped[list[str]] = mapped_column(ARRAY(sa.String(30)), nullable=False, default=list)
+    exclusions: Mapped[list[str]] = mapped_column(ARRAY(sa.String(30)), nullable=False, default=list)  # hard
+    site_factors: Mapped[list[str]] = mapped_column(ARRAY(sa.String(30)), nullable=False, default=list, server_default="{}")  # soft
     dist_ov_m: Mapped[float | None] = mapped_column(sa.Double, nullable=True)
     dist_shops_m: Mapped[float | None] = mapped_column(sa.Double, nullable=True)
 

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.sites.app.sites import repository as repo
-from services.sites.app.sites.geo import boundary_area_ha, wgs84_to_rd
+from services.sites.app.sites.geo import boundary_area_ha, boundary_problems
 from services.sites.app.sites.models import Site
 from services.sites.app.sites.schemas import (
     Garantiekavel,
@@ -25,6 +25,7 @@ from shared.clock import add_months, utcnow
 from shared.domain import MAX_TERM_YEARS, PermitInstrument, Role, SiteKind, is_temporary
 from shared.events.models import GarantiekavelInfo, SitePublished, SiteSnapshot, SiteUpdated, SiteWithdrawn
 from shared.events.models import Readiness as ReadinessEvent
+from shared.geo import Crs, transform_geometry, wgs84_to_rd
 from shared.reference import MUNICIPALITY_TOLERANCE_M, distance_to_municipality_m, municipalities
 from shared.runtime import ServiceRuntime
 from shared.web.concurrency import require_current
@@ -78,9 +79,13 @@ class PlotTerms:
     min_term_years: float
     allows_tijdelijk_bbl: bool | None
     garantiekavel: GarantiekavelIn | None
+    promised_units: int = 0
+    social_rent_only: bool = False
+    allows_social_rent: bool = True
 
 
 def rule_violations(t: PlotTerms) -> list[tuple[str, str]]:
+    """The cross-field rules of a plot; each is documented once in schemas.PLOT_RULES (the OpenAPI x-rules)."""
     errors: list[tuple[str, str]] = []
     max_term = MAX_TERM_YEARS[t.expected_instrument]
     if max_term is not None and t.min_term_years > max_term:
@@ -101,8 +106,10 @@ def rule_violations(t: PlotTerms) -> list[tuple[str, str]]:
         errors.append(("garantiekavel", "required for kind garantiekavel (cluster_id, vaste_kern_units, reserved_until)"))
     if t.kind is not SiteKind.garantiekavel and t.garantiekavel is not None:
         errors.append(("garantiekavel", "only a plot of kind garantiekavel carries garantiekavel details"))
-    if t.garantiekavel is not None and t.garantiekavel.vaste_kern_units > t.capacity_units:
-        errors.append(("garantiekavel.vaste_kern_units", "must not exceed capacity_units"))
+    if t.promised_units > t.capacity_units:
+        errors.append(("promised_units", f"must not exceed capacity_units ({t.capacity_units})"))
+    if t.social_rent_only and not t.allows_social_rent:
+        errors.append(("allows_social_rent", "must be true on a plot that takes social-rent homes only (social_rent_only)"))
     if t.allows_tijdelijk_bbl and not is_temporary(t.expected_instrument):
         errors.append(("allows_tijdelijk_bbl", "homes at Bbl tijdelijk level need a temporary permit regime, not permanent"))
     return errors
@@ -116,7 +123,7 @@ def location_violations(gemeente_code: str, location: LocationIn) -> list[tuple[
         name = municipalities()[gemeente_code].name
         return [
             (
-                "location",
+                f"location.{location.given_field()}",
                 f"the point ({lat:.5f}, {lon:.5f}) lies {distance / 1000:.1f} km outside gemeente {gemeente_code} {name} "
                 f"(CBS 2025 boundary, tolerance {MUNICIPALITY_TOLERANCE_M:g} m)",
             )
@@ -169,13 +176,30 @@ def _readiness_of(site: Site) -> Readiness:
     )
 
 
-def to_api(site: Site, distance_km: float | None = None) -> SiteOut:
+def boundary_in(boundary: Any, crs: Crs) -> tuple[dict[str, Any] | None, list[tuple[str, str]]]:
+    """A request's boundary in WGS84 (how it is stored), and what is wrong with it (named `boundary`)."""
+    if boundary is None:
+        return None, []
+    geojson = transform_geometry(boundary.model_dump(mode="json", exclude_none=True), crs, Crs.wgs84)
+    problems = boundary_problems(geojson)
+    if problems and crs is not Crs.wgs84:
+        problems.append(f"positions read as {crs.epsg} (Content-Crs)")
+    return geojson, [("boundary", "; ".join(problems))] if problems else []
+
+
+def free_units(site: Site) -> int:
+    """What the market may still use: capacity less reservations and the municipality's own promises."""
+    return site.capacity_units - site.reserved_units - site.promised_units
+
+
+def to_api(site: Site, distance_km: float | None = None, crs: Crs = Crs.wgs84) -> SiteOut:
     g = _garantiekavel_of(site)
     return to_schema(
         SiteOut,
         site,
+        boundary=transform_geometry(site.boundary, Crs.wgs84, crs) if site.boundary else None,
         location={"lat": site.lat, "lon": site.lon, "rd_x": round(site.rd_x, 2), "rd_y": round(site.rd_y, 2)},
-        free_units=site.capacity_units - site.reserved_units,
+        free_units=free_units(site),
         max_term_years=MAX_TERM_YEARS[PermitInstrument(site.expected_instrument)],
         readiness=_readiness_of(site),
         garantiekavel=Garantiekavel(**g.model_dump()) if g else None,
@@ -198,6 +222,7 @@ def snapshot_fields(site: Site) -> dict[str, Any]:
         lon=site.lon,
         capacity_units=site.capacity_units,
         reserved_units=site.reserved_units,
+        promised_units=site.promised_units,
         available_from=site.available_from,
         available_until=site.available_until,
         expected_instrument=PermitInstrument(site.expected_instrument),
@@ -207,8 +232,10 @@ def snapshot_fields(site: Site) -> dict[str, Any]:
         allows_permanent=site.allows_permanent,
         doelgroep_restrictions=site.doelgroep_restrictions,
         social_rent_only=site.social_rent_only,
+        allows_social_rent=site.allows_social_rent,
         readiness=ReadinessEvent(**_readiness_of(site).model_dump()),
         exclusions=site.exclusions,
+        site_factors=site.site_factors,
         dist_ov_m=site.dist_ov_m,
         dist_shops_m=site.dist_shops_m,
         garantiekavel=GarantiekavelInfo(**g.model_dump()) if g else None,
@@ -222,7 +249,9 @@ async def emit_site_updated(session: AsyncSession, runtime: ServiceRuntime, site
 # ---------------------------------------------------------------- commands
 
 
-async def create(session: AsyncSession, runtime: ServiceRuntime, principal: Principal, body: SiteCreate) -> Site:
+async def create(
+    session: AsyncSession, runtime: ServiceRuntime, principal: Principal, body: SiteCreate, crs: Crs = Crs.wgs84
+) -> Site:
     _require_publisher(principal)
     if principal.role is Role.municipality and principal.org != body.gemeente_code:
         raise ProblemError(403, "Forbidden", f"Municipality {principal.org} may only publish plots in its own gemeente.")
@@ -239,8 +268,13 @@ async def create(session: AsyncSession, runtime: ServiceRuntime, principal: Prin
             min_term_years=body.min_term_years,
             allows_tijdelijk_bbl=body.allows_tijdelijk_bbl,
             garantiekavel=body.garantiekavel,
+            promised_units=body.promised_units,
+            social_rent_only=body.social_rent_only,
+            allows_social_rent=body.allows_social_rent,
         )
     ) + location_violations(body.gemeente_code, body.location)
+    boundary, boundary_errors = boundary_in(body.boundary, crs)
+    errors += boundary_errors
     if errors:
         raise InvalidInput(errors)
     now = utcnow()
@@ -252,10 +286,11 @@ async def create(session: AsyncSession, runtime: ServiceRuntime, principal: Prin
         province_code=municipalities()[body.gemeente_code].province_code,
         name=body.name,
         kind=body.kind.value,
-        boundary=body.boundary,
-        area_ha=body.area_ha if body.area_ha is not None else (boundary_area_ha(body.boundary) if body.boundary else None),
+        boundary=boundary,
+        area_ha=body.area_ha if body.area_ha is not None else (boundary_area_ha(boundary) if boundary else None),
         capacity_units=body.capacity_units,
         reserved_units=0,
+        promised_units=body.promised_units,
         available_from=body.available_from,
         available_until=body.available_until,
         expected_instrument=body.expected_instrument.value,
@@ -265,7 +300,9 @@ async def create(session: AsyncSession, runtime: ServiceRuntime, principal: Prin
         allows_permanent=body.allows_permanent,
         doelgroep_restrictions=[d.value for d in body.doelgroep_restrictions],
         social_rent_only=body.social_rent_only,
+        allows_social_rent=body.allows_social_rent,
         exclusions=sorted({e.value for e in body.exclusions}),
+        site_factors=sorted({f.value for f in body.site_factors}),
         dist_ov_m=body.dist_ov_m,
         dist_shops_m=body.dist_shops_m,
         created_by=principal.key,
@@ -285,7 +322,7 @@ async def create(session: AsyncSession, runtime: ServiceRuntime, principal: Prin
 
 async def update(
     session: AsyncSession, runtime: ServiceRuntime, principal: Principal, site_id: uuid.UUID, body: SiteUpdate,
-    if_match: str | None = None,
+    if_match: str | None = None, crs: Crs = Crs.wgs84,
 ) -> Site:
     site = await get_managed(session, principal, site_id)
     require_current(if_match, site.version)
@@ -309,19 +346,30 @@ async def update(
         min_term_years=changes["min_term_years"] if changes.get("min_term_years") is not None else site.min_term_years,
         allows_tijdelijk_bbl=allows_tijdelijk,
         garantiekavel=changes["garantiekavel"] if "garantiekavel" in changes else _garantiekavel_of(site),
+        promised_units=changes["promised_units"] if changes.get("promised_units") is not None else site.promised_units,
+        social_rent_only=changes["social_rent_only"] if changes.get("social_rent_only") is not None else site.social_rent_only,
+        allows_social_rent=(
+            changes["allows_social_rent"] if changes.get("allows_social_rent") is not None else site.allows_social_rent
+        ),
     )
     errors = rule_violations(merged)
     if changes.get("location") is not None:
         errors += location_violations(site.gemeente_code, changes["location"])
+    if "boundary" in changes:
+        changes["boundary"], boundary_errors = boundary_in(changes["boundary"], crs)
+        errors += boundary_errors
     if errors:
         raise InvalidInput(errors)
-    if merged.capacity_units < site.reserved_units:
-        raise conflict(f"{site.reserved_units} homes are reserved on this plot; capacity_units cannot go below that.")
+    if merged.capacity_units < site.reserved_units + merged.promised_units:
+        raise conflict(
+            f"{site.reserved_units} homes are reserved and {merged.promised_units} promised on this plot; "
+            "capacity_units cannot go below their sum."
+        )
     if not changes:
         return site
 
     was = site.status
-    for name in ("name", "min_term_years", "max_layers", "allows_permanent", "social_rent_only", "dist_ov_m", "dist_shops_m", "capacity_units", "available_from", "available_until", "area_ha"):
+    for name in ("name", "min_term_years", "max_layers", "allows_permanent", "social_rent_only", "allows_social_rent", "promised_units", "dist_ov_m", "dist_shops_m", "capacity_units", "available_from", "available_until", "area_ha"):
         if name in changes:
             setattr(site, name, changes[name])
     if "status" in changes:
@@ -343,6 +391,8 @@ async def update(
         site.doelgroep_restrictions = [d.value for d in changes["doelgroep_restrictions"]]
     if "exclusions" in changes:
         site.exclusions = sorted({e.value for e in changes["exclusions"]})
+    if "site_factors" in changes:
+        site.site_factors = sorted({f.value for f in changes["site_factors"]})
     _set_garantiekavel(site, merged.garantiekavel)
     site.version += 1
     site.updated_at = utcnow()

@@ -13,17 +13,19 @@ from services.sites.app.sites.repository import status_is
 PUBLISHED = status_is("published")
 
 
-async def totals(session: AsyncSession) -> tuple[int, int, int]:
+async def totals(session: AsyncSession) -> tuple[int, int, int, int]:
+    """Published plots: count, capacity, reserved and promised homes."""
     row = (
         await session.execute(
             sa.select(
                 sa.func.count(),
                 sa.func.coalesce(sa.func.sum(Site.capacity_units), 0),
                 sa.func.coalesce(sa.func.sum(Site.reserved_units), 0),
+                sa.func.coalesce(sa.func.sum(Site.promised_units), 0),
             ).where(PUBLISHED)
         )
     ).one()
-    return int(row[0]), int(row[1]), int(row[2])
+    return int(row[0]), int(row[1]), int(row[2]), int(row[3])
 
 
 async def free_by_opening_and_province(session: AsyncSession, today: dt.date) -> list[tuple[dt.date, str, int]]:

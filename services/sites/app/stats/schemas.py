@@ -17,7 +17,8 @@ class CapacityStats(BaseModel):
     plots_published: int
     capacity_units: int
     reserved_units: int
-    free_units: int
+    promised_units: int = Field(default=0, description="Homes municipalities promised outside the market.")
+    free_units: int = Field(description="capacity_units - reserved_units - promised_units.")
     capacity_by_quarter: list[QuarterCapacity] = Field(
         description="Plots already open count in the current quarter; the next 40 quarters; plots whose window has ended are left out."
     )

@@ -22,7 +22,7 @@ def quarter_label(index: int) -> str:
 
 
 async def capacity(session: AsyncSession, today: dt.date) -> CapacityStats:
-    plots, capacity_units, reserved = await repo.totals(session)
+    plots, capacity_units, reserved, promised = await repo.totals(session)
     first = quarter_index(today)
     homes: dict[tuple[int, str], int] = defaultdict(int)
     for opens, province, free in await repo.free_by_opening_and_province(session, today):
@@ -33,7 +33,8 @@ async def capacity(session: AsyncSession, today: dt.date) -> CapacityStats:
         plots_published=plots,
         capacity_units=capacity_units,
         reserved_units=reserved,
-        free_units=capacity_units - reserved,
+        promised_units=promised,
+        free_units=capacity_units - reserved - promised,
         capacity_by_quarter=[
             QuarterCapacity(quarter=quarter_label(q), province_code=p, available_homes=n) for (q, p), n in sorted(homes.items())
         ],

@@ -151,3 +151,29 @@ async def test_withdrawal_of_a_rejected_proposal_changes_nothing(sites):
     assert await _release(sites, withdrawn(proposal)) is not None
     assert await sites.events("sites.reservation.released") == []
     assert (await _site(sites, a["id"]))["version"] == 1
+
+
+async def test_a_refused_relocation_releases_the_capacity_once_with_the_reason(sites):
+    import uuid
+
+    from shared.bus.outbox import build_event
+    from shared.events.models import RelocationRefused
+
+    a = await sites.publish(capacity_units=48)
+    proposal = accepted([(a["id"], EINDHOVEN, 40)])
+    reservation = await _reserve(sites, proposal)
+    refused = RelocationRefused(reservation_id=reservation.id, proposal_id=proposal.proposal_id, placement_id=proposal.placement_id,
+                                reason="units_in_later_placement: 40 of the placement's homes now stand in a later placement")
+    handle = sites.runtime.handlers["inventory.relocation.refused"]["inventory.relocation.refused"]  # the service's wiring
+    for _ in range(2):  # a redelivery (another event id) releases nothing twice
+        async with sites.runtime.db.transaction() as session:
+            await handle(session, build_event("inventory", "inventory.relocation.refused", uuid.uuid4(), refused), refused)
+
+    assert (await _site(sites, a["id"]))["reserved_units"] == 0
+    [released] = await sites.events("sites.reservation.released")
+    assert released["data"]["reason"] == f"relocation_refused: {refused.reason}"
+    assert released["data"]["sites"] == [{"site_id": a["id"], "units": 40, "reserved_units": 0}]
+    got = (await sites.client.get(f"/api/v1/reservations/{reservation.id}", headers=sites.marktmeester)).json()
+    assert got["status"] == "released"
+    await _release(sites, withdrawn(proposal))  # matching's withdrawal that follows: nothing more
+    assert len(await sites.events("sites.reservation.released")) == 1
