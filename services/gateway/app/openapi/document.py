@@ -26,7 +26,7 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from services.gateway.app.routes import GATEWAY, Access, Route
@@ -136,6 +136,7 @@ def compose(table: Iterable[Route], documents: Mapping[str, dict[str, Any]]) -> 
     }
     _pascal_case_schema_names(doc)
     _date_fields_carry_format(doc["components"]["schemas"])
+    _tuples_carry_items(doc["components"]["schemas"])
     return doc
 
 
@@ -346,18 +347,36 @@ def _pascal_case_schema_names(doc: dict[str, Any]) -> None:
 _DATE_NAME = re.compile(r"((\w+D)|(_[dD]))((ate)|(atum))")
 
 
-def _date_fields_carry_format(schemas: dict[str, Any]) -> None:
-    def visit(node: Any) -> None:
-        if isinstance(node, dict):
-            for prop, schema in (node.get("properties") or {}).items():
-                if (prop in ("date", "datum") or _DATE_NAME.search(prop)) and isinstance(schema, dict) and "format" not in schema:
-                    formats = {s.get("format") for s in schema.get("anyOf", []) if isinstance(s, dict) and s.get("format")}
-                    if len(formats) == 1:  # `date | None`: lift the format of the non-null branch
-                        schema["format"] = formats.pop()
-            for value in node.values():
-                visit(value)
-        elif isinstance(node, list):
-            for value in node:
-                visit(value)
+def _each_schema(node: Any, visit: Callable[[dict[str, Any]], None]) -> None:
+    """Call `visit` on every JSON object nested in `node`, outermost first."""
+    if isinstance(node, dict):
+        visit(node)
+        for value in node.values():
+            _each_schema(value, visit)
+    elif isinstance(node, list):
+        for value in node:
+            _each_schema(value, visit)
 
-    visit(schemas)
+
+def _tuples_carry_items(schemas: dict[str, Any]) -> None:
+    """A tuple (`prefixItems`, e.g. a GeoJSON position [x, y]) also states `items`, the schema every element
+    meets: OpenAPI 3.0-era tools and `spectral:oas` (array-items) read only `items`."""
+
+    def visit(node: dict[str, Any]) -> None:
+        prefix = node.get("prefixItems")
+        if isinstance(prefix, list) and "items" not in node:
+            kinds = {s.get("type") for s in prefix if isinstance(s, dict)}
+            node["items"] = {"type": kinds.pop()} if len(kinds) == 1 and None not in kinds else {}
+
+    _each_schema(schemas, visit)
+
+
+def _date_fields_carry_format(schemas: dict[str, Any]) -> None:
+    def visit(node: dict[str, Any]) -> None:
+        for prop, schema in (node.get("properties") or {}).items():
+            if (prop in ("date", "datum") or _DATE_NAME.search(prop)) and isinstance(schema, dict) and "format" not in schema:
+                formats = {s.get("format") for s in schema.get("anyOf", []) if isinstance(s, dict) and s.get("format")}
+                if len(formats) == 1:  # `date | None`: lift the format of the non-null branch
+                    schema["format"] = formats.pop()
+
+    _each_schema(schemas, visit)
