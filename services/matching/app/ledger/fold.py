@@ -68,13 +68,15 @@ async def placement_expiring(session: AsyncSession, data: ev.PlacementExpiring) 
     await _insert_new(session, data.unit_ids, placement_id=data.placement_id, complex_id=data.complex.complex_id,
                       investor_org=data.complex.investor_org, gemeente_code=data.gemeente_code,
                       province_code=data.province_code, phase="expiring", on=data.detected_on)
-    await _update(session, [H.placement_id == data.placement_id, H.phase == "in_place"], data.detected_on, phase="expiring")
+    # at a first placement (in_place) or a follow-up one (moved): the term of where they stand now
+    await _update(session, [H.placement_id == data.placement_id, H.phase.in_(("in_place", "moved"))], data.detected_on,
+                  phase="expiring")
 
 
 async def placement_ended(session: AsyncSession, data: ev.PlacementEnded) -> None:
     """The term ended: every home of it still at its place goes into storage (opslag), relocated or not
     (a remainder of a relocation in parts is stored too); homes with a relocation plan keep it."""
-    await _update(session, [H.placement_id == data.placement_id, H.phase.in_(("in_place", "expiring"))], data.end_date,
+    await _update(session, [H.placement_id == data.placement_id, H.phase.in_(("in_place", "moved", "expiring"))], data.end_date,
                   phase="in_storage", reason="term_ended")
 
 

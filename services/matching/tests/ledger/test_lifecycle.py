@@ -323,3 +323,19 @@ async def test_a_declined_proposal_returns_its_homes_to_expiring(app_client, set
     assert body["shortfall"] == 20
     [row] = (await app_client.get("/api/v1/ledger/placements", headers=headers_for(settings, Role.investor, "woonstad"))).json()["data"]
     assert row["placement_id"] == str(d.placement_id) and row["by_state"]["expiring"] == 20
+
+
+async def test_moved_homes_expire_again_with_their_follow_up_placement(app_client, settings, publish):
+    d = await place(publish, units=4, expire=False)
+    await ledger_is(app_client, settings, 4, in_place=4)
+    follow_up = expiring(d.complex, gemeente="GM0202", end=dt.date(2028, 3, 31))
+    follow_up = follow_up.model_copy(update={"unit_ids": d.unit_ids})
+    started = ev.PlacementStarted(placement_id=follow_up.placement_id, complex_id=d.complex.complex_id, investor_org="woonstad",
+                                  unit_ids=d.unit_ids, gemeente_code="GM0202", start_date=dt.date(2026, 10, 1))
+    await publish("inventory.placement.started", started, follow_up.placement_id)
+    await ledger_is(app_client, settings, 4, moved=4)
+    await publish("inventory.placement.expiring", follow_up, follow_up.placement_id)
+    await ledger_is(app_client, settings, 4, expiring=4)
+    await publish("inventory.placement.ended", ended(follow_up), follow_up.placement_id)
+    body = await ledger_is(app_client, settings, 4, in_storage=4)
+    assert body["shortfall"] == 4 and [p["province_code"] for p in body["by_province"]] == ["PV25"]
