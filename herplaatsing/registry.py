@@ -50,12 +50,15 @@ SERVICES: dict[str, Service] = {
         Service(
             "inventory", "services.inventory.app.main:create_app", 1,
             database="herplaatsing_inventory",
-            consumes=("sites.reservation.confirmed",),
+            consumes=("sites.reservation.confirmed", "matching.policy.changed"),
         ),
         Service(
             "sites", "services.sites.app.main:create_app", 2,
             database="herplaatsing_sites",
-            consumes=("matching.proposal.accepted", "matching.proposal.withdrawn", "inventory.relocation.refused"),
+            consumes=(
+                "matching.proposal.accepted", "matching.proposal.withdrawn", "inventory.relocation.refused",
+                "inventory.clock.set",
+            ),
         ),
         Service(
             "matching", "services.matching.app.main:create_app", 3,

@@ -14,7 +14,7 @@ class Clock:
     """Gives today's date and the current time, optionally pinned or shifted.
 
     `fixed_today` pins the date (tests, demos); `offset_days` moves it (the
-    marktmeester's admin endpoint moves the demo forward by years).
+    marktmeester moves the one product clock; every service follows, see shared.product_clock).
     """
 
     def __init__(self, fixed_today: dt.date | None = None, offset_days: int = 0) -> None:
@@ -29,6 +29,11 @@ class Clock:
         return self.base_date() + dt.timedelta(days=self.offset_days)
 
     def now(self) -> dt.datetime:
+        """Now in product time: today's (moved) date at the real time of day.
+
+        For everything that means "when, in the product's story" (proposal deadlines, reservation
+        times, runs); record timestamps such as audit `updated_at` use `utcnow()` (real time).
+        """
         real = utcnow()
         if self.fixed_today is None and not self.offset_days:
             return real

@@ -36,6 +36,7 @@ from shared.metrics import (
 log = logging.getLogger(__name__)
 
 BackgroundTask = Callable[["ServiceRuntime", asyncio.Event], Awaitable[None]]
+StartStep = Callable[["ServiceRuntime"], Awaitable[None]]
 
 
 class ServiceRuntime:
@@ -51,11 +52,14 @@ class ServiceRuntime:
         tables: BusTables | None = None,
         handlers: EventHandlers[ServiceRuntime] | None = None,
         background: list[BackgroundTask] | None = None,
+        startup: list[StartStep] | None = None,
     ) -> None:
         self.settings = settings
         self.tables = tables
         self.handlers = handlers.bind(self) if handlers is not None else {}
         self.background = background or []
+        self.startup = startup or []  # e.g. take over the persisted product clock offset
+        self.cache: dict[str, Any] = {}  # a service's in-process caches (e.g. matching's policy in force)
         self.clock = Clock(settings.today)
         self.db: Database | None = None
         if tables is not None:
@@ -79,6 +83,11 @@ class ServiceRuntime:
 
     async def start(self, *, background: bool | None = None) -> None:
         run_background = self.settings.start_background if background is None else background
+        for step in self.startup:
+            try:
+                await step(self)
+            except Exception:  # database not up yet: the service still starts; later reads catch up
+                log.exception("start step failed", extra={"step": getattr(step, "__qualname__", repr(step))})
         if self.tables is None and not self.handlers:
             return  # the gateway: no database, no events
         if run_background:

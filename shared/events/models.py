@@ -158,6 +158,9 @@ class ClockSet(EventData):
     today: dt.date
     offset_days: int  # today - the real (or pinned) date
     set_by: str | None = None
+    # Grows by one with every change: a follower applies a ClockSet only when it is newer than the
+    # one it holds, so a redelivered old event never moves the clock back.
+    version: int | None = None
 
 
 class PlacementUpdated(EventData):

@@ -15,6 +15,6 @@ class InventorySettings(ServiceSettings):
     expiry_scan_batch_size: int = Field(default=500, ge=1, le=5000)
     # Term of a follow-up placement when neither the plot nor the instrument limits it.
     default_followup_term_years: int = Field(default=10, ge=1, le=50)
-    # The longest storage period (opslag) after a term ends without a plot, before the RTHF fallback;
-    # read only through placements.policy.storage_gap_months (matching's policy will feed it).
-    storage_gap_months: int = Field(default=6, ge=0, le=120)
+    # The longest storage period (opslag) after a term ends without a plot, before the RTHF fallback, until
+    # matching publishes its policy (matching.policy.changed); read through policy.storage_gap_months.
+    storage_gap_months: int = Field(default=6, ge=0, le=60)

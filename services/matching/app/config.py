@@ -12,11 +12,12 @@ class MatchingSettings(ServiceSettings):
     service_name: str = "matching"
     port: int = 8003
 
-    # Hard-constraint parameters and objective weights (env: ROAD_FACTOR, SPLIT_FIXED_EUR, ...); the
-    # defaults and what each one means live on the optimiser's Weights.
+    # Hard-constraint parameters and objective weights (env: ROAD_FACTOR, SPLIT_FIXED_EUR, ...): they seed
+    # version 1 of the matching policy (app/policy); from then on the policy in the database is in force.
     max_storage_gap_months: int = _DEFAULT.max_storage_gap_months
     min_follow_up_years: float = _DEFAULT.min_follow_up_years
     region_radius_km: float = _DEFAULT.region_radius_km
+    min_group_before_ladder: bool = _DEFAULT.min_group_before_ladder
     road_factor: float = _DEFAULT.road_factor
     transport_eur_per_unit_km: float = _DEFAULT.transport_eur_per_unit_km
     split_fixed_eur: float = _DEFAULT.split_fixed_eur

@@ -4,6 +4,7 @@ from sqlalchemy.orm import DeclarativeBase
 
 from shared.bus.tables import define_bus_tables
 from shared.db import new_metadata
+from shared.product_clock import define_clock_table
 
 
 class Base(DeclarativeBase):
@@ -11,3 +12,4 @@ class Base(DeclarativeBase):
 
 
 bus_tables = define_bus_tables(Base.metadata)
+clock_table = define_clock_table(Base.metadata)  # the product clock this service follows (owner: inventory)

@@ -22,6 +22,7 @@ for subject_filter, event_types, handler in (
     ("inventory.>", ("inventory.placement.updated",), reactions.placement_updated),
     ("inventory.>", ("inventory.placement.started",), reactions.placement_started),
     ("inventory.>", ("inventory.relocation.refused",), reactions.relocation_refused),
+    ("inventory.>", ("inventory.clock.set",), reactions.clock_set),
     ("sites.>", ("sites.site.published", "sites.site.updated"), reactions.site_changed),
     ("sites.>", ("sites.site.withdrawn",), reactions.site_withdrawn),
     ("sites.>", ("sites.reservation.confirmed",), reactions.reservation_confirmed),

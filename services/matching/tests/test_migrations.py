@@ -14,10 +14,10 @@ def _dsn(url: str) -> str:
     return url.replace("postgresql+asyncpg://", "postgresql://")
 
 
-async def test_models_and_migrations_do_not_drift_and_0004_backfills_committed_parts(committed_databases):
+async def test_models_and_migrations_do_not_drift_and_0005_backfills_committed_parts(committed_databases):
     url = await committed_databases("matching")
     await asyncio.to_thread(check, "matching", url)  # raises when autogenerate would find differences
-    await asyncio.to_thread(downgrade, "matching", url, "0003")
+    await asyncio.to_thread(downgrade, "matching", url, "0004")
     placement = uuid.uuid4()
     conn = await asyncpg.connect(_dsn(url))
     try:

@@ -50,7 +50,7 @@ TAGS = [
     {"name": "ledger", "description": "The home ledger (woningregister): every registered home in one lifecycle state."},
     {"name": "dashboard", "description": "National supply and demand for the marktmeester."},
     {"name": "maps", "description": "GeoJSON maps of plots and placements."},
-    {"name": "clock", "description": "The date the system treats as today (demo clock)."},
+    {"name": "clock", "description": "The product clock: the one date every service treats as today."},
     {"name": "dead-letters", "description": "Events a service could not handle, to retry or resolve (marktmeester)."},
 ]
 PUBLIC_TAGS = {t["name"] for t in TAGS}

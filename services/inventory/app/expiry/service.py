@@ -27,8 +27,8 @@ from services.inventory.app.placements import lifecycle
 from services.inventory.app.placements import repository as placements
 from services.inventory.app.placements.lifecycle import Lifecycle
 from services.inventory.app.placements.models import Placement
-from services.inventory.app.placements.policy import storage_gap_months
 from services.inventory.app.placements.service import fallback_claim
+from services.inventory.app.policy.service import horizon_months, storage_gap_months
 from shared.clock import add_months, utcnow
 from shared.domain import PermitInstrument, UnitStatus
 from shared.events.models import PlacementEnded, PlacementExpiring, PlacementFallback, PlacementStarted
@@ -174,7 +174,7 @@ async def scan(runtime: ServiceRuntime) -> ExpiryScanResult:
     settings = settings_of(runtime)
     async with runtime.transaction() as session:
         today = await clock_today(session, runtime)
-    horizon = add_months(today, settings.expiry_horizon_months)
+        horizon = add_months(today, await horizon_months(session, runtime))  # the matching policy's horizon
     batch = settings.expiry_scan_batch_size
     counts = {"started": 0, "expiring": 0, "ended": 0, "fallback": 0}
     steps: list[tuple[str, Claim, Emit, dt.date]] = [

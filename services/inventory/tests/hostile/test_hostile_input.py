@@ -68,7 +68,7 @@ async def test_dates_beyond_the_sane_range_are_400_in_bodies_and_filters(invento
 async def test_the_clock_refuses_9999_and_scans_keep_working(inventory):
     r = await inventory.client.patch("/api/v1/clock", json={"today": "9999-12-31"}, headers=inventory.marktmeester)
     assert r.status_code == 400 and r.json()["invalidParams"][0]["name"] == "today"
-    r = await inventory.client.patch("/api/v1/clock", json={"today": "2200-12-31"}, headers=inventory.marktmeester)
+    r = await inventory.client.patch("/api/v1/clock", json={"today": "2100-12-31"}, headers=inventory.marktmeester)
     assert r.status_code == 200, r.text
     assert (await inventory.client.post("/api/v1/expiry-scans", headers=inventory.marktmeester)).status_code < 300
 

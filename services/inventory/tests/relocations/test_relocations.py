@@ -50,7 +50,8 @@ async def _drain(inventory) -> None:
     """
     nc = await connect(inventory.settings)
     try:
-        [(subject, handlers)] = inventory.runtime.handlers.items()
+        subject = "sites.reservation.confirmed"
+        handlers = inventory.runtime.handlers[subject]
         consumer = Consumer(inventory.runtime.db, bus_tables, nc.jetstream(), inventory.settings, subject, handlers)
         while await consumer.fetch_and_handle():
             pass
@@ -89,8 +90,7 @@ async def test_confirmed_reservation_records_the_plan_and_follow_up_placements_o
 
     # After the end date: the placement ended relocated; homes at the open plot are in use, the rest in transit.
     await inventory.client.patch("/api/v1/clock", json={"today": "2028-07-15"}, headers=inventory.marktmeester)
-    result = (await inventory.client.post("/api/v1/expiry-scans", headers=inventory.marktmeester)).json()
-    assert result["ended_emitted"] == 1
+    # (the move ran the expiry scan it implies)
     [ended] = await inventory.outbox("inventory.placement.ended")
     assert ended["data"]["relocated"] is True
     # The relocated placement never signalled expiry (it was followed up before the scan).

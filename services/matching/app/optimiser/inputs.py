@@ -10,7 +10,7 @@ from shared.domain import BblLevel, Doelgroep, PermitInstrument, SiteKind
 
 @dataclass(frozen=True)
 class Weights:
-    """Objective weights and rule parameters (all from the service settings)."""
+    """Objective weights and rule parameters (from the current matching policy version, see app/policy)."""
 
     road_factor: float = 1.3
     transport_eur_per_unit_km: float = 4.0
@@ -38,8 +38,11 @@ class Weights:
     ladder_step_per_unit: float = 200_000.0
     garantiekavel_penalty_per_unit: float = 5_000_000.0  # backstop: above every rung
     max_storage_gap_months: int = 6
-    min_follow_up_years: float = 5.0
+    # capped per plot by its permit regime's maximum term (rules.py, time_window_term)
+    min_follow_up_years: float = 10.0
     region_radius_km: float = 30.0
+    # keep min_group_size before climbing the herplaatsingsladder (its effect lives in the solver)
+    min_group_before_ladder: bool = True
     allow_garantiekavel_override: bool = False
 
 

@@ -69,10 +69,16 @@ def _deadline(d: Demand, w: Weights, code) -> int:
     return deadline(d, w).toordinal()
 
 
-@plot_column("regime_short")
-def _regime_short(p: Plot, w: Weights, code) -> bool:
+def required_term_years(p: Plot, w: Weights) -> float:
+    """The follow-up term a plot must offer: the policy's minimum, capped by the plot's permit regime
+    maximum (DOMAIN.md §3): a Wro voorlopige bestemming plot (at most 5 yr) needs only min(minimum, 5)."""
     max_term = MAX_TERM_YEARS[p.expected_instrument]
-    return max_term is not None and max_term < w.min_follow_up_years
+    return w.min_follow_up_years if max_term is None else min(w.min_follow_up_years, max_term)
+
+
+@plot_column("required_term_days")
+def _required_term_days(p: Plot, w: Weights, code) -> float:
+    return required_term_years(p, w) * DAYS_PER_YEAR
 
 
 @demand_column("tijdelijk")
@@ -130,13 +136,9 @@ def _time_window_start(d: Side, p: Side, w: Weights) -> np.ndarray:
 
 @hard_rule("time_window_term")
 def _time_window_term(d: Side, p: Side, w: Weights) -> np.ndarray:
+    # open shorter than the follow-up term (the policy's minimum, capped by the plot's permit regime)
     start = np.maximum(d.end, p.opens)
-    return (p.closes - start) < w.min_follow_up_years * DAYS_PER_YEAR  # open shorter than the follow-up term
-
-
-@hard_rule("permit_regime_term")
-def _permit_regime_term(d: Side, p: Side, w: Weights) -> np.ndarray:
-    return p.regime_short  # the expected permit allows less than the follow-up term
+    return (p.closes - start) < p.required_term_days
 
 
 @hard_rule("bbl_level")

@@ -37,6 +37,7 @@ class Proposal(Base):
     decided_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
     reason: Mapped[str | None] = mapped_column(sa.Text)
     run_id: Mapped[uuid.UUID | None]
+    policy_version: Mapped[int | None] = mapped_column(sa.Integer)  # the matching policy it was made under
 
     __table_args__ = (
         # one pending proposal per placement; accepted parts may stand beside the remainder's proposal

@@ -14,12 +14,15 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.matching.app.db import clock_table
 from services.matching.app.ledger import fold as ledger
+from services.matching.app.policy import service as policies
 from services.matching.app.proposals import repository as repo
 from services.matching.app.proposals import service as proposals
 from services.matching.app.proposals.models import OPEN_STATUSES
 from services.matching.app.readmodel import repository as rm_repo
 from services.matching.app.readmodel import service as readmodel
+from shared import product_clock
 from shared.clock import add_months
 from shared.events import models as ev
 
@@ -55,8 +58,8 @@ async def placement_ended(session: AsyncSession, runtime: "ServiceRuntime", data
         if pending is not None:
             await proposals.withdraw(session, runtime, pending, "placement_ended")
         return
-    settings = runtime.settings
-    storage_until = data.storage_until or add_months(data.end_date, settings.max_storage_gap_months)  # type: ignore[attr-defined]
+    policy = await policies.current(session, runtime)
+    storage_until = data.storage_until or add_months(data.end_date, policy.parameters.storage_gap_months)
     if pending is not None and pending.move_window_start > storage_until:
         await proposals.withdraw(session, runtime, pending, "placement_ended: plot opens after the storage period")
         await proposals.return_to_pool(session, pending)  # remembered: not offered again as it was
@@ -92,12 +95,13 @@ async def placement_updated(session: AsyncSession, runtime: "ServiceRuntime", da
     if pending is not None:
         await proposals.withdraw(session, runtime, pending, "placement_changed")
         await proposals.return_to_pool(session, pending, remember_allocation=False)
-    today = runtime.clock.today()
-    row = await readmodel.record_updated(session, data, today, runtime.settings.expiry_horizon_months)  # type: ignore[attr-defined]
+    today = await product_clock.today(session, runtime, clock_table)
+    horizon_months = (await policies.current(session, runtime)).parameters.horizon_months
+    row = await readmodel.record_updated(session, data, today, horizon_months)
     if row is not None and row.demand_status not in ("ended", "fallback", "closed"):
         if data.end_date < today:
             phase = "in_storage"
-        elif readmodel.within_horizon(data.end_date, today, runtime.settings.expiry_horizon_months):  # type: ignore[attr-defined]
+        elif readmodel.within_horizon(data.end_date, today, horizon_months):
             phase = "expiring"
         else:
             phase = "in_place"
@@ -186,3 +190,9 @@ async def reservation_released(session: AsyncSession, runtime: "ServiceRuntime",
     await readmodel.record_reserved(session, data.sites)
     if react:
         await proposals.propose(session, runtime)
+
+
+async def clock_set(session: AsyncSession, runtime: "ServiceRuntime", data: ev.ClockSet, react: bool = True) -> None:
+    """Follow the product clock; moved forward, proposals whose deadline passed in product time expire at once."""
+    if await product_clock.follow(session, runtime, clock_table, data) and react:
+        await proposals.expire_overdue(session, runtime)

@@ -40,7 +40,7 @@ class ProposalOut(BaseModel):
         "parties": [{"role": "investor", "org": "woonstad", "accepted": False},
                     {"role": "municipality", "org": "GM0200", "accepted": False}],
         "move_window_start": "2027-06-30", "expires_at": "2026-12-23T10:00:00Z", "created_at": "2026-11-23T10:00:00Z",
-        "decided_at": None, "reason": None, "run_id": None}]})
+        "decided_at": None, "reason": None, "run_id": None, "policy_version": 2}]})
 
     id: uuid.UUID
     placement_id: uuid.UUID
@@ -51,7 +51,7 @@ class ProposalOut(BaseModel):
     shortfall_units: int
     rung: str = Field(description="The highest rung of the herplaatsingsladder the allocation climbs to.")
     allocations: list[AllocationOut]
-    cost: dict[str, float] = Field(description="Per-term cost in EUR (weights from the settings) and the total.")
+    cost: dict[str, float] = Field(description="Per-term cost in EUR (weights of the matching policy version) and the total.")
     binding_constraints: list[str]
     alternatives: list[dict]
     parties: list[PartyOut]
@@ -61,6 +61,7 @@ class ProposalOut(BaseModel):
     decided_at: dt.datetime | None = None
     reason: str | None = None
     run_id: uuid.UUID | None = None
+    policy_version: int | None = Field(default=None, description="The matching policy version the proposal was made under.")
 
 
 class DeclineIn(BaseModel):

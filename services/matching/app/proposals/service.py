@@ -15,12 +15,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.matching.app.ledger import fold as ledger
 from services.matching.app.optimiser import explain
-from services.matching.app.optimiser.solver import RUNG_INDEX, Allocation, Demand, Plot, Solution, solve
+from services.matching.app.optimiser.solver import RUNG_INDEX, Allocation, Demand, Plot, Solution, Weights, solve
+from services.matching.app.db import clock_table
+from services.matching.app.policy import service as policies
 from services.matching.app.proposals import repository as repo
 from services.matching.app.proposals.models import COMMITTED_STATUSES, Proposal, ProposalAllocation
 from services.matching.app.readmodel import repository as rm_repo
 from services.matching.app.readmodel.models import PlacementDemand, PlotView
 from services.matching.app.readmodel.service import to_demand, to_plot
+from shared import product_clock
 from shared.domain import LadderRung, Role
 from shared.events import models as ev
 from shared.metrics import SOLVER_DURATION, SOLVER_RUNS
@@ -59,10 +62,11 @@ def _signature(plots: list[Plot], allocations: list[Allocation]) -> list[list]:
 
 
 def solve_inputs(inputs: MatchInputs, settings: "MatchingSettings", override: bool = False,
-                 time_limit_s: float | None = None) -> Solution:
+                 time_limit_s: float | None = None, *, weights: Weights | None = None) -> Solution:
+    """Solve with `weights` (the policy in force's, see policies.current); the settings' only without."""
     started, outcome = time.perf_counter(), "error"
     try:
-        solution = solve(inputs.demands, inputs.plots, settings.weights(override), k=settings.arc_k,
+        solution = solve(inputs.demands, inputs.plots, weights or settings.weights(override), k=settings.arc_k,
                          time_limit_s=settings.solver_time_limit_s if time_limit_s is None else time_limit_s)
         outcome = "ok"
         return solution
@@ -85,7 +89,9 @@ async def propose(
     `prepared`: inputs loaded and solved under the allocator lock in this transaction (a binding run).
     """
     settings: MatchingSettings = runtime.settings  # type: ignore[assignment]
-    w = settings.weights(override)
+    await product_clock.refresh(session, runtime, clock_table)  # any replica's consumer may have moved it
+    policy = await policies.current(session, runtime)
+    w = policy.weights(override)
     if prepared is None:
         await repo.lock_allocator(session)
         inputs = await load_inputs(session, placement_ids)
@@ -93,7 +99,7 @@ async def propose(
             return []
         # event-driven proposals run inside a handler's transaction: a short search suffices
         solution = solve_inputs(inputs, settings, override,
-                                settings.proposal_time_limit_s if run_id is None else settings.solver_time_limit_s)
+                                settings.proposal_time_limit_s if run_id is None else settings.solver_time_limit_s, weights=w)
     else:
         inputs, solution = prepared
     by_demand = solution.by_demand()
@@ -122,6 +128,7 @@ async def propose(
             cost=explain.demand_cost(sol_i, i_in, groups_i, w),
             binding_constraints=binding.of(i, allocations, demand),
             alternatives=explain.alternatives(sol_i, i_in, demand, inputs.plots, capacity_i, w),
+            policy=policy,
         )
         # later demands in this batch see the capacity this proposal promised
         for a in allocations:
@@ -134,10 +141,10 @@ async def propose(
 async def create_proposal(
     session: AsyncSession, runtime: "ServiceRuntime", row: PlacementDemand, plots: list[Plot],
     allocations: list[Allocation], run_id: uuid.UUID | None, *, cost: ev.CostBreakdown, binding_constraints: list[str],
-    alternatives: list[dict],
+    alternatives: list[dict], policy: policies.Policy | None = None,
 ) -> Proposal:
-    settings: MatchingSettings = runtime.settings  # type: ignore[assignment]
-    now = runtime.clock.now()
+    policy = policy or await policies.current(session, runtime)
+    now = runtime.clock.now()  # product time: the deadline passes when the product's clock passes it
     rung = max((a.rung for a in allocations), key=lambda r: RUNG_INDEX[r])  # the highest rung climbed
     gemeenten = sorted({plots[a.plot].gemeente_code for a in allocations})
     parties = [{"role": Role.investor.value, "org": row.investor_org}] + [
@@ -147,10 +154,10 @@ async def create_proposal(
     proposal = Proposal(
         id=uuid.uuid4(), placement_id=row.placement_id, complex_id=row.complex_id, investor_org=row.investor_org,
         status="pending", unit_count=row.remaining_units, shortfall_units=row.shortfall_units, rung=rung.value,
-        cost={**cost.model_dump(by_alias=False), "weights_version": 1},
+        cost={**cost.model_dump(by_alias=False), "weights_version": policy.version}, policy_version=policy.version,
         binding_constraints=binding_constraints, alternatives=alternatives,
         parties=parties, acceptances=[], move_window_start=move_start,
-        expires_at=now + dt.timedelta(days=settings.proposal_deadline_days), created_at=now, run_id=run_id,
+        expires_at=now + policy.proposal_deadline, created_at=now, run_id=run_id,
     )
     session.add(proposal)
     await session.flush()
@@ -167,7 +174,7 @@ async def create_proposal(
         cost=cost,
         binding_constraints=proposal.binding_constraints, alternatives=proposal.alternatives,
         parties=[ev.Party(role=Role(p["role"]), org=p["org"]) for p in parties], expires_at=proposal.expires_at,
-        shortfall_units=row.shortfall_units, move_window_start=move_start,
+        shortfall_units=row.shortfall_units, move_window_start=move_start, policy_version=policy.version,
     ))
     return proposal
 

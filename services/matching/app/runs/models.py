@@ -24,4 +24,5 @@ class MatchingRun(Base):
     housed_units: Mapped[int]
     shortfall_units: Mapped[int]
     proposals_created: Mapped[int]
+    policy_version: Mapped[int | None] = mapped_column(sa.Integer)  # the matching policy it ran under
     result: Mapped[dict] = mapped_column(JSONB)  # cost terms, shortfall, solver stats, plan

@@ -40,7 +40,7 @@ class RunOut(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "id": "3c0b1e2d-4f5a-4b6c-8d7e-9f0a1b2c3d4e", "mode": "dry_run", "allow_garantiekavel_override": False,
         "created_at": "2026-11-23T10:00:00Z", "wall_time_s": 0.42, "demand_units": 480, "housed_units": 430,
-        "shortfall_units": 50, "proposals_created": 0, "cost": {"transport_unit_km": 5120.0, "total": 40480.0},
+        "shortfall_units": 50, "proposals_created": 0, "policy_version": 2, "cost": {"transport_unit_km": 5120.0, "total": 40480.0},
         "shortfall": [{"province_code": "PV25", "quarter": "2027-Q3", "units": 50}], "solver_stats": {"method": "exact"},
         "plan": [{"placement_id": "0c7f0d7e-3e0f-4f7e-9a1c-9b8f3e2d1c00", "site_id": "1f2e3d4c-5b6a-4798-8a7b-6c5d4e3f2a1b",
                   "units": 48, "rung": "gemeente"}], "replaces": [], "kept_pending": 0,
@@ -55,6 +55,7 @@ class RunOut(BaseModel):
     housed_units: int
     shortfall_units: int
     proposals_created: int
+    policy_version: int | None = Field(default=None, description="The matching policy version the run used.")
     cost: dict
     shortfall: list[ShortfallRow]
     solver_stats: dict

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.matching.app.optimiser.solver import Allocation, Solution
+from services.matching.app.policy import service as policies
 from services.matching.app.proposals import repository as proposals_repo
 from services.matching.app.proposals import service as proposals
 from services.matching.app.proposals.models import Proposal
@@ -39,7 +40,11 @@ async def run(session: AsyncSession, runtime: "ServiceRuntime", principal: Princ
     await proposals_repo.lock_allocator(session)
     replaceable = await proposals_repo.unanswered_pending(session)
     inputs = await proposals.load_inputs(session, replaceable=replaceable)
-    solution = proposals.solve_inputs(inputs, runtime.settings, override) if inputs.demands else None  # type: ignore[arg-type]
+    policy = await policies.current(session, runtime)
+    solution = (
+        proposals.solve_inputs(inputs, runtime.settings, override, weights=policy.weights(override))  # type: ignore[arg-type]
+        if inputs.demands else None
+    )
     housed_by: dict[int, int] = {}
     plan: list[dict] = []
     planned: dict[int, list[Allocation]] = solution.by_demand() if solution is not None else {}
@@ -85,7 +90,7 @@ async def run(session: AsyncSession, runtime: "ServiceRuntime", principal: Princ
     record = MatchingRun(
         id=run_id, mode=mode, allow_garantiekavel_override=override, requested_by=principal.sub,
         created_at=runtime.clock.now(), wall_time_s=round(time.perf_counter() - started, 3), demand_units=demand_units,
-        housed_units=housed, shortfall_units=demand_units - housed, proposals_created=created,
+        housed_units=housed, shortfall_units=demand_units - housed, proposals_created=created, policy_version=policy.version,
         result={
             "cost": solution.cost.model_dump(by_alias=False) if solution else {},
             "shortfall": proposals.shortfall_by_province_quarter(short_rows),

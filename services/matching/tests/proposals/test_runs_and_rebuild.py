@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import sqlalchemy as sa
 
 from herplaatsing.testing import eventually, headers_for
@@ -85,30 +87,56 @@ async def test_rebuild_from_the_stream_equals_the_incremental_read_model(app_cli
     assert await _snapshot(app_client.app.state.runtime.db) == incremental
 
 
-async def test_a_pending_proposal_past_its_deadline_expires_and_the_demand_returns(committed_databases, make_settings, publish):
+async def test_moving_the_product_clock_expires_overdue_proposals_at_once_and_keeps_product_time(committed_databases, make_settings, publish):
+    """ClockSet past a proposal's deadline: it expires right away (not at the next check), the demand is proposed
+    again in product time; an old ClockSet redelivered later does not move the clock back; a restart keeps it."""
     from services.matching.app.config import MatchingSettings
     from services.matching.app.main import create_app
     from services.matching.tests.conftest import TODAY
     from herplaatsing.testing import running_app
+    from shared.events.models import ClockSet
 
-    # deadline of 0 days: every proposal is overdue at the next check
-    s = make_settings(MatchingSettings, database_url=await committed_databases("matching"), today=TODAY, proposal_deadline_days=0,
-                      consumer_fetch_timeout_s=0.2, outbox_poll_interval_s=0.05, expiry_check_interval_s=0.1)
+    # the periodic expiry check runs once at start only: what expires later was triggered by the clock
+    s = make_settings(MatchingSettings, database_url=await committed_databases("matching"), today=TODAY,
+                      consumer_fetch_timeout_s=0.2, outbox_poll_interval_s=0.05, expiry_check_interval_s=3600)
     publish.settings = s
+    mm = headers_for(s, Role.marktmeester)
     app = create_app(s)
     async with running_app(app) as client:
-        plot = site(capacity=10)
+        plot, other = site(capacity=10), site(capacity=10, lat=52.30)  # the other one for the second proposal
         await publish("sites.site.published", plot, plot.site_id)
+        await publish("sites.site.published", other, other.site_id)
         d = expiring(complex_spec(unit_count=10))
         await publish("inventory.placement.expiring", d, d.placement_id)
 
-        async def expired():
-            r = await client.get("/api/v1/proposals", headers=headers_for(s, Role.marktmeester), params={"status": "expired"})
+        async def with_status(status):
+            r = await client.get("/api/v1/proposals", headers=mm, params={"status": status})
             return r.json()["data"]
-        [p] = await eventually(expired)
-        assert p["placement_id"] == str(d.placement_id)
+        [first] = await eventually(lambda: with_status("pending"))
+        assert dt.datetime.fromisoformat(first["created_at"]).date() == TODAY
+
+        later = TODAY + dt.timedelta(days=31)  # past the 30-day deadline
+        await publish("inventory.clock.set", ClockSet(today=later, offset_days=31, version=1), "clock")
+        [expired] = await eventually(lambda: with_status("expired"))
+        assert expired["id"] == first["id"] and expired["placement_id"] == str(d.placement_id)
+        [again] = await eventually(lambda: with_status("pending"))
+        created, expires = dt.datetime.fromisoformat(again["created_at"]), dt.datetime.fromisoformat(again["expires_at"])
+        assert created.date() == later and expires - created == dt.timedelta(days=30)
+
+        # a late copy of an older ClockSet (same version, the old offset), and one beyond the product's range: applied nothing
+        await publish("inventory.clock.set", ClockSet(today=TODAY, offset_days=0, version=1), "clock")
+        await publish("inventory.clock.set", ClockSet(today=TODAY, offset_days=3_000_000, version=9), "clock")
+
+        async def both_consumed():
+            async with app.state.runtime.db.sessions() as session:
+                return await session.scalar(sa.text("SELECT count(*) FROM processed_events WHERE event_type = 'inventory.clock.set'")) == 3
+        await eventually(both_consumed)
+        assert app.state.runtime.clock.today() == later
         await app.state.runtime.nc.close()
 
+    restarted = create_app(s.model_copy(update={"start_background": False}))
+    async with running_app(restarted):
+        assert restarted.state.runtime.clock.today() == later
 
 async def test_a_binding_run_supersedes_an_unanswered_proposal_it_plans_differently_and_leaves_an_accepted_one(
     app_client, settings, publish

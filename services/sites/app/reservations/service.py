@@ -18,6 +18,8 @@ from services.sites.app.reservations.schemas import Reservation as ReservationOu
 from services.sites.app.reservations.schemas import ReservationLine as LineOut
 from services.sites.app.sites import repository as sites_repo
 from services.sites.app.sites.service import emit_site_updated, free_units
+from services.sites.app.db import clock_table
+from shared import product_clock
 from shared.clock import utcnow
 from shared.domain import PermitInstrument, Role
 from shared.events.models import (
@@ -42,6 +44,7 @@ SITE_UNAVAILABLE = "site_unavailable"  # withdrawn, still a draft, or unknown
 
 async def reserve(session: AsyncSession, runtime: ServiceRuntime, data: ProposalAccepted) -> Reservation:
     """Hold every plot's units of the proposal in one transaction, or none of them."""
+    await product_clock.refresh(session, runtime, clock_table)  # reservation times are product time
     requested: dict[uuid.UUID, int] = defaultdict(int)
     gemeente: dict[uuid.UUID, str] = {}
     for allocation in data.allocations:
@@ -60,7 +63,7 @@ async def reserve(session: AsyncSession, runtime: ServiceRuntime, data: Proposal
         complex_id=data.complex_id,
         investor_org=data.investor_org,
         move_window_start=data.move_window_start,
-        created_at=utcnow(),
+        created_at=runtime.clock.now(),  # product time: when, in the product, the homes were reserved
     )
     lines = [
         ReservationLine(reservation_id=reservation.id, site_id=site_id, units=units, gemeente_code=gemeente[site_id])
@@ -95,7 +98,7 @@ async def reserve(session: AsyncSession, runtime: ServiceRuntime, data: Proposal
         return reservation
 
     reservation.status = "confirmed"
-    now = utcnow()
+    now = utcnow()  # record time of the plot rows (updated_at)
     reserved_sites: list[ReservedSite] = []
     for line in lines:
         site = sites[line.site_id]
@@ -148,6 +151,7 @@ async def release_refused(session: AsyncSession, runtime: ServiceRuntime, data: 
 
 async def release_proposal(session: AsyncSession, runtime: ServiceRuntime, proposal_id: uuid.UUID, reason: str) -> Reservation | None:
     """Release the proposal's confirmed reservation once (a second call finds it released and does nothing)."""
+    await product_clock.refresh(session, runtime, clock_table)
     reservation = await repo.by_proposal(session, proposal_id)
     if reservation is None or reservation.status != "confirmed":
         return reservation
@@ -156,7 +160,7 @@ async def release_proposal(session: AsyncSession, runtime: ServiceRuntime, propo
     reservation = await repo.by_proposal(session, proposal_id, for_update=True)
     if reservation is None or reservation.status != "confirmed":
         return reservation
-    now = utcnow()
+    now = utcnow()  # record time of the plot rows (updated_at)
     released: list[ReleasedSite] = []
     for line in lines:
         site = sites.get(line.site_id)
@@ -167,7 +171,7 @@ async def release_proposal(session: AsyncSession, runtime: ServiceRuntime, propo
         site.updated_at = now
         released.append(ReleasedSite(site_id=site.id, units=line.units, reserved_units=site.reserved_units))
     reservation.status = "released"
-    reservation.released_at = now
+    reservation.released_at = runtime.clock.now()  # product time, like created_at
     reservation.reason = reason[:200]
     await session.flush()
     await runtime.emit(

@@ -277,7 +277,7 @@ async def create(
     errors += boundary_errors
     if errors:
         raise InvalidInput(errors)
-    now = utcnow()
+    now = utcnow()  # record times (created/updated/published) stay real time; availability dates are product dates
     site = Site(
         id=uuid.uuid4(),
         status=body.status,

@@ -177,3 +177,30 @@ async def test_a_refused_relocation_releases_the_capacity_once_with_the_reason(s
     assert got["status"] == "released"
     await _release(sites, withdrawn(proposal))  # matching's withdrawal that follows: nothing more
     assert len(await sites.events("sites.reservation.released")) == 1
+
+
+async def test_reservation_times_follow_the_product_clock_and_an_older_clockset_is_ignored(sites):
+    import datetime as dt
+
+    from services.sites.tests.conftest import TODAY
+    from shared.bus.outbox import build_event
+    from shared.events.models import ClockSet
+
+    handle = sites.runtime.handlers["inventory.clock.set"]["inventory.clock.set"]
+
+    async def clock_set(offset_days: int, version: int) -> None:
+        data = ClockSet(today=TODAY + dt.timedelta(days=offset_days), offset_days=offset_days, version=version)
+        async with sites.runtime.db.transaction() as session:
+            await handle(session, build_event("inventory", "inventory.clock.set", "clock", data), data)
+
+    await clock_set(400, version=2)
+    await clock_set(0, version=1)  # older, delivered late: ignored
+    a = await sites.publish(capacity_units=48)
+    proposal = accepted([(a["id"], EINDHOVEN, 30)])
+    reservation = await _reserve(sites, proposal)
+    assert reservation.created_at.date() == TODAY + dt.timedelta(days=400)
+    released = await _release(sites, withdrawn(proposal))
+    assert released.released_at.date() == TODAY + dt.timedelta(days=400)
+    # the plot opened 2027-06-01: in product time (2027-12-28) it counts in the current quarter, not in 2027-Q2
+    stats = (await sites.client.get("/api/v1/stats/capacity", headers=sites.marktmeester)).json()
+    assert [(q["quarter"], q["available_homes"]) for q in stats["capacity_by_quarter"]] == [("2027-Q4", 48)]

@@ -2,15 +2,15 @@
 
 The ledger starts empty: fill it from the stream with `python -m services.matching.app.readmodel.rebuild`.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
