@@ -84,6 +84,8 @@ ROUTES: tuple[Route, ...] = (
     Route("PUT", "/matching/policy", "matching", MARKTMEESTER),
     Route("GET", "/matching/policy/versions", "matching", ANY_ROLE),
     Route("GET", "/matching/policy/versions/{version}", "matching", ANY_ROLE),
+    Route("GET", "/ledger", "matching", ANY_ROLE),
+    Route("GET", "/ledger/placements", "matching", ANY_ROLE),
     Route("GET", "/dashboard/summary", GATEWAY, MARKTMEESTER),
     Route("GET", "/dashboard/forecast", GATEWAY, MARKTMEESTER),
     Route("GET", "/map/sites.geojson", "sites", PUBLIC),

@@ -12,6 +12,7 @@ from services.matching.app import models  # noqa: F401 - registers the tables on
 from services.matching.app.config import MatchingSettings
 from services.matching.app.db import bus_tables, clock_table
 from services.matching.app.events import handlers
+from services.matching.app.ledger.endpoints import router as ledger_router
 from services.matching.app.policy import service as policies
 from services.matching.app.policy.endpoints import router as policy_router
 from services.matching.app.proposals import service as proposals
@@ -55,7 +56,7 @@ def create_app(settings: MatchingSettings | None = None) -> FastAPI:
     )
     return create_service_app(
         runtime,
-        routers=[proposals_router, runs_router, policy_router, stats_router, dead_letters_router()],
+        routers=[proposals_router, runs_router, policy_router, stats_router, ledger_router, dead_letters_router()],
         title="Herplaatsing matching service",
         description="Internal service: the read model of relocation demand and plot supply, the optimiser, proposals and their two-party acceptance.",
     )

@@ -47,6 +47,7 @@ TAGS = [
     {"name": "proposals", "description": "Relocation proposals and their acceptance by the investor and the municipalities."},
     {"name": "relocations", "description": "Relocation plans: which homes move where, once every party accepted."},
     {"name": "matching", "description": "National matching runs (marktmeester)."},
+    {"name": "ledger", "description": "The home ledger (woningregister): every registered home in one lifecycle state."},
     {"name": "dashboard", "description": "National supply and demand for the marktmeester."},
     {"name": "maps", "description": "GeoJSON maps of plots and placements."},
     {"name": "clock", "description": "The product clock: the one date every service treats as today."},

@@ -40,7 +40,9 @@ class Page:
 PAGES: tuple[Page, ...] = (
     Page("/", "Overzicht", (MM,), "overzicht", """
 <p class="utrecht-paragraph">Landelijke stand op <span data-field="today">…</span>. Elk getal linkt naar de lijst erachter.</p>
-<div id="cijfers" class="hp-cards" aria-live="polite"><p class="utrecht-paragraph">Cijfers laden…</p></div>"""),
+<div id="cijfers" class="hp-cards" aria-live="polite"><p class="utrecht-paragraph">Cijfers laden…</p></div>
+<section aria-labelledby="register-kop"><h2 class="utrecht-heading-2" id="register-kop">Woningregister</h2>
+<div id="woningregister" aria-live="polite"><p class="utrecht-paragraph">Register laden…</p></div></section>"""),
     Page("/voorstellen", "Voorstellen", (MM, INV, GEM), "voorstellen", """
 <form class="hp-filters" id="filter" role="search" aria-label="Voorstellen filteren">
   <div class="utrecht-form-field"><label class="utrecht-form-label" for="status">Status</label>

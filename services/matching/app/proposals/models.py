@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from services.matching.app.db import Base
 
 OPEN_STATUSES = ("pending", "accepted")  # their units are promised: other proposals may not use them
+COMMITTED_STATUSES = ("accepted", "reserved", "scheduled")  # their housed homes are a committed part of the placement
 ALL_STATUSES = ("pending", "accepted", "reserved", "scheduled", "declined", "expired", "withdrawn")
 
 
@@ -40,9 +41,9 @@ class Proposal(Base):
     policy_version: Mapped[int | None] = mapped_column(sa.Integer)  # the matching policy it was made under
 
     __table_args__ = (
-        # one open proposal per placement
-        sa.Index("uq_proposals_open_placement", "placement_id", unique=True,
-                 postgresql_where=sa.text("status IN ('pending', 'accepted', 'reserved', 'scheduled')")),
+        # one pending proposal per placement; accepted parts may stand beside the remainder's proposal
+        sa.Index("uq_proposals_pending_placement", "placement_id", unique=True,
+                 postgresql_where=sa.text("status = 'pending'")),
     )
 
 

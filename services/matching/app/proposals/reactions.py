@@ -1,6 +1,10 @@
-"""How the matcher follows the world: each event is folded into the read model, then (when
-`react`) proposals are made or withdrawn. A read-model rebuild folds with react=False, so
-nothing is proposed or emitted twice. Every handler takes (session, runtime, data, react).
+"""How the matcher follows the world: each event is folded into the read model and the home
+ledger, then (when `react`) proposals are made or withdrawn. A rebuild folds with react=False,
+so nothing is proposed or emitted twice. Every handler takes (session, runtime, data, react).
+
+The lifecycle (DESIGN "The lifecycle of a home"): a placement whose term ends unrelocated is
+stored and stays demand; one in fallback or closed is no longer matched; a changed term is
+re-planned; a follow-up placement that starts has its homes moved. Demand is never dropped.
 """
 
 from __future__ import annotations
@@ -11,12 +15,15 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.matching.app.db import clock_table
+from services.matching.app.ledger import fold as ledger
+from services.matching.app.policy import service as policies
 from services.matching.app.proposals import repository as repo
 from services.matching.app.proposals import service as proposals
 from services.matching.app.proposals.models import OPEN_STATUSES
 from services.matching.app.readmodel import repository as rm_repo
 from services.matching.app.readmodel import service as readmodel
 from shared import product_clock
+from shared.clock import add_months
 from shared.events import models as ev
 
 if TYPE_CHECKING:
@@ -29,19 +36,84 @@ async def complex_registered(session: AsyncSession, runtime: "ServiceRuntime", d
 
 async def placement_created(session: AsyncSession, runtime: "ServiceRuntime", data: ev.PlacementCreated, react: bool = True) -> None:
     await readmodel.record_placement(session, data)
+    await ledger.placement_created(session, data)
 
 
 async def placement_expiring(session: AsyncSession, runtime: "ServiceRuntime", data: ev.PlacementExpiring, react: bool = True) -> None:
-    if await readmodel.record_expiring(session, data) and react:
+    became_demand = await readmodel.record_expiring(session, data)
+    await ledger.placement_expiring(session, data)
+    if became_demand and react:
         await proposals.propose(session, runtime, [data.placement_id])
 
 
 async def placement_ended(session: AsyncSession, runtime: "ServiceRuntime", data: ev.PlacementEnded, react: bool = True) -> None:
-    await readmodel.record_ended(session, data)
-    if react:
-        pending = await repo.open_proposal_for(session, data.placement_id, ("pending",))
+    """Not relocated (or only in part): the homes are in storage and still demand. A pending proposal whose
+    plots open within the storage period may stay; otherwise it is withdrawn and the demand proposed again."""
+    row = await readmodel.record_ended(session, data)
+    await ledger.placement_ended(session, data)
+    if not react or row is None:
+        return
+    pending = await repo.open_proposal_for(session, data.placement_id, ("pending",))
+    if row.demand_status == "ended":  # relocated in full: nothing left to propose for
         if pending is not None:
             await proposals.withdraw(session, runtime, pending, "placement_ended")
+        return
+    policy = await policies.current(session, runtime)
+    storage_until = data.storage_until or add_months(data.end_date, policy.parameters.storage_gap_months)
+    if pending is not None and pending.move_window_start > storage_until:
+        await proposals.withdraw(session, runtime, pending, "placement_ended: plot opens after the storage period")
+        await proposals.return_to_pool(session, pending)  # remembered: not offered again as it was
+        pending = None
+    if pending is None and row.demand_status == "waiting":
+        await session.flush()
+        await proposals.propose(session, runtime, [data.placement_id])
+
+
+async def placement_fallback(session: AsyncSession, runtime: "ServiceRuntime", data: ev.PlacementFallback, react: bool = True) -> None:
+    """Offered for sale after the longest storage period: no longer matched."""
+    await readmodel.record_fallback(session, data)
+    await ledger.placement_fallback(session, data, runtime.clock.today())
+    if react:
+        for proposal in await repo.proposals_for(session, data.placement_id, ("pending",)):
+            await proposals.withdraw(session, runtime, proposal, "fallback")
+
+
+async def placement_closed(session: AsyncSession, runtime: "ServiceRuntime", data: ev.PlacementClosed, react: bool = True) -> None:
+    """Sold or dismantled: the demand is closed and every open proposal withdrawn (an accepted or reserved
+    one too: sites releases its capacity on matching.proposal.withdrawn)."""
+    await readmodel.record_closed(session, data)
+    await ledger.placement_closed(session, data)
+    if react:
+        for proposal in await repo.proposals_for(session, data.placement_id, ("pending", "accepted", "reserved")):
+            await proposals.withdraw(session, runtime, proposal, f"placement_closed: {data.end_state.value}")
+
+
+async def placement_updated(session: AsyncSession, runtime: "ServiceRuntime", data: ev.PlacementUpdated, react: bool = True) -> None:
+    """A changed term: a pending proposal was made for the old one (withdrawn); beyond the horizon the
+    placement is no demand yet, otherwise it is proposed again for the new end date."""
+    pending = await repo.open_proposal_for(session, data.placement_id, ("pending",)) if react else None
+    if pending is not None:
+        await proposals.withdraw(session, runtime, pending, "placement_changed")
+        await proposals.return_to_pool(session, pending, remember_allocation=False)
+    today = await product_clock.today(session, runtime, clock_table)
+    horizon_months = (await policies.current(session, runtime)).parameters.horizon_months
+    row = await readmodel.record_updated(session, data, today, horizon_months)
+    if row is not None and row.demand_status not in ("ended", "fallback", "closed"):
+        if data.end_date < today:
+            phase = "in_storage"
+        elif readmodel.within_horizon(data.end_date, today, horizon_months):
+            phase = "expiring"
+        else:
+            phase = "in_place"
+        await ledger.placement_updated(session, data, phase, today)
+    if react and row is not None and row.demand_status == "waiting":
+        await session.flush()
+        await proposals.propose(session, runtime, [data.placement_id])
+
+
+async def placement_started(session: AsyncSession, runtime: "ServiceRuntime", data: ev.PlacementStarted, react: bool = True) -> None:
+    """The follow-up placement is active: its homes have moved."""
+    await ledger.placement_started(session, data)
 
 
 async def relocation_scheduled(session: AsyncSession, runtime: "ServiceRuntime", data: ev.RelocationScheduled, react: bool = True) -> None:
@@ -49,8 +121,10 @@ async def relocation_scheduled(session: AsyncSession, runtime: "ServiceRuntime",
     if proposal is not None and proposal.status in ("accepted", "reserved"):
         proposal.status = "scheduled"
     row = await rm_repo.demand_for_update(session, data.placement_id)
-    if row is not None and row.demand_status != "ended":
+    # a relocation in parts: the demand is scheduled only when no remainder is left
+    if row is not None and row.demand_status in ("proposed", "reserved") and row.remaining_units == 0:
         row.demand_status = "scheduled"
+    await ledger.relocation_scheduled(session, data, runtime.clock.today())
 
 
 async def site_changed(session: AsyncSession, runtime: "ServiceRuntime", data: ev.SiteSnapshot, react: bool = True) -> None:
@@ -80,8 +154,9 @@ async def reservation_confirmed(session: AsyncSession, runtime: "ServiceRuntime"
     if proposal is not None and proposal.status == "accepted":
         proposal.status = "reserved"
     row = await rm_repo.demand_for_update(session, data.placement_id)
-    if row is not None and row.demand_status == "proposed":
+    if row is not None and row.demand_status == "proposed" and row.remaining_units == 0:
         row.demand_status = "reserved"
+    await ledger.reservation_confirmed(session, data.proposal_id, runtime.clock.today())
 
 
 async def reservation_rejected(session: AsyncSession, runtime: "ServiceRuntime", data: ev.ReservationRejected, react: bool = True) -> None:

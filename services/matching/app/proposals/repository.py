@@ -47,6 +47,12 @@ async def open_proposal_for(session: AsyncSession, placement_id: uuid.UUID, stat
     )
 
 
+async def proposals_for(session: AsyncSession, placement_id: uuid.UUID, statuses: tuple[str, ...]) -> list[Proposal]:
+    """Every proposal of the placement in these statuses (parts: an accepted one beside the remainder's)."""
+    q = sa.select(Proposal).where(Proposal.placement_id == placement_id, Proposal.status.in_(statuses))
+    return list((await session.scalars(q.order_by(Proposal.created_at, Proposal.id).with_for_update())).all())
+
+
 async def proposals_on_site(session: AsyncSession, site_id: uuid.UUID, statuses: tuple[str, ...]) -> list[Proposal]:
     q = (
         sa.select(Proposal)
@@ -64,6 +70,10 @@ async def lock_allocator(session: AsyncSession) -> None:
 async def get_visible(session: AsyncSession, principal: Principal, proposal_id: uuid.UUID, *, lock: bool = False) -> Proposal | None:
     q = visible_to(principal).where(Proposal.id == proposal_id)
     return await session.scalar(q.with_for_update() if lock else q)
+
+
+async def get(session: AsyncSession, proposal_id: uuid.UUID) -> Proposal | None:
+    return await session.get(Proposal, proposal_id)
 
 
 async def get_for_update(session: AsyncSession, proposal_id: uuid.UUID) -> Proposal | None:

@@ -13,12 +13,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.matching.app.ledger import fold as ledger
 from services.matching.app.optimiser import explain
 from services.matching.app.optimiser.solver import RUNG_INDEX, Allocation, Demand, Plot, Solution, Weights, solve
 from services.matching.app.db import clock_table
 from services.matching.app.policy import service as policies
 from services.matching.app.proposals import repository as repo
-from services.matching.app.proposals.models import Proposal, ProposalAllocation
+from services.matching.app.proposals.models import COMMITTED_STATUSES, Proposal, ProposalAllocation
 from services.matching.app.readmodel import repository as rm_repo
 from services.matching.app.readmodel.models import PlacementDemand, PlotView
 from services.matching.app.readmodel.service import to_demand, to_plot
@@ -153,7 +154,7 @@ async def create_proposal(
     move_start = max([row.end_date] + [plots[a.plot].available_from for a in allocations])
     proposal = Proposal(
         id=uuid.uuid4(), placement_id=row.placement_id, complex_id=row.complex_id, investor_org=row.investor_org,
-        status="pending", unit_count=row.unit_count, shortfall_units=row.shortfall_units, rung=rung.value,
+        status="pending", unit_count=row.remaining_units, shortfall_units=row.shortfall_units, rung=rung.value,
         cost={**cost.model_dump(by_alias=False), "weights_version": policy.version}, policy_version=policy.version,
         binding_constraints=binding_constraints, alternatives=alternatives, passed_over=passed_over or [],
         parties=parties, acceptances=[], move_window_start=move_start,
@@ -167,9 +168,10 @@ async def create_proposal(
                                        units=a.units, distance_km=round(a.distance_km, 3), rung=a.rung.value))
     row.demand_status = "proposed"
     await session.flush()
+    await ledger.proposal_created(session, proposal.id, row.placement_id, housed_units(proposal), now.date())
     await runtime.emit(session, "matching.proposal.created", proposal.id, ev.ProposalCreated(
         proposal_id=proposal.id, placement_id=row.placement_id, complex_id=row.complex_id, investor_org=row.investor_org,
-        unit_count=row.unit_count, allocations=event_allocations(plots, allocations), rung=rung,
+        unit_count=proposal.unit_count, allocations=event_allocations(plots, allocations), rung=rung,
         cost=cost,
         binding_constraints=proposal.binding_constraints, alternatives=proposal.alternatives,
         passed_over=proposal.passed_over,
@@ -177,6 +179,11 @@ async def create_proposal(
         shortfall_units=row.shortfall_units, move_window_start=move_start, policy_version=policy.version,
     ))
     return proposal
+
+
+def housed_units(proposal: Proposal) -> int:
+    """Homes the proposal finds a plot for (of the `unit_count` homes it was made for)."""
+    return proposal.unit_count - proposal.shortfall_units
 
 
 def event_allocations(plots: list[Plot], allocations: list[Allocation]) -> list[ev.ProposalAllocation]:
@@ -225,6 +232,8 @@ async def accept(session: AsyncSession, runtime: "ServiceRuntime", principal: Pr
     if all(any(a["role"] == p["role"] and a["org"] == p["org"] for a in proposal.acceptances) for p in proposal.parties):
         proposal.status = "accepted"
         proposal.decided_at = now
+        await _commit_part(session, proposal)
+        await ledger.proposal_accepted(session, proposal.id, now.date())
         allocations = (await repo.allocations_of(session, [proposal.id]))[proposal.id]
         await runtime.emit(session, "matching.proposal.accepted", proposal.id, ev.ProposalAccepted(
             proposal_id=proposal.id, placement_id=proposal.placement_id, complex_id=proposal.complex_id,
@@ -246,6 +255,7 @@ async def decline(
     if proposal.status != "pending":
         raise conflict(f"The proposal is {proposal.status}; only pending proposals can be declined.")
     proposal.status, proposal.decided_at, proposal.reason = "declined", runtime.clock.now(), reason
+    await ledger.proposal_ended(session, proposal.id, "declined", proposal.decided_at.date())
     await runtime.emit(session, "matching.proposal.declined", proposal.id, ev.ProposalDeclined(
         proposal_id=proposal.id, placement_id=proposal.placement_id,
         declined_by=ev.Party(role=Role(party["role"]), org=party["org"]), reason=reason,
@@ -260,18 +270,42 @@ async def return_to_pool(session: AsyncSession, proposal: Proposal, excluded_gem
                          remember_allocation: bool = True) -> None:
     """The placement is waiting demand again; the turned-down allocation is not offered again at once."""
     row = await rm_repo.demand_for_update(session, proposal.placement_id)
-    if row is None or row.demand_status == "ended":
+    if row is None or row.demand_status in ("ended", "fallback", "closed"):
         return
     allocations = (await repo.allocations_of(session, [proposal.id]))[proposal.id]
     if remember_allocation:
         row.declined_allocations = [*(row.declined_allocations or []), sorted([str(a.site_id), a.units] for a in allocations)]
     if excluded_gemeente:
         row.excluded_sites = sorted(set(row.excluded_sites or []) | {str(a.site_id) for a in allocations if a.gemeente_code == excluded_gemeente})
-    row.demand_status = "waiting"
+    await session.flush()
+    # A pending proposal for the remainder still stands: it keeps the demand "proposed"; the returned
+    # homes are proposed again once it is decided (accepted: they are what is left; else with it).
+    other = await repo.open_proposal_for(session, proposal.placement_id, ("pending",))
+    row.demand_status = "proposed" if other is not None and other.id != proposal.id else "waiting"
+
+
+async def _commit_part(session: AsyncSession, proposal: Proposal) -> None:
+    """Accepted: its housed homes are committed; a remainder (restvraag) is waiting demand of its own."""
+    row = await rm_repo.demand_for_update(session, proposal.placement_id)
+    if row is None:
+        return
+    row.committed_units = (row.committed_units or 0) + housed_units(proposal)
+    if row.remaining_units > 0 and row.demand_status == "proposed":
+        row.demand_status = "waiting"  # proposed again when supply appears (a new proposal of its own)
+
+
+async def _uncommit_part(session: AsyncSession, proposal: Proposal) -> None:
+    """An accepted/reserved/scheduled proposal withdrawn: its homes are demand again."""
+    row = await rm_repo.demand_for_update(session, proposal.placement_id)
+    if row is not None:
+        row.committed_units = max(0, (row.committed_units or 0) - housed_units(proposal))
 
 
 async def withdraw(session: AsyncSession, runtime: "ServiceRuntime", proposal: Proposal, reason: str) -> None:
+    if proposal.status in COMMITTED_STATUSES:
+        await _uncommit_part(session, proposal)
     proposal.status, proposal.decided_at, proposal.reason = "withdrawn", runtime.clock.now(), reason
+    await ledger.proposal_ended(session, proposal.id, reason, proposal.decided_at.date())
     allocations = (await repo.allocations_of(session, [proposal.id]))[proposal.id]
     await runtime.emit(session, "matching.proposal.withdrawn", proposal.id, ev.ProposalWithdrawn(
         proposal_id=proposal.id, placement_id=proposal.placement_id, reason=reason,
@@ -285,6 +319,7 @@ async def expire_overdue(session: AsyncSession, runtime: "ServiceRuntime") -> in
     overdue = await repo.overdue_pending(session, now)
     for proposal in overdue:
         proposal.status, proposal.decided_at = "expired", now
+        await ledger.proposal_ended(session, proposal.id, "expired", now.date())
         await runtime.emit(session, "matching.proposal.expired", proposal.id,
                            ev.ProposalExpired(proposal_id=proposal.id, placement_id=proposal.placement_id))
         await return_to_pool(session, proposal)

@@ -21,11 +21,30 @@ class ComplexView(Base):
     spec: Mapped[dict] = mapped_column(JSONB)
 
 
+# What demand_status says (of the placement's *remainder*: its homes not yet committed to a plot):
+#   active     not expiring yet (no demand)
+#   waiting    demand without a pending proposal (also in storage: `storage_since` set)
+#   proposed   a pending proposal covers the remainder
+#   reserved / scheduled   every home is committed (accepted, reserved, or planned by inventory)
+#   ended      relocated in full: the term ended and nothing is left
+#   fallback   RTHF terugvaloptie: offered for sale, no longer matched
+#   closed     the investor chose an end state (sold / dismantled)
+DEMAND_STATUSES = ("active", "waiting", "proposed", "reserved", "scheduled", "ended", "fallback", "closed")
+# Demand the matcher still has to house (national runs, statistics, shortfall): one place for every reader.
+OPEN_DEMAND_STATUSES = ("waiting", "proposed")
+
+
 class PlacementDemand(Base):
     """A placement; once expiring it is relocation demand (herplaatsingsvraag).
 
-    demand_status: active (not expiring yet) | waiting (no open proposal) | proposed |
-    reserved | scheduled | ended.
+    Remainders (restvraag) are counts on the one row per placement, not rows of their own: proposals,
+    events and inventory all speak of the placement, so a part is "the homes of this placement not yet
+    committed". `committed_units` = homes in accepted/reserved/scheduled proposals (the parts already
+    housed); the demand the solver sees is `unit_count - committed_units` (`remaining_units`). A partly
+    housed proposal, once accepted, leaves its unhoused homes as waiting demand of the same placement,
+    proposed again (as a proposal of their own) when supply appears. `storage_since`: the term ended
+    without a relocation of these homes (opslag); they stay demand, the solver counts storage months
+    from the end date. See DEMAND_STATUSES for demand_status.
     """
 
     __tablename__ = "placements"
@@ -45,6 +64,13 @@ class PlacementDemand(Base):
     shortfall_units: Mapped[int] = mapped_column(default=0)
     excluded_sites: Mapped[list] = mapped_column(JSONB, default=list)  # plots of municipalities that declined
     declined_allocations: Mapped[list] = mapped_column(JSONB, default=list)  # exact allocations not to repeat
+    committed_units: Mapped[int] = mapped_column(default=0, server_default="0")
+    storage_since: Mapped[dt.date | None]
+
+    @property
+    def remaining_units(self) -> int:
+        """Homes still to be housed (the remainder after the parts already committed)."""
+        return max(0, self.unit_count - (self.committed_units or 0))
 
 
 class PlotView(Base):

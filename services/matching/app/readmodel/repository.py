@@ -12,11 +12,12 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.matching.app.proposals.models import OPEN_STATUSES, Proposal, ProposalAllocation
-from services.matching.app.readmodel.models import ComplexView, PlacementDemand, PlotView
+from services.matching.app.readmodel.models import OPEN_DEMAND_STATUSES, ComplexView, PlacementDemand, PlotView
 
 WAITING_DEMAND = ("waiting",)  # demand without an open proposal: what the matcher proposes for
-OPEN_DEMAND = (*WAITING_DEMAND, "proposed")
-READ_MODEL_TABLES = ("complexes", "placements", "plots")
+OPEN_DEMAND = OPEN_DEMAND_STATUSES
+READ_MODEL_TABLES = ("complexes", "placements", "plots", "home_ledger")
+REMAINING = PlacementDemand.unit_count - PlacementDemand.committed_units
 
 
 async def promised_units_by_site(session: AsyncSession, besides: list[uuid.UUID] | None = None) -> dict[uuid.UUID, int]:
@@ -42,7 +43,7 @@ async def waiting_demand(
     session: AsyncSession, placement_ids: list[uuid.UUID] | None = None, *, also: list[uuid.UUID] | None = None
 ) -> list[PlacementDemand]:
     """Waiting demand (of the given placements), and the placements in `also` whatever their status."""
-    waiting = PlacementDemand.demand_status.in_(WAITING_DEMAND)
+    waiting = sa.and_(PlacementDemand.demand_status.in_(WAITING_DEMAND), REMAINING > 0)  # a remainder left
     q = sa.select(PlacementDemand).where(sa.or_(waiting, PlacementDemand.placement_id.in_(also)) if also else waiting)
     if placement_ids is not None:
         q = q.where(PlacementDemand.placement_id.in_(placement_ids))
@@ -63,6 +64,11 @@ async def insert_demand_if_new(session: AsyncSession, placement_id: uuid.UUID, *
 
 async def demand_for_update(session: AsyncSession, placement_id: uuid.UUID) -> PlacementDemand | None:
     return await session.get(PlacementDemand, placement_id, with_for_update=True)
+
+
+async def complex_spec(session: AsyncSession, complex_id: uuid.UUID) -> dict | None:
+    row = await session.get(ComplexView, complex_id)
+    return row.spec if row is not None else None
 
 
 async def plot_for_update(session: AsyncSession, site_id: uuid.UUID) -> PlotView | None:
@@ -95,8 +101,8 @@ async def set_reserved(session: AsyncSession, site_id: uuid.UUID, reserved_units
 
 
 async def open_demand_units(session: AsyncSession) -> int:
-    """Homes waiting or in an open proposal."""
-    q = sa.select(sa.func.coalesce(sa.func.sum(PlacementDemand.unit_count), 0)).where(PlacementDemand.demand_status.in_(OPEN_DEMAND))
+    """Homes waiting or in a pending proposal (the remainders; committed parts are housed)."""
+    q = sa.select(sa.func.coalesce(sa.func.sum(REMAINING), 0)).where(PlacementDemand.demand_status.in_(OPEN_DEMAND))
     return int(await session.scalar(q) or 0)
 
 
@@ -124,7 +130,8 @@ async def open_shortfall(session: AsyncSession) -> list[tuple[str | None, dt.dat
 async def derived_demand_state(session: AsyncSession) -> list[sa.Row]:
     """What the matcher derived from the demand (declines, exclusions, states): kept across a rebuild."""
     return list((await session.execute(sa.text(
-        "SELECT placement_id, demand_status, shortfall_units, excluded_sites, declined_allocations FROM placements"
+        "SELECT placement_id, demand_status, shortfall_units, excluded_sites, declined_allocations, committed_units"
+        " FROM placements"
     ))).all())
 
 
@@ -136,6 +143,6 @@ async def restore_demand_state(session: AsyncSession, rows: list[sa.Row]) -> Non
     for row in rows:
         await session.execute(sa.text(
             "UPDATE placements SET demand_status = :s, shortfall_units = :f, excluded_sites = CAST(:e AS jsonb), "
-            "declined_allocations = CAST(:d AS jsonb) WHERE placement_id = :p"
-        ), {"s": row.demand_status, "f": row.shortfall_units, "e": orjson.dumps(row.excluded_sites).decode(),
+            "declined_allocations = CAST(:d AS jsonb), committed_units = :c WHERE placement_id = :p"
+        ), {"s": row.demand_status, "f": row.shortfall_units, "c": row.committed_units, "e": orjson.dumps(row.excluded_sites).decode(),
             "d": orjson.dumps(row.declined_allocations).decode(), "p": row.placement_id})

@@ -9,9 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.matching.app.optimiser.solver import Demand, Plot
 from services.matching.app.readmodel import repository as repo
-from services.matching.app.readmodel.models import PlacementDemand, PlotView
+from services.matching.app.readmodel.models import OPEN_DEMAND_STATUSES, PlacementDemand, PlotView
 from shared.domain import SOFT_AS_EXCLUSION, BblLevel, Doelgroep, PermitInstrument, SiteKind
 from shared.events import models as ev
+from shared.clock import add_months
 from shared.reference import province_of
 
 
@@ -52,10 +53,61 @@ async def record_expiring(session: AsyncSession, data: ev.PlacementExpiring) -> 
 
 
 async def record_ended(session: AsyncSession, data: ev.PlacementEnded) -> PlacementDemand | None:
+    """The term ended. Homes not relocated go into storage and stay demand (never dropped): waiting, with
+    storage since the end date (the solver counts storage months from it, and allows plots opening up to
+    the longest storage gap after it). Only a placement relocated in full, with nothing left, ends."""
+    row = await repo.demand_for_update(session, data.placement_id)
+    if row is None:
+        return None
+    if data.relocated and row.remaining_units == 0:
+        if row.demand_status not in ("fallback", "closed"):
+            row.demand_status = "ended"
+        row.shortfall_units = 0
+        return row
+    row.storage_since = row.end_date = data.end_date
+    if row.complex_spec is None:  # never signalled expiring (the clock jumped past it): the spec from the complex
+        row.complex_spec = await repo.complex_spec(session, row.complex_id)
+    if row.demand_status in ("active", "ended"):
+        row.demand_status = "waiting"
+    return row
+
+
+async def record_fallback(session: AsyncSession, data: ev.PlacementFallback) -> PlacementDemand | None:
+    """Offered for sale (RTHF terugvaloptie): no longer matched; its remainder stays visible as shortfall."""
+    row = await repo.demand_for_update(session, data.placement_id)
+    if row is not None and row.demand_status != "closed":
+        row.demand_status = "fallback"
+        row.shortfall_units = row.remaining_units
+    return row
+
+
+async def record_closed(session: AsyncSession, data: ev.PlacementClosed) -> PlacementDemand | None:
     row = await repo.demand_for_update(session, data.placement_id)
     if row is not None:
-        row.demand_status = "ended"
-        row.shortfall_units = 0
+        row.demand_status, row.shortfall_units = "closed", 0
+    return row
+
+
+def within_horizon(end_date: dt.date, today: dt.date, horizon_months: int) -> bool:
+    return end_date <= add_months(today, horizon_months)
+
+
+async def record_updated(session: AsyncSession, data: ev.PlacementUpdated, today: dt.date,
+                         horizon_months: int) -> PlacementDemand | None:
+    """A new end date. Beyond the horizon the placement is no demand yet (active); a term still running
+    leaves storage; otherwise it stays (or becomes) waiting demand."""
+    row = await repo.demand_for_update(session, data.placement_id)
+    if row is None or row.demand_status in ("ended", "fallback", "closed"):
+        return row
+    row.end_date, row.start_date, row.instrument = data.end_date, data.start_date, data.instrument.value
+    row.storage_since = data.end_date if data.end_date < today else None
+    if not within_horizon(data.end_date, today, horizon_months):
+        if row.demand_status in OPEN_DEMAND_STATUSES:
+            row.demand_status, row.shortfall_units = "active", 0
+    elif row.demand_status == "active":
+        if row.complex_spec is None:
+            row.complex_spec = await repo.complex_spec(session, row.complex_id)
+        row.demand_status = "waiting"
     return row
 
 
@@ -102,7 +154,7 @@ def is_social_rent(spec: dict, end_date: dt.date) -> bool:
 def to_demand(row: PlacementDemand, extra_excluded: set[str] = frozenset()) -> Demand:  # type: ignore[assignment]
     spec = row.complex_spec or {}
     return Demand(
-        key=str(row.placement_id), units=row.unit_count, lat=row.lat, lon=row.lon, gemeente_code=row.gemeente_code,
+        key=str(row.placement_id), units=row.remaining_units, lat=row.lat, lon=row.lon, gemeente_code=row.gemeente_code,
         province_code=row.province_code or "", end_date=row.end_date,
         bbl_level=BblLevel(spec.get("bbl_level", "nieuwbouw")), composition_changed=bool(spec.get("composition_changed")),
         layers=int(spec.get("layers", 1)), doelgroepen=frozenset(Doelgroep(g) for g in spec.get("doelgroepen", [])),

@@ -54,7 +54,7 @@ async def run(session: AsyncSession, runtime: "ServiceRuntime", principal: Princ
             plan.append({"placement_id": inputs.demands[a.demand].key, "site_id": inputs.plots[a.plot].key,
                          "gemeente_code": inputs.plots[a.plot].gemeente_code, "units": a.units, "rung": a.rung.value,
                          "distance_km": round(a.distance_km, 3)})
-    short_rows = [(r.province_code, r.end_date, r.unit_count - housed_by.get(i, 0)) for i, r in enumerate(inputs.rows)]
+    short_rows = [(r.province_code, r.end_date, r.remaining_units - housed_by.get(i, 0)) for i, r in enumerate(inputs.rows)]
 
     # Which pending proposals the plan replaces: those it allocates differently.
     index = {r.placement_id: i for i, r in enumerate(inputs.rows)}

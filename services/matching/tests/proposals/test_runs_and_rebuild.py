@@ -83,7 +83,7 @@ async def test_rebuild_from_the_stream_equals_the_incremental_read_model(app_cli
         return len(placements) == 2 and len(plots) == 1 and plots[0].version == 2 and (placements, plots)
     incremental = await eventually(built)
     applied = await rebuild_read_model(settings, app_client.app.state.runtime.db, idle_timeout_s=0.5)
-    assert applied == 4
+    assert applied == 6  # 4 inventory/sites events + the 2 matching.proposal.created the ledger folds
     assert await _snapshot(app_client.app.state.runtime.db) == incremental
 
 

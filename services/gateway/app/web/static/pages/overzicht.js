@@ -1,8 +1,16 @@
-// Overzicht (marktmeester): the national numbers of /dashboard/summary, each linking to its list.
+// Overzicht (marktmeester): the national numbers of /dashboard/summary, each linking to its list,
+// and the home ledger (/ledger): every registered home in one lifecycle state.
 "use strict";
 (async () => {
-  const { api, el, num, show } = HP;
+  const { api, el, num, show, table } = HP;
   const box = document.getElementById("cijfers");
+  const ledgerBox = document.getElementById("woningregister");
+  const STATE_NL = {
+    in_place: "Op locatie", expiring: "Termijn verloopt (zonder voorstel)", proposed: "In voorstel", agreed: "Akkoord",
+    reserved: "Kavel gereserveerd", relocation_scheduled: "Verplaatsing ingepland", moved: "Verplaatst",
+    in_storage: "In opslag", fallback: "Terugvaloptie (te koop)", sold: "Verkocht", dismantled: "Gedemonteerd",
+  };
+  const SHORT = new Set(["expiring", "in_storage", "fallback"]);
   const card = (title, rows) => el("section", { class: "hp-card", "aria-label": title }, el("h2", { class: "utrecht-heading-2" }, title),
     el("dl", {}, rows.flatMap(([label, value, href, key]) => [el("dt", {}, label), el("dd", {}, el("a", { class: "utrecht-link", href, "data-key": key }, num(value)))])));
   try {
@@ -32,5 +40,15 @@
     document.body.dataset.loaded = "true";
   } catch (e) {
     show(box, HP.alert("fout", `De cijfers konden niet worden geladen: ${e.message}`));
+  }
+  try {
+    const l = await api("GET", "/ledger");
+    show(ledgerBox, table(`${num(l.registered)} woningen geregistreerd, ${num(l.accounted)} verantwoord; tekort ${num(l.shortfall)}`, [
+      { label: "Stand", value: ([state]) => STATE_NL[state] || state },
+      { label: "Woningen", value: ([, n]) => num(n), num: true },
+      { label: "Telt als tekort", value: ([state]) => (SHORT.has(state) ? "ja" : "") },
+    ], Object.entries(l.by_state), ([state]) => ({ "data-key": `ledger.by_state.${state}` })));
+  } catch (e) {
+    show(ledgerBox, HP.alert("fout", `Het woningregister kon niet worden geladen: ${e.message}`));
   }
 })();

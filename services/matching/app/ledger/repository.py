@@ -1,0 +1,114 @@
+"""Queries over the home ledger."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.matching.app.ledger.models import DEMAND_PHASES, LedgerHome
+from shared.domain import HomeState, Role
+from shared.web.identity import Principal
+from shared.web.pagination import paginate
+
+KNOWN_STATES = [s.value for s in HomeState]
+
+
+async def homes_for_update(session: AsyncSession, *where: sa.ColumnElement[bool]) -> list[LedgerHome]:
+    q = sa.select(LedgerHome).where(*where).order_by(LedgerHome.unit_id).with_for_update()
+    return list((await session.scalars(q)).all())
+
+
+async def insert_new_homes(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        # executemany of one cached statement (a multi-row VALUES would be compiled anew for every event)
+        await session.execute(pg_insert(LedgerHome).on_conflict_do_nothing(index_elements=["unit_id"]), rows)
+
+
+KEEP: Any = object()  # a column the update leaves as it is
+
+
+def _column_value(column: sa.ColumnElement, value: Any, type_: sa.types.TypeEngine) -> sa.ColumnElement:
+    """The column's value after the update, as an SQL expression over the row before it."""
+    if value is KEEP:
+        return column
+    return sa.null() if value is None else sa.literal(value, type_)
+
+
+async def update_homes(session: AsyncSession, where: list[sa.ColumnElement[bool]], on: dt.date, *, phase: Any = KEEP,
+                       stage: Any = KEEP, proposal_id: Any = KEEP, reason: Any = KEEP, **other: Any) -> None:
+    """One set-based UPDATE: the given columns, the state derived from the new phase and stage (as
+    `models.state_of`), and `since` = `on` where the state changes."""
+    new_phase = _column_value(LedgerHome.phase, phase, sa.String())
+    new_stage = _column_value(LedgerHome.stage, stage, sa.String())
+    new_state = sa.case((sa.and_(new_stage.is_not(None), new_phase.in_(DEMAND_PHASES)), new_stage), else_=new_phase)
+    values: dict[str, Any] = {**other, "state": new_state,
+                              "since": sa.case((new_state != LedgerHome.state, sa.literal(on, sa.Date())), else_=LedgerHome.since)}
+    for name, value in (("phase", phase), ("stage", stage), ("proposal_id", proposal_id), ("reason", reason)):
+        if value is not KEEP:
+            values[name] = value
+    await session.execute(sa.update(LedgerHome).where(*where).values(values).execution_options(synchronize_session=False))
+
+
+async def free_homes(session: AsyncSession, placement_id: uuid.UUID, limit: int) -> list[uuid.UUID]:
+    """The first `limit` homes of the placement still demand and in no proposal, by unit id (locked)."""
+    q = (sa.select(LedgerHome.unit_id)
+         .where(LedgerHome.placement_id == placement_id, LedgerHome.phase.in_(DEMAND_PHASES), LedgerHome.proposal_id.is_(None))
+         .order_by(LedgerHome.unit_id).limit(limit).with_for_update())
+    return list((await session.scalars(q)).all())
+
+
+def forget(session: AsyncSession, homes: list[LedgerHome]) -> None:
+    """Out of the session's identity map: later set-based updates must not meet stale copies."""
+    for home in homes:
+        session.expunge(home)
+
+
+def visible(principal: Principal) -> sa.ColumnElement[bool]:
+    """Marktmeester: every home; investor: its own org's; municipality: the homes in its gemeente."""
+    if principal.role is Role.marktmeester:
+        return sa.true()
+    if principal.role is Role.investor:
+        return LedgerHome.investor_org == principal.org
+    if principal.role is Role.municipality:
+        return LedgerHome.gemeente_code == principal.org
+    return sa.false()
+
+
+async def registered_and_accounted(session: AsyncSession, principal: Principal) -> tuple[int, int]:
+    """The sum invariant in one query: homes registered, and homes in exactly one known state."""
+    row = (await session.execute(
+        sa.select(sa.func.count(), sa.func.count().filter(LedgerHome.state.in_(KNOWN_STATES))).where(visible(principal))
+    )).one()
+    return int(row[0]), int(row[1])
+
+
+async def counts_by_province_state(session: AsyncSession, principal: Principal) -> list[tuple[str | None, str, int]]:
+    q = (sa.select(LedgerHome.province_code, LedgerHome.state, sa.func.count())
+         .where(visible(principal)).group_by(LedgerHome.province_code, LedgerHome.state))
+    return [(p, s, int(n)) for p, s, n in (await session.execute(q)).all()]
+
+
+async def page_placements(
+    session: AsyncSession, principal: Principal, *, state: str | None, province: str | None,
+    complex_id: uuid.UUID | None, limit: int, cursor: str | None,
+) -> tuple[list[sa.Row], str | None]:
+    """Per placement (and its complex): the number of homes in each state. `state`: placements with a home in it."""
+    per_state = [sa.func.count().filter(LedgerHome.state == s).label(s) for s in KNOWN_STATES]
+    q = (sa.select(LedgerHome.placement_id, sa.func.min(LedgerHome.complex_id.cast(sa.String)).label("complex_id"),
+                   sa.func.min(LedgerHome.investor_org).label("investor_org"),
+                   sa.func.min(LedgerHome.gemeente_code).label("gemeente_code"),
+                   sa.func.min(LedgerHome.province_code).label("province_code"),
+                   sa.func.count().label("homes"), *per_state)
+         .where(visible(principal)).group_by(LedgerHome.placement_id))
+    if province is not None:
+        q = q.where(LedgerHome.province_code == province)
+    if complex_id is not None:
+        q = q.where(LedgerHome.complex_id == complex_id)
+    if state is not None:
+        q = q.having(sa.func.count().filter(LedgerHome.state == state) > 0)
+    return await paginate(session, q, [LedgerHome.placement_id], limit, cursor)
