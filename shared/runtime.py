@@ -73,6 +73,7 @@ class ServiceRuntime:
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
         self.nats_ready = asyncio.Event()
+        self.commit_listeners: list[Callable[[], None]] = []  # background loops woken by a commit (e.g. a matcher)
 
     # -- lifecycle
 
@@ -155,9 +156,11 @@ class ServiceRuntime:
         self.nudge()
 
     def nudge(self) -> None:
-        """Wake the relay right away after a commit that wrote outbox rows."""
+        """Wake the relay (and any commit listener) right away after a commit that wrote outbox or inbox rows."""
         if self.relay is not None:
             self.relay.wakeup.set()
+        for listener in self.commit_listeners:
+            listener()
 
     async def emit(self, session: AsyncSession, event_type: str, aggregate_id: Any, data: EventData) -> CloudEvent:
         assert self.tables is not None

@@ -14,6 +14,7 @@ from services.matching.app.db import bus_tables
 from services.matching.app.events import handlers
 from services.matching.app.proposals import service as proposals
 from services.matching.app.proposals.endpoints import router as proposals_router
+from services.matching.app.rematch.matcher import matcher_loop
 from services.matching.app.runs.endpoints import router as runs_router
 from services.matching.app.stats.endpoints import router as stats_router
 from shared.runtime import ServiceRuntime
@@ -23,7 +24,7 @@ log = logging.getLogger(__name__)
 
 
 async def expiry_loop(runtime: ServiceRuntime, stop: asyncio.Event) -> None:
-    """Pending proposals past their deadline expire and their demand is proposed again."""
+    """Pending proposals past their deadline expire and their demand is matched again."""
     interval = runtime.settings.expiry_check_interval_s  # type: ignore[attr-defined]
     while not stop.is_set():
         try:
@@ -37,7 +38,7 @@ async def expiry_loop(runtime: ServiceRuntime, stop: asyncio.Event) -> None:
 
 def create_app(settings: MatchingSettings | None = None) -> FastAPI:
     settings = settings or MatchingSettings()
-    runtime = ServiceRuntime(settings, bus_tables, handlers=handlers, background=[expiry_loop])
+    runtime = ServiceRuntime(settings, bus_tables, handlers=handlers, background=[expiry_loop, matcher_loop])
     return create_service_app(
         runtime,
         routers=[proposals_router, runs_router, stats_router],

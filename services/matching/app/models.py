@@ -3,6 +3,7 @@
 from services.matching.app.db import Base, bus_tables
 from services.matching.app.proposals.models import Proposal, ProposalAllocation
 from services.matching.app.readmodel.models import ComplexView, PlacementDemand, PlotView
+from services.matching.app.rematch.models import RematchRequest
 from services.matching.app.runs.models import MatchingRun
 
-__all__ = ["Base", "bus_tables", "ComplexView", "PlacementDemand", "PlotView", "Proposal", "ProposalAllocation", "MatchingRun"]
+__all__ = ["Base", "bus_tables", "ComplexView", "PlacementDemand", "PlotView", "Proposal", "ProposalAllocation", "MatchingRun", "RematchRequest"]

@@ -1,5 +1,7 @@
 """How the matcher follows the world: each event is folded into the read model, then (when
-`react`) proposals are made or withdrawn. A read-model rebuild folds with react=False, so
+`react`) proposals that became infeasible are withdrawn and a re-solve is requested
+(`rematch.request`): the consumer never solves, the background matcher does, coalesced
+(services/matching/app/rematch/matcher.py). A read-model rebuild folds with react=False, so
 nothing is proposed or emitted twice. Every handler takes (session, runtime, data, react).
 """
 
@@ -15,6 +17,7 @@ from services.matching.app.proposals import service as proposals
 from services.matching.app.proposals.models import OPEN_STATUSES
 from services.matching.app.readmodel import repository as rm_repo
 from services.matching.app.readmodel import service as readmodel
+from services.matching.app.rematch import service as rematch
 from shared.events import models as ev
 
 if TYPE_CHECKING:
@@ -31,7 +34,7 @@ async def placement_created(session: AsyncSession, runtime: "ServiceRuntime", da
 
 async def placement_expiring(session: AsyncSession, runtime: "ServiceRuntime", data: ev.PlacementExpiring, react: bool = True) -> None:
     if await readmodel.record_expiring(session, data) and react:
-        await proposals.propose(session, runtime, [data.placement_id])
+        await rematch.request(session, runtime, [data.placement_id], reason="expiring")
 
 
 async def placement_ended(session: AsyncSession, runtime: "ServiceRuntime", data: ev.PlacementEnded, react: bool = True) -> None:
@@ -57,13 +60,13 @@ async def site_changed(session: AsyncSession, runtime: "ServiceRuntime", data: e
         return
     if data.status == "withdrawn":
         await _withdraw_on_site(session, runtime, data.site_id)
-    await proposals.propose(session, runtime)  # new or changed supply: retry waiting demand
+    await rematch.request(session, runtime, reason="site_changed")  # new or changed supply: retry waiting demand
 
 
 async def site_withdrawn(session: AsyncSession, runtime: "ServiceRuntime", data: ev.SiteWithdrawn, react: bool = True) -> None:
     if await readmodel.record_site_withdrawn(session, data) and react:
         await _withdraw_on_site(session, runtime, data.site_id)
-        await proposals.propose(session, runtime)
+        await rematch.request(session, runtime, reason="site_withdrawn")
 
 
 async def _withdraw_on_site(session: AsyncSession, runtime: "ServiceRuntime", site_id: uuid.UUID) -> None:
@@ -91,10 +94,10 @@ async def reservation_rejected(session: AsyncSession, runtime: "ServiceRuntime",
         await proposals.withdraw(session, runtime, proposal, f"reservation_rejected: {data.reason}")
         await proposals.return_to_pool(session, proposal)
         await session.flush()
-        await proposals.propose(session, runtime, [proposal.placement_id])
+        await rematch.request(session, runtime, [proposal.placement_id], reason="reservation_rejected")
 
 
 async def reservation_released(session: AsyncSession, runtime: "ServiceRuntime", data: ev.ReservationReleased, react: bool = True) -> None:
     await readmodel.record_reserved(session, data.sites)
     if react:
-        await proposals.propose(session, runtime)
+        await rematch.request(session, runtime, reason="reservation_released")

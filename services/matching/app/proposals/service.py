@@ -14,12 +14,13 @@ import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.matching.app.optimiser import explain
-from services.matching.app.optimiser.solver import RUNG_INDEX, Allocation, Demand, Plot, Solution, solve
+from services.matching.app.optimiser.solver import RUNG_INDEX, Allocation, Demand, Plot, Solution, Weights, solve
 from services.matching.app.proposals import repository as repo
 from services.matching.app.proposals.models import Proposal, ProposalAllocation
 from services.matching.app.readmodel import repository as rm_repo
 from services.matching.app.readmodel.models import PlacementDemand, PlotView
 from services.matching.app.readmodel.service import to_demand, to_plot
+from services.matching.app.rematch import service as rematch
 from shared.domain import LadderRung, Role
 from shared.events import models as ev
 from shared.metrics import SOLVER_DURATION, SOLVER_RUNS
@@ -40,8 +41,13 @@ class MatchInputs:
     plot_rows: list[PlotView]
 
 
-async def load_inputs(session: AsyncSession, placement_ids: list[uuid.UUID] | None = None) -> MatchInputs:
-    rows = await rm_repo.waiting_demand(session, placement_ids)
+async def load_inputs(session: AsyncSession, placement_ids: list[uuid.UUID] | None = None, *, lock: bool = True) -> MatchInputs:
+    """Waiting demand (all, or the given placements) and the plots with free units.
+
+    `lock`: lock the demand rows (the direct path, which writes in the same transaction); the
+    background matcher reads without locks and re-validates when it writes.
+    """
+    rows = await rm_repo.waiting_demand(session, placement_ids, lock=lock)
     promised = await rm_repo.promised_units_by_site(session)
     plot_rows = await rm_repo.published_plots(session)
     plots = [to_plot(r, promised.get(r.site_id, 0)) for r in plot_rows]
@@ -55,10 +61,14 @@ def _signature(plots: list[Plot], allocations: list[Allocation]) -> list[list]:
 
 def solve_inputs(inputs: MatchInputs, settings: "MatchingSettings", override: bool = False,
                  time_limit_s: float | None = None) -> Solution:
+    return _timed_solve(inputs.demands, inputs.plots, settings.weights(override), settings.arc_k,
+                        settings.solver_time_limit_s if time_limit_s is None else time_limit_s)
+
+
+def _timed_solve(demands: list[Demand], plots: list[Plot], w: Weights, k: int, time_limit_s: float) -> Solution:
     started, outcome = time.perf_counter(), "error"
     try:
-        solution = solve(inputs.demands, inputs.plots, settings.weights(override), k=settings.arc_k,
-                         time_limit_s=settings.solver_time_limit_s if time_limit_s is None else time_limit_s)
+        solution = solve(demands, plots, w, k=k, time_limit_s=time_limit_s)
         outcome = "ok"
         return solution
     finally:
@@ -70,60 +80,102 @@ def _groups(demands: list[Demand]) -> np.ndarray:
     return np.array([max(1, min(d.min_group_size, d.units)) for d in demands], dtype=np.int64)
 
 
+@dataclasses.dataclass
+class Offer:
+    """What the matcher proposes for one waiting demand: allocations (none: it stays waiting) and their explanation."""
+
+    index: int  # of the demand in the inputs
+    allocations: list[Allocation]
+    shortfall_units: int
+    cost: ev.CostBreakdown | None = None
+    binding_constraints: list[str] = dataclasses.field(default_factory=list)
+    alternatives: list[dict] = dataclasses.field(default_factory=list)
+
+
+def plan_offers(demands: list[Demand], plots: list[Plot], declined: list[list], w: Weights, k: int,
+                time_limit_s: float, exact_time_limit_s: float, solution: Solution | None = None) -> list[Offer]:
+    """Solve (unless `solution` is given) and explain an offer per demand. Pure CPU work, no database:
+    the background matcher runs it off the event loop. `declined[i]`: demand i's turned-down allocations.
+    """
+    if solution is None:
+        solution = _timed_solve(demands, plots, w, k, time_limit_s)
+    plots = list(plots)  # free units are counted down as offers are made
+    by_demand = solution.by_demand()
+    groups = _groups(demands)
+    capacity = np.array([max(0, p.free_units) for p in plots], dtype=np.int64)
+    binding = explain.BindingConstraints(demands, plots, w)
+    offers: list[Offer] = []
+    for i, demand in enumerate(demands):
+        allocations = by_demand.get(i, [])
+        sol_i, i_in, groups_i, capacity_i = solution, i, groups, capacity
+        if allocations and _signature(plots, allocations) in (declined[i] or []):
+            # do not offer exactly what was turned down: drop the largest piece's plot and re-solve alone
+            largest = max(allocations, key=lambda a: a.units)
+            demand = dataclasses.replace(demand, excluded_plots=demand.excluded_plots | {plots[largest.plot].key})
+            sol_i = solve([demand], plots, w, k=None, method="exact", time_limit_s=exact_time_limit_s)
+            i_in, groups_i = 0, _groups([demand])
+            capacity_i = np.array([max(0, p.free_units) for p in plots], dtype=np.int64)
+            allocations = [dataclasses.replace(a, demand=i) for a in sol_i.allocations]
+        housed = sum(a.units for a in allocations)
+        if not allocations:
+            offers.append(Offer(i, [], demand.units - housed))
+            continue  # stays waiting: reported as shortfall, retried when supply is published
+        offers.append(Offer(
+            i, allocations, demand.units - housed,
+            cost=explain.demand_cost(sol_i, i_in, groups_i, w),
+            binding_constraints=binding.of(i, allocations, demand),
+            alternatives=explain.alternatives(sol_i, i_in, demand, plots, capacity_i, w),
+        ))
+        # later demands in this batch see the capacity this offer promised
+        for a in allocations:
+            p = plots[a.plot]
+            plots[a.plot] = dataclasses.replace(p, free_units=p.free_units - a.units)
+    return offers
+
+
+def plan_inputs(inputs: MatchInputs, settings: "MatchingSettings", override: bool = False,
+                time_limit_s: float | None = None, solution: Solution | None = None) -> list[Offer]:
+    return plan_offers(inputs.demands, inputs.plots, [r.declined_allocations for r in inputs.rows], settings.weights(override),
+                       settings.arc_k, settings.proposal_time_limit_s if time_limit_s is None else time_limit_s,
+                       settings.proposal_time_limit_s, solution)
+
+
 async def propose(
     session: AsyncSession, runtime: "ServiceRuntime", placement_ids: list[uuid.UUID] | None = None,
     *, run_id: uuid.UUID | None = None, override: bool = False,
     prepared: tuple[MatchInputs, Solution] | None = None,
 ) -> list[Proposal]:
-    """Propose for waiting demand (all of it, or the given placements) against free supply.
+    """Propose for waiting demand (all of it, or the given placements) against free supply, now, in
+    this transaction (the direct path: binding national runs). Event reactions do not call this:
+    they ask the background matcher with `rematch.request(...)`.
 
     `prepared`: inputs loaded and solved under the allocator lock in this transaction (a binding run).
     """
     settings: MatchingSettings = runtime.settings  # type: ignore[assignment]
-    w = settings.weights(override)
     if prepared is None:
         await repo.lock_allocator(session)
         inputs = await load_inputs(session, placement_ids)
         if not inputs.demands:
             return []
-        # event-driven proposals run inside a handler's transaction: a short search suffices
-        solution = solve_inputs(inputs, settings, override,
-                                settings.proposal_time_limit_s if run_id is None else settings.solver_time_limit_s)
+        offers = plan_inputs(inputs, settings, override,
+                             settings.proposal_time_limit_s if run_id is None else settings.solver_time_limit_s)
     else:
         inputs, solution = prepared
-    by_demand = solution.by_demand()
-    groups = _groups(inputs.demands)
-    capacity = np.array([max(0, p.free_units) for p in inputs.plots], dtype=np.int64)
-    binding = explain.BindingConstraints(inputs.demands, inputs.plots, w)
+        offers = plan_inputs(inputs, settings, override, solution=solution)
     created: list[Proposal] = []
-    for i, row in enumerate(inputs.rows):
-        allocations = by_demand.get(i, [])
-        demand = inputs.demands[i]
-        sol_i, i_in, groups_i, capacity_i = solution, i, groups, capacity
-        if allocations and _signature(inputs.plots, allocations) in (row.declined_allocations or []):
-            # do not offer exactly what was turned down: drop the largest piece's plot and re-solve alone
-            largest = max(allocations, key=lambda a: a.units)
-            demand = dataclasses.replace(demand, excluded_plots=demand.excluded_plots | {inputs.plots[largest.plot].key})
-            sol_i = solve([demand], inputs.plots, w, k=None, method="exact", time_limit_s=settings.proposal_time_limit_s)
-            i_in, groups_i = 0, _groups([demand])
-            capacity_i = np.array([max(0, p.free_units) for p in inputs.plots], dtype=np.int64)
-            allocations = [dataclasses.replace(a, demand=i) for a in sol_i.allocations]
-        housed = sum(a.units for a in allocations)
-        row.shortfall_units = demand.units - housed
-        if not allocations:
-            continue  # stays waiting: reported as shortfall, retried when supply is published
-        proposal = await create_proposal(
-            session, runtime, row, inputs.plots, allocations, run_id,
-            cost=explain.demand_cost(sol_i, i_in, groups_i, w),
-            binding_constraints=binding.of(i, allocations, demand),
-            alternatives=explain.alternatives(sol_i, i_in, demand, inputs.plots, capacity_i, w),
-        )
-        # later demands in this batch see the capacity this proposal promised
-        for a in allocations:
-            p = inputs.plots[a.plot]
-            inputs.plots[a.plot] = dataclasses.replace(p, free_units=p.free_units - a.units)
-        created.append(proposal)
+    for offer in offers:
+        row = inputs.rows[offer.index]
+        row.shortfall_units = offer.shortfall_units
+        if offer.allocations:
+            created.append(await write_offer(session, runtime, row, inputs.plots, offer, run_id))
     return created
+
+
+async def write_offer(session: AsyncSession, runtime: "ServiceRuntime", row: PlacementDemand, plots: list[Plot],
+                      offer: Offer, run_id: uuid.UUID | None = None) -> Proposal:
+    assert offer.cost is not None
+    return await create_proposal(session, runtime, row, plots, offer.allocations, run_id, cost=offer.cost,
+                                 binding_constraints=offer.binding_constraints, alternatives=offer.alternatives)
 
 
 async def create_proposal(
@@ -239,7 +291,7 @@ async def decline(
     ))
     await return_to_pool(session, proposal, excluded_gemeente=party["org"] if party["role"] == Role.municipality.value else None)
     await session.flush()
-    await propose(session, runtime, [proposal.placement_id])
+    await rematch.request(session, runtime, [proposal.placement_id], reason="declined")
     return proposal
 
 
@@ -267,7 +319,7 @@ async def withdraw(session: AsyncSession, runtime: "ServiceRuntime", proposal: P
 
 
 async def expire_overdue(session: AsyncSession, runtime: "ServiceRuntime") -> int:
-    """Pending proposals past their deadline expire; their demand goes back to the pool."""
+    """Pending proposals past their deadline expire; their demand goes back to the pool and is matched again."""
     now = runtime.clock.now()
     overdue = await repo.overdue_pending(session, now)
     for proposal in overdue:
@@ -277,7 +329,7 @@ async def expire_overdue(session: AsyncSession, runtime: "ServiceRuntime") -> in
         await return_to_pool(session, proposal)
     if overdue:
         await session.flush()
-        await propose(session, runtime, [p.placement_id for p in overdue])
+        await rematch.request(session, runtime, [p.placement_id for p in overdue], reason="expired")
     return len(overdue)
 
 

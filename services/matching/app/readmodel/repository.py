@@ -33,11 +33,31 @@ async def published_plots(session: AsyncSession) -> list[PlotView]:
     return list((await session.scalars(sa.select(PlotView).where(PlotView.status == "published").order_by(PlotView.site_id))).all())
 
 
-async def waiting_demand(session: AsyncSession, placement_ids: list[uuid.UUID] | None = None) -> list[PlacementDemand]:
+async def waiting_demand(session: AsyncSession, placement_ids: list[uuid.UUID] | None = None, *, lock: bool = True) -> list[PlacementDemand]:
     q = sa.select(PlacementDemand).where(PlacementDemand.demand_status == "waiting")
     if placement_ids is not None:
         q = q.where(PlacementDemand.placement_id.in_(placement_ids))
-    return list((await session.scalars(q.order_by(PlacementDemand.end_date, PlacementDemand.placement_id).with_for_update())).all())
+    q = q.order_by(PlacementDemand.end_date, PlacementDemand.placement_id)
+    return list((await session.scalars(q.with_for_update() if lock else q)).all())
+
+
+async def demand_for_update_many(session: AsyncSession, placement_ids: list[uuid.UUID]) -> dict[uuid.UUID, PlacementDemand]:
+    if not placement_ids:
+        return {}
+    q = sa.select(PlacementDemand).where(PlacementDemand.placement_id.in_(placement_ids)).order_by(PlacementDemand.placement_id)
+    return {r.placement_id: r for r in (await session.scalars(q.with_for_update())).all()}
+
+
+async def free_units_by_site(session: AsyncSession, site_ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[int, int]]:
+    """Published plots among these: site -> (version, units free now: capacity - reserved - promised)."""
+    if not site_ids:
+        return {}
+    promised = await promised_units_by_site(session)
+    rows = await session.execute(
+        sa.select(PlotView.site_id, PlotView.version, PlotView.capacity_units, PlotView.reserved_units)
+        .where(PlotView.site_id.in_(site_ids), PlotView.status == "published")
+    )
+    return {r.site_id: (r.version, r.capacity_units - r.reserved_units - promised.get(r.site_id, 0)) for r in rows.all()}
 
 
 async def upsert_complex(session: AsyncSession, complex_id: uuid.UUID, investor_org: str, spec: dict) -> None:
