@@ -72,6 +72,7 @@ class Matcher:
         """Serve every outstanding request with one solve; returns the proposals made."""
         db = self.runtime.db
         assert db is not None
+        t0 = time.perf_counter()
         async with db.sessions() as session:
             requests = await repo.outstanding(session)
             if not requests:
@@ -84,6 +85,7 @@ class Matcher:
         started, outcome = time.perf_counter(), "error"
         try:
             offers = await self._plan(inputs, declined) if inputs.demands else []
+            planned = time.perf_counter()
             async with self.runtime.transaction() as session:
                 await proposals_repo.lock_allocator(session)
                 made, stale = await self._write(session, inputs, fingerprints, offers)
@@ -96,8 +98,10 @@ class Matcher:
         REMATCH_REQUESTS.inc(len(requests))
         REMATCH_STALE.inc(len(stale))
         REMATCH_WAIT.observe(oldest)
-        log.info("rematch served", extra={"requests": len(requests), "demands": len(inputs.demands), "proposals": made,
-                                          "stale": len(stale), "seconds": round(time.perf_counter() - started, 3)})
+        log.info("rematch served", extra={
+            "requests": len(requests), "demands": len(inputs.demands), "plots": len(inputs.plots), "proposals": made,
+            "stale": len(stale), "oldest_request_s": round(oldest, 3), "load_s": round(started - t0, 3),
+            "plan_s": round(planned - started, 3), "write_s": round(time.perf_counter() - planned, 3)})
         return made
 
     async def _plan(self, inputs: proposals.MatchInputs, declined: list[list]) -> list[proposals.Offer]:
