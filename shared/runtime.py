@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -16,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.bus.consumer import Consumer
 from shared.bus.handlers import EventHandlers
 from shared.bus.nats import connect, ensure_stream
-from shared.bus.outbox import OutboxRelay, outbox_backlog, outbox_head, record_event
+from shared.bus.outbox import OutboxBatch, OutboxRelay, outbox_backlog, outbox_head, record_event
 from shared.bus.tables import BusTables
 from shared.clock import Clock
 from shared.config import ServiceSettings
@@ -35,6 +36,8 @@ from shared.metrics import (
 log = logging.getLogger(__name__)
 
 BackgroundTask = Callable[["ServiceRuntime", asyncio.Event], Awaitable[None]]
+
+_EMIT_BATCH: contextvars.ContextVar[OutboxBatch | None] = contextvars.ContextVar("emit_batch", default=None)
 
 
 class ServiceRuntime:
@@ -164,7 +167,23 @@ class ServiceRuntime:
 
     async def emit(self, session: AsyncSession, event_type: str, aggregate_id: Any, data: EventData) -> CloudEvent:
         assert self.tables is not None
+        batch = _EMIT_BATCH.get()
+        if batch is not None:
+            return batch.add(event_type, aggregate_id, data)
         return await record_event(session, self.tables, self.settings.service_name, event_type, aggregate_id, data)
+
+    @contextlib.asynccontextmanager
+    async def batched_emits(self, session: AsyncSession) -> AsyncIterator[None]:
+        """Events emitted inside are written to the outbox in one statement when the block ends (same
+        transaction, same order): for a job that emits many events at once."""
+        assert self.tables is not None
+        batch = OutboxBatch(self.tables, self.settings.service_name)
+        token = _EMIT_BATCH.set(batch)
+        try:
+            yield
+        finally:
+            _EMIT_BATCH.reset(token)
+        await batch.write(session)
 
     async def readiness(self) -> dict[str, str]:
         """Each dependency: "ok", "unavailable: ..." (not ready) or "degraded: ..." (still ready).

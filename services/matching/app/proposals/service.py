@@ -200,13 +200,11 @@ async def create_proposal(
         expires_at=now + dt.timedelta(days=settings.proposal_deadline_days), created_at=now, run_id=run_id,
     )
     session.add(proposal)
-    await session.flush()
     for a in allocations:
         p = plots[a.plot]
         session.add(ProposalAllocation(proposal_id=proposal.id, site_id=uuid.UUID(p.key), gemeente_code=p.gemeente_code,
                                        units=a.units, distance_km=round(a.distance_km, 3), rung=a.rung.value))
     row.demand_status = "proposed"
-    await session.flush()
     await runtime.emit(session, "matching.proposal.created", proposal.id, ev.ProposalCreated(
         proposal_id=proposal.id, placement_id=row.placement_id, complex_id=row.complex_id, investor_org=row.investor_org,
         unit_count=row.unit_count, allocations=event_allocations(plots, allocations), rung=rung,

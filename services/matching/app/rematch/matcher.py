@@ -121,6 +121,17 @@ class Matcher:
         free = {site: units for site, (version, units) in (await rm_repo.free_units_by_site(session, sites)).items()
                 if version == planned_version.get(site)}
         made, stale = 0, []
+        # hundreds of proposals at once: one flush and one outbox statement, not round trips per proposal
+        with session.no_autoflush:
+            async with self.runtime.batched_emits(session):
+                made = await self._write_offers(session, inputs, fingerprints, offers, rows, free, stale)
+        await session.flush()
+        return made, stale
+
+    async def _write_offers(self, session: Any, inputs: proposals.MatchInputs, fingerprints: list[tuple],
+                            offers: list[proposals.Offer], rows: dict[uuid.UUID, PlacementDemand],
+                            free: dict[uuid.UUID, int], stale: list[uuid.UUID]) -> int:
+        made = 0
         for offer in offers:
             placement_id = inputs.rows[offer.index].placement_id
             row = rows.get(placement_id)
@@ -143,7 +154,7 @@ class Matcher:
                 free[site] -= units
             await proposals.write_offer(session, self.runtime, row, inputs.plots, offer)
             made += 1
-        return made, stale
+        return made
 
     # -- leadership and the loop
 
