@@ -95,7 +95,6 @@ class Bench:
         self.bus = ServiceSettings(environment="test", nats_url=system.nats_url, stream_name=system.stream, subject_prefix=system.prefix)
         self.matching = f"http://127.0.0.1:{system.ports['matching']}/api/v1"
         self.sites = f"http://127.0.0.1:{system.ports['sites']}/api/v1"
-        self.mm = internal_headers(system.settings, Principal("bench-mm", Role.marktmeester, None))
         self.pid = system.procs["matching"].proc.pid  # type: ignore[union-attr]
 
     async def setup(self) -> None:
@@ -156,7 +155,8 @@ class Bench:
     async def probe_api(self, stop: asyncio.Event, out: list[float]) -> None:
         while not stop.is_set():
             t = time.perf_counter()
-            r = await self.http.get(f"{self.matching}/proposals", params={"limit": 20}, headers=self.mm)
+            mm = internal_headers(self.system.settings, Principal("bench-mm", Role.marktmeester, None))  # short-lived
+            r = await self.http.get(f"{self.matching}/proposals", params={"limit": 20}, headers=mm)
             r.raise_for_status()
             out.append((time.perf_counter() - t) * 1000)
             await asyncio.sleep(0.05)

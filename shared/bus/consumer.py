@@ -103,9 +103,60 @@ class Consumer:
             )
         except (nats.errors.TimeoutError, asyncio.TimeoutError):
             return 0
-        for msg in msgs:
-            await self.handle(msg)
+        if self.settings.consumer_batch_transaction and len(msgs) > 1:
+            await self.handle_batch(msgs)
+        else:
+            for msg in msgs:
+                await self.handle(msg)
         return len(msgs)
+
+    async def handle_batch(self, msgs: list[Msg]) -> None:
+        """Fold a fetched batch in one transaction: under a burst the commit per event is what limits
+        the rate. Nothing is acked before the commit; if any event of the batch fails (or does not
+        parse), the whole transaction rolls back and the batch is handled one event at a time, so
+        retries, backoff and dead letters are exactly those of `handle`."""
+        try:
+            parsed = [(msg, *parse(msg.data)) for msg in msgs]
+        except PoisonMessage:
+            parsed = None
+        outcomes: list[tuple[Msg, CloudEvent, bool, bool]] = []
+        if parsed is not None:
+            try:
+                async with self.db.transaction() as session:
+                    for msg, event, data in parsed:
+                        token = correlation_id.set(event.correlationid)
+                        try:
+                            outcomes.append((msg, event, *await self._apply(session, event, data)))
+                        finally:
+                            correlation_id.reset(token)
+            except Exception as exc:  # noqa: BLE001 - rolled back as a whole: each event gets its own try below
+                log.info("batch transaction failed; handling its events one by one", extra={"error": repr(exc)})
+                parsed = None
+        if parsed is None:
+            for msg in msgs:
+                await self.handle(msg)
+            return
+        for msg, event, inserted, handled in outcomes:
+            await msg.ack()
+            EVENTS_CONSUMED.labels(self.name, event.type, "duplicate" if not inserted else ("handled" if handled else "ignored")).inc()
+        if any(inserted for _, _, inserted, _ in outcomes):
+            self.after_commit()
+
+    async def _apply(self, session: Any, event: CloudEvent, data: EventData | None) -> tuple[bool, bool]:
+        """Record the event in the inbox and run its handler: (new event, had a handler)."""
+        handler = self.handlers.get(event.type)
+        traceparent = getattr(event, "traceparent", None)  # CloudEvents extension: continue the producer's trace
+        with span(f"consume {event.type}", SpanKind.CONSUMER, {"traceparent": traceparent} if traceparent else None,
+                  **{"messaging.consumer.group.name": self.name}):
+            inserted = await session.scalar(
+                pg_insert(self.tables.processed_events)
+                .values(consumer=self.name, event_id=event.id, event_type=event.type)
+                .on_conflict_do_nothing()
+                .returning(self.tables.processed_events.c.event_id)
+            )
+            if inserted is not None and handler is not None and data is not None:
+                await handler(session, event, data)
+        return inserted is not None, handler is not None
 
     async def handle(self, msg: Msg) -> None:
         deliveries = msg.metadata.num_delivered if msg.metadata else 1
@@ -118,20 +169,9 @@ class Consumer:
             return
         token = correlation_id.set(event.correlationid)
         try:
-            handler = self.handlers.get(event.type)
-            traceparent = getattr(event, "traceparent", None)  # CloudEvents extension: continue the producer's trace
             try:
-                with span(f"consume {event.type}", SpanKind.CONSUMER, {"traceparent": traceparent} if traceparent else None,
-                          **{"messaging.consumer.group.name": self.name}):
-                    async with self.db.transaction() as session:
-                        inserted = await session.scalar(
-                            pg_insert(self.tables.processed_events)
-                            .values(consumer=self.name, event_id=event.id, event_type=event.type)
-                            .on_conflict_do_nothing()
-                            .returning(self.tables.processed_events.c.event_id)
-                        )
-                        if inserted is not None and handler is not None and data is not None:
-                            await handler(session, event, data)
+                async with self.db.transaction() as session:
+                    inserted, handled = await self._apply(session, event, data)
             except Exception as exc:  # the effect rolled back with the inbox row: safe to retry
                 if deliveries >= self.settings.consumer_max_deliver:
                     log.error("event dead-lettered after retries", extra={"event_id": str(event.id), "error": repr(exc)})
@@ -146,9 +186,9 @@ class Consumer:
                     EVENTS_CONSUMED.labels(self.name, event.type, "retry").inc()
                 return
             await msg.ack()
-            outcome = "duplicate" if inserted is None else ("handled" if handler else "ignored")
+            outcome = "duplicate" if not inserted else ("handled" if handled else "ignored")
             EVENTS_CONSUMED.labels(self.name, event.type, outcome).inc()
-            if inserted is not None:
+            if inserted:
                 self.after_commit()
         finally:
             correlation_id.reset(token)

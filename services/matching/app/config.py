@@ -31,6 +31,8 @@ class MatchingSettings(ServiceSettings):
     arc_k: int = 20
     solver_time_limit_s: float = 10.0  # national runs
     proposal_time_limit_s: float = 2.0  # event-driven proposals (the background matcher's re-solves)
+    # a burst of events folds a fetched batch per commit (the fold is cheap; the commit per event was the limit)
+    consumer_batch_transaction: bool = True
     # background matcher (services/matching/app/rematch/matcher.py)
     matcher_enabled: bool = True  # off: requests are recorded but not served (a replica that only serves the API)
     matcher_executor: str = "thread"  # where a re-solve runs: "thread" or "process" (a worker process)
