@@ -245,6 +245,8 @@ def solves_from_log(text: str, since: float, until: float) -> dict[str, Any]:
         return {"solves": 0}
     keys = ("load_s", "plan_s", "write_s", "demands", "plots", "proposals", "requests", "stale", "oldest_request_s")
     return {"solves": len(rows), **{f"{k}_sum": round(sum(float(r.get(k, 0)) for r in rows), 3) for k in keys},
+            "solver_wall_s_sum": round(sum(float((r.get("solver") or {}).get("wall_s") or 0) for r in rows), 3),
+            "solver_status": sorted({f'{(r.get("solver") or {}).get("method")}/{(r.get("solver") or {}).get("mip_status")}' for r in rows}),
             "max_demands": max(int(r.get("demands", 0)) for r in rows),
             "max_plan_s": max(float(r.get("plan_s", 0)) for r in rows)}
 

@@ -93,9 +93,10 @@ class Offer:
 
 
 def plan_offers(demands: list[Demand], plots: list[Plot], declined: list[list], w: Weights, k: int,
-                time_limit_s: float, exact_time_limit_s: float, solution: Solution | None = None) -> list[Offer]:
-    """Solve (unless `solution` is given) and explain an offer per demand. Pure CPU work, no database:
-    the background matcher runs it off the event loop. `declined[i]`: demand i's turned-down allocations.
+                time_limit_s: float, exact_time_limit_s: float, solution: Solution | None = None) -> tuple[list[Offer], dict]:
+    """Solve (unless `solution` is given) and explain an offer per demand; also the solver's stats.
+    Pure CPU work, no database: the background matcher runs it off the event loop.
+    `declined[i]`: demand i's turned-down allocations.
     """
     if solution is None:
         solution = _timed_solve(demands, plots, w, k, time_limit_s)
@@ -130,14 +131,15 @@ def plan_offers(demands: list[Demand], plots: list[Plot], declined: list[list], 
         for a in allocations:
             p = plots[a.plot]
             plots[a.plot] = dataclasses.replace(p, free_units=p.free_units - a.units)
-    return offers
+    return offers, solution.stats
 
 
 def plan_inputs(inputs: MatchInputs, settings: "MatchingSettings", override: bool = False,
                 time_limit_s: float | None = None, solution: Solution | None = None) -> list[Offer]:
-    return plan_offers(inputs.demands, inputs.plots, [r.declined_allocations for r in inputs.rows], settings.weights(override),
+    offers, _ = plan_offers(inputs.demands, inputs.plots, [r.declined_allocations for r in inputs.rows], settings.weights(override),
                        settings.arc_k, settings.proposal_time_limit_s if time_limit_s is None else time_limit_s,
                        settings.proposal_time_limit_s, solution)
+    return offers
 
 
 async def propose(

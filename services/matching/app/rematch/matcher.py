@@ -84,7 +84,7 @@ class Matcher:
             declined = [list(r.declined_allocations or []) for r in inputs.rows]
         started, outcome = time.perf_counter(), "error"
         try:
-            offers = await self._plan(inputs, declined) if inputs.demands else []
+            offers, stats = await self._plan(inputs, declined) if inputs.demands else ([], {})
             planned = time.perf_counter()
             async with self.runtime.transaction() as session:
                 await proposals_repo.lock_allocator(session)
@@ -101,10 +101,11 @@ class Matcher:
         log.info("rematch served", extra={
             "requests": len(requests), "demands": len(inputs.demands), "plots": len(inputs.plots), "proposals": made,
             "stale": len(stale), "oldest_request_s": round(oldest, 3), "load_s": round(started - t0, 3),
-            "plan_s": round(planned - started, 3), "write_s": round(time.perf_counter() - planned, 3)})
+            "plan_s": round(planned - started, 3), "write_s": round(time.perf_counter() - planned, 3),
+            "solver": {k: stats.get(k) for k in ("method", "wall_s", "arc_build_s", "arcs", "mip_status", "mip_gap")}})
         return made
 
-    async def _plan(self, inputs: proposals.MatchInputs, declined: list[list]) -> list[proposals.Offer]:
+    async def _plan(self, inputs: proposals.MatchInputs, declined: list[list]) -> tuple[list[proposals.Offer], dict]:
         s = self.settings
         args = (inputs.demands, inputs.plots, declined, s.weights(), s.arc_k, s.proposal_time_limit_s, s.proposal_time_limit_s)
         if s.matcher_executor == "process":

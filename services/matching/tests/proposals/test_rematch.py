@@ -141,10 +141,10 @@ class _RacedMatcher(Matcher):
         self.site_id = site_id
 
     async def _plan(self, inputs, declined):
-        offers = await super()._plan(inputs, declined)
+        planned = await super()._plan(inputs, declined)
         async with self.runtime.transaction() as session:
             await readmodel.record_reserved(session, [ev.ReleasedSite(site_id=self.site_id, units=0, reserved_units=35)])
-        return offers
+        return planned
 
 
 async def test_a_plan_made_stale_meanwhile_is_not_written_and_the_demand_is_requested_again(settings, publish):
