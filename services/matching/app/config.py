@@ -38,6 +38,7 @@ class MatchingSettings(ServiceSettings):
     matcher_executor: str = "thread"  # where a re-solve runs: "thread" or "process" (a worker process)
     rematch_window_s: float = 0.15  # requests within this window after the first are served by one solve
     rematch_poll_interval_s: float = 0.25  # how often to look for requests another replica's commit made
+    rematch_bisect_after_failures: int = 3  # then serve in halves, so one demand that fails holds up no other
     # proposals
     proposal_deadline_days: int = 30
     expiry_check_interval_s: float = 30.0

@@ -41,6 +41,11 @@ async def waiting_demand(session: AsyncSession, placement_ids: list[uuid.UUID] |
     return list((await session.scalars(q.with_for_update() if lock else q)).all())
 
 
+async def waiting_ids(session: AsyncSession) -> list[uuid.UUID]:
+    q = sa.select(PlacementDemand.placement_id).where(PlacementDemand.demand_status == "waiting")
+    return list((await session.scalars(q.order_by(PlacementDemand.end_date, PlacementDemand.placement_id))).all())
+
+
 async def demand_for_update_many(session: AsyncSession, placement_ids: list[uuid.UUID]) -> dict[uuid.UUID, PlacementDemand]:
     if not placement_ids:
         return {}

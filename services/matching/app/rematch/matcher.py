@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 
 REMATCH_SOLVES = Counter("matching_rematch_solves_total", "Coalesced re-solves of waiting demand", ["outcome"])
 REMATCH_REQUESTS = Counter("matching_rematch_requests_served_total", "Rematch requests served")
+REMATCH_DROPPED = Counter("matching_rematch_dropped_total", "Placements whose rematch failed on their own (logged)")
 REMATCH_STALE = Counter("matching_rematch_stale_offers_total", "Offers not written: demand or plots changed meanwhile")
 REMATCH_WAIT = Histogram("matching_rematch_wait_seconds", "Age of the oldest request a re-solve served",
                          buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30))
@@ -70,15 +71,55 @@ class Matcher:
 
     async def serve_once(self) -> int:
         """Serve every outstanding request with one solve; returns the proposals made."""
+        requests, scope = await self._outstanding()
+        return await self._serve([i for i, _ in requests], scope) if requests else 0
+
+    async def serve_bisected(self) -> int:
+        """After repeated failures: serve the requested demand in halves, down to single placements, so a
+        demand the matcher cannot handle (a defect) holds up no other. Its request is dropped with an
+        error logged, as a dead letter would be; its next event requests it again. When every part
+        fails the cause is not one demand (e.g. the database): the requests stay."""
+        requests, scope = await self._outstanding()
+        if not requests:
+            return 0
+        if scope is None:
+            async with self.runtime.db.sessions() as session:  # type: ignore[union-attr]
+                scope = await rm_repo.waiting_ids(session)
+        made, served, failed = await self._bisect(scope)
+        if served == 0 and failed:
+            raise RuntimeError("rematch failed for every part of the demand")
+        async with self.runtime.transaction() as session:
+            await repo.delete(session, [i for i, _ in requests])
+        return made
+
+    async def _bisect(self, placements: list[uuid.UUID]) -> tuple[int, int, int]:
+        """(proposals made, parts served, placements dropped)."""
+        try:
+            return await self._serve([], placements), 1, 0
+        except Exception:
+            if len(placements) <= 1:
+                log.error("rematch of a placement failed; its request is dropped", exc_info=True,
+                          extra={"placement_id": str(placements[0]) if placements else None})
+                REMATCH_DROPPED.inc(len(placements))
+                return 0, 0, len(placements)
+        mid = len(placements) // 2
+        left, right = await self._bisect(placements[:mid]), await self._bisect(placements[mid:])
+        return left[0] + right[0], left[1] + right[1], left[2] + right[2]
+
+    async def _outstanding(self) -> tuple[list[tuple[int, uuid.UUID | None]], list[uuid.UUID] | None]:
+        """The requests not served yet, and the demand they ask for (None: all waiting demand)."""
+        async with self.runtime.db.sessions() as session:  # type: ignore[union-attr]
+            requests = await repo.outstanding(session)
+        scope = None if any(p is None for _, p in requests) else sorted({p for _, p in requests if p is not None})
+        return requests, scope
+
+    async def _serve(self, request_ids: list[int], scope: list[uuid.UUID] | None) -> int:
+        """One solve for this demand; the given requests are deleted with the proposals written."""
         db = self.runtime.db
         assert db is not None
         t0 = time.perf_counter()
         async with db.sessions() as session:
-            requests = await repo.outstanding(session)
-            if not requests:
-                return 0
             oldest = await repo.oldest_age_s(session)
-            scope = None if any(p is None for _, p in requests) else sorted({p for _, p in requests if p is not None})
             inputs = await proposals.load_inputs(session, scope, lock=False)
             fingerprints = [_fingerprint(r) for r in inputs.rows]
             declined = [list(r.declined_allocations or []) for r in inputs.rows]
@@ -89,17 +130,17 @@ class Matcher:
             async with self.runtime.transaction() as session:
                 await proposals_repo.lock_allocator(session)
                 made, stale = await self._write(session, inputs, fingerprints, offers)
-                await repo.delete(session, [i for i, _ in requests])
+                await repo.delete(session, request_ids)
                 if stale:
                     await repo.add(session, stale, "stale_plan")
             outcome = "ok"
         finally:
             REMATCH_SOLVES.labels(outcome).inc()
-        REMATCH_REQUESTS.inc(len(requests))
+        REMATCH_REQUESTS.inc(len(request_ids))
         REMATCH_STALE.inc(len(stale))
         REMATCH_WAIT.observe(oldest)
         log.info("rematch served", extra={
-            "requests": len(requests), "demands": len(inputs.demands), "plots": len(inputs.plots), "proposals": made,
+            "requests": len(request_ids), "demands": len(inputs.demands), "plots": len(inputs.plots), "proposals": made,
             "stale": len(stale), "oldest_request_s": round(oldest, 3), "load_s": round(started - t0, 3),
             "plan_s": round(planned - started, 3), "write_s": round(time.perf_counter() - planned, 3),
             "solver": {k: stats.get(k) for k in ("method", "wall_s", "arc_build_s", "arcs", "mip_status", "mip_gap")}})
@@ -189,6 +230,7 @@ class Matcher:
         assert db is not None
         loop = asyncio.get_running_loop()
         last_ping = loop.time()
+        failures = 0
         while not stop.is_set():
             self.wakeup.clear()
             async with db.sessions() as session:
@@ -199,10 +241,15 @@ class Matcher:
                 if stop.is_set():
                     return
                 try:
-                    await self.serve_once()
+                    if failures >= self.settings.rematch_bisect_after_failures:
+                        await self.serve_bisected()
+                    else:
+                        await self.serve_once()
+                    failures = 0
                 except Exception:  # e.g. a deadlock with a handler: the requests stay, try again shortly
-                    log.exception("rematch failed; will retry")
-                    await _sleep_or_stop(stop, 1.0)
+                    failures += 1
+                    log.exception("rematch failed; will retry", extra={"failures": failures})
+                    await _sleep_or_stop(stop, min(1.0 * failures, 10.0))
                 continue
             if loop.time() - last_ping > 10:
                 await repo.keep_alive(lock_conn)  # keeps the leader's connection (and lock) alive

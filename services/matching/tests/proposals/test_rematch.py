@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 import sqlalchemy as sa
 from prometheus_client import REGISTRY
 
@@ -176,3 +177,44 @@ async def test_a_plan_made_stale_meanwhile_is_not_written_and_the_demand_is_requ
         [proposal] = await _proposals(client, idle)
         assert [(a["site_id"], a["units"]) for a in proposal["allocations"]] == [(str(plot.site_id), 5)]
         assert proposal["shortfall_units"] == 15
+
+
+class _DefectMatcher(Matcher):
+    """A matcher with a defect that shows for some demand only (or for all of it)."""
+
+    def __init__(self, runtime, bad: set[str] | None) -> None:
+        super().__init__(runtime)
+        self.bad = bad
+
+    async def _plan(self, inputs, declined):
+        if self.bad is None or self.bad & {d.key for d in inputs.demands}:
+            raise RuntimeError("defect")
+        return await super()._plan(inputs, declined)
+
+
+async def test_a_demand_the_matcher_fails_on_holds_up_no_other(settings, publish):
+    idle = settings.model_copy(update={"matcher_enabled": False})
+    publish.settings = idle
+    app = create_app(idle)
+    async with running_app(app) as client:
+        runtime, db = app.state.runtime, app.state.runtime.db
+        plot = site(capacity=60)
+        await publish("sites.site.published", plot, plot.site_id)
+        demands = [expiring(complex_spec(unit_count=10)) for _ in range(5)]
+        for d in demands:
+            await publish("inventory.placement.expiring", d, d.placement_id)
+
+        async def folded():
+            return await _count(db, PlacementDemand) == 5 and await _count(db, RematchRequest) == 6
+        await eventually(folded)
+
+        # a failure of the whole database-side kind keeps every request
+        with pytest.raises(RuntimeError):
+            await _DefectMatcher(runtime, None).serve_bisected()
+        assert await _count(db, RematchRequest) == 6
+
+        bad = str(demands[2].placement_id)
+        assert await _DefectMatcher(runtime, {bad}).serve_bisected() == 4
+        proposed = {p["placement_id"] for p in await _proposals(client, idle)}
+        assert proposed == {str(d.placement_id) for d in demands} - {bad}
+        assert await _count(db, RematchRequest) == 0  # the failing one is logged and dropped, not retried forever
