@@ -173,14 +173,15 @@ class ServiceRuntime:
         return await record_event(session, self.tables, self.settings.service_name, event_type, aggregate_id, data)
 
     @contextlib.asynccontextmanager
-    async def batched_emits(self, session: AsyncSession) -> AsyncIterator[None]:
+    async def batched_emits(self, session: AsyncSession) -> AsyncIterator[OutboxBatch]:
         """Events emitted inside are written to the outbox in one statement when the block ends (same
-        transaction, same order): for a job that emits many events at once."""
+        transaction, same order; `await batch.write(session)` writes what is gathered so far): for a
+        job that emits many events at once."""
         assert self.tables is not None
         batch = OutboxBatch(self.tables, self.settings.service_name)
         token = _EMIT_BATCH.set(batch)
         try:
-            yield
+            yield batch
         finally:
             _EMIT_BATCH.reset(token)
         await batch.write(session)

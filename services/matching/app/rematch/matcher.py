@@ -55,6 +55,9 @@ REMATCH_WAIT = Histogram("matching_rematch_wait_seconds", "Age of the oldest req
                          buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30))
 
 
+WRITE_CHUNK = 50  # offers per flush while writing a re-solve's proposals
+
+
 def _fingerprint(row: PlacementDemand) -> tuple:
     """What a planned offer depends on: if any of it changed meanwhile, the offer is stale."""
     return (row.unit_count, row.end_date, row.lat, row.lon, row.complex_spec, row.excluded_sites, row.declined_allocations)
@@ -162,19 +165,23 @@ class Matcher:
         sites = sorted({uuid.UUID(inputs.plots[a.plot].key) for o in offers for a in o.allocations})
         free = {site: units for site, (version, units) in (await rm_repo.free_units_by_site(session, sites)).items()
                 if version == planned_version.get(site)}
-        made, stale = 0, []
-        # hundreds of proposals at once: one flush and one outbox statement, not round trips per proposal
+        stale: list[uuid.UUID] = []
+        # hundreds of proposals at once: a flush and an outbox statement per chunk, not round trips per
+        # proposal; the chunks also let the event loop serve requests in between
         with session.no_autoflush:
-            async with self.runtime.batched_emits(session):
-                made = await self._write_offers(session, inputs, fingerprints, offers, rows, free, stale)
+            async with self.runtime.batched_emits(session) as batch:
+                made = await self._write_offers(session, batch, inputs, fingerprints, offers, rows, free, stale)
         await session.flush()
         return made, stale
 
-    async def _write_offers(self, session: Any, inputs: proposals.MatchInputs, fingerprints: list[tuple],
+    async def _write_offers(self, session: Any, batch: Any, inputs: proposals.MatchInputs, fingerprints: list[tuple],
                             offers: list[proposals.Offer], rows: dict[uuid.UUID, PlacementDemand],
                             free: dict[uuid.UUID, int], stale: list[uuid.UUID]) -> int:
         made = 0
-        for offer in offers:
+        for n, offer in enumerate(offers):
+            if n and n % WRITE_CHUNK == 0:
+                await batch.write(session)
+                await session.flush()
             placement_id = inputs.rows[offer.index].placement_id
             row = rows.get(placement_id)
             if row is None or row.demand_status != "waiting":
