@@ -89,6 +89,9 @@ class ServiceSettings(BaseSettings):
     stream_check_interval_s: float = 30.0
 
     consumer_batch_size: int = 50
+    # fold a fetched batch in one transaction (one commit, not one per event); any failure in it
+    # falls back to one transaction per event, so retries and dead letters work as before
+    consumer_batch_transaction: bool = False
     consumer_fetch_timeout_s: float = 1.0
     consumer_max_deliver: int = 8
     consumer_ack_wait_s: float = 30.0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -17,7 +18,7 @@ from shared.bus import dead_letters
 from shared.bus.consumer import Consumer
 from shared.bus.handlers import EventHandlers
 from shared.bus.nats import connect, ensure_stream
-from shared.bus.outbox import OutboxRelay, outbox_backlog, outbox_head, record_event
+from shared.bus.outbox import OutboxBatch, OutboxRelay, outbox_backlog, outbox_head, record_event
 from shared.bus.tables import BusTables
 from shared.clock import Clock
 from shared.config import ServiceSettings
@@ -37,6 +38,8 @@ log = logging.getLogger(__name__)
 
 BackgroundTask = Callable[["ServiceRuntime", asyncio.Event], Awaitable[None]]
 StartStep = Callable[["ServiceRuntime"], Awaitable[None]]
+
+_EMIT_BATCH: contextvars.ContextVar[OutboxBatch | None] = contextvars.ContextVar("emit_batch", default=None)
 
 
 class ServiceRuntime:
@@ -78,6 +81,7 @@ class ServiceRuntime:
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
         self.nats_ready = asyncio.Event()
+        self.commit_listeners: list[Callable[[], None]] = []  # background loops woken by a commit (e.g. a matcher)
 
     # -- lifecycle
 
@@ -165,13 +169,32 @@ class ServiceRuntime:
         self.nudge()
 
     def nudge(self) -> None:
-        """Wake the relay right away after a commit that wrote outbox rows."""
+        """Wake the relay (and any commit listener) right away after a commit that wrote outbox or inbox rows."""
         if self.relay is not None:
             self.relay.wakeup.set()
+        for listener in self.commit_listeners:
+            listener()
 
     async def emit(self, session: AsyncSession, event_type: str, aggregate_id: Any, data: EventData) -> CloudEvent:
         assert self.tables is not None
+        batch = _EMIT_BATCH.get()
+        if batch is not None:
+            return batch.add(event_type, aggregate_id, data)
         return await record_event(session, self.tables, self.settings.service_name, event_type, aggregate_id, data)
+
+    @contextlib.asynccontextmanager
+    async def batched_emits(self, session: AsyncSession) -> AsyncIterator[OutboxBatch]:
+        """Events emitted inside are written to the outbox in one statement when the block ends (same
+        transaction, same order; `await batch.write(session)` writes what is gathered so far): for a
+        job that emits many events at once."""
+        assert self.tables is not None
+        batch = OutboxBatch(self.tables, self.settings.service_name)
+        token = _EMIT_BATCH.set(batch)
+        try:
+            yield batch
+        finally:
+            _EMIT_BATCH.reset(token)
+        await batch.write(session)
 
     async def readiness(self) -> dict[str, str]:
         """Each dependency: "ok", "unavailable: ..." (not ready) or "degraded: ..." (still ready).

@@ -118,9 +118,56 @@ class Consumer:
             )
         except (nats.errors.TimeoutError, asyncio.TimeoutError):
             return 0
-        for msg in msgs:
-            await self.handle(msg)
+        if self.settings.consumer_batch_transaction and len(msgs) > 1:
+            await self.handle_batch(msgs)
+        else:
+            for msg in msgs:
+                await self.handle(msg)
         return len(msgs)
+
+    async def handle_batch(self, msgs: list[Msg]) -> None:
+        """Fold a fetched batch in one transaction: under a burst the commit per event is what limits
+        the rate. Nothing is acked before the commit; if any event of the batch fails, is refused or
+        does not parse, the whole transaction rolls back and the batch is handled one event at a time,
+        so retries, refusals, backoff and dead letters are exactly those of `handle`."""
+        try:
+            parsed = [(msg, *parse(msg.data)) for msg in msgs]
+        except PoisonMessage:
+            parsed = None
+        outcomes: list[tuple[Msg, CloudEvent, str]] = []
+        if parsed is not None:
+            try:
+                async with self.db.transaction() as session:
+                    for msg, event, data in parsed:
+                        token = correlation_id.set(event.correlationid)
+                        try:
+                            outcomes.append((msg, event, await self._claim_and_handle(session, event, data)))
+                        finally:
+                            correlation_id.reset(token)
+            except Exception as exc:  # noqa: BLE001 - rolled back as a whole (a Refused too): each event on its own below
+                log.info("batch transaction failed; handling its events one by one", extra={"error": repr(exc)})
+                parsed = None
+        if parsed is None:
+            for msg in msgs:
+                await self.handle(msg)
+            return
+        for msg, event, outcome in outcomes:
+            await msg.ack()
+            EVENTS_CONSUMED.labels(self.name, event.type, outcome).inc()
+        if any(outcome != "duplicate" for _, _, outcome in outcomes):
+            self.after_commit()
+
+    async def _claim_and_handle(self, session: Any, event: CloudEvent, data: EventData | None) -> str:
+        """Inbox row + the handler's effect in the caller's transaction: handled, ignored or duplicate."""
+        handler = self.handlers.get(event.type)
+        traceparent = getattr(event, "traceparent", None)  # CloudEvents extension: continue the producer's trace
+        with span(f"consume {event.type}", SpanKind.CONSUMER, {"traceparent": traceparent} if traceparent else None,
+                  **{"messaging.consumer.group.name": self.name}):
+            if await self._claim(session, event) is None:
+                return "duplicate"
+            if handler is not None and data is not None:
+                await handler(session, event, data)
+        return "handled" if handler else "ignored"
 
     async def apply(self, event: CloudEvent, data: EventData | None) -> str:
         """Handle one parsed event: inbox row + effect in one transaction. Returns the outcome
@@ -129,12 +176,9 @@ class Consumer:
         A business refusal (`Refused`) rolls the handler's work back, then records the inbox
         row with outcome "refused" and the reason, together with the refusal's compensation.
         """
-        handler = self.handlers.get(event.type)
         try:
             async with self.db.transaction() as session:
-                inserted = await self._claim(session, event)
-                if inserted is not None and handler is not None and data is not None:
-                    await handler(session, event, data)
+                outcome = await self._claim_and_handle(session, event, data)
         except Refused as refusal:
             async with self.db.transaction() as session:
                 inserted = await self._claim(session, event, outcome="refused", detail=refusal.reason)
@@ -145,10 +189,9 @@ class Consumer:
             log.warning("event refused", extra={"event_id": str(event.id), "event_type": event.type, "reason": refusal.reason})
             self.after_commit()
             return "refused"
-        if inserted is None:
-            return "duplicate"
-        self.after_commit()
-        return "handled" if handler else "ignored"
+        if outcome != "duplicate":
+            self.after_commit()
+        return outcome
 
     async def _claim(self, session: Any, event: CloudEvent, outcome: str | None = None, detail: str | None = None) -> Any:
         return await session.scalar(
@@ -170,11 +213,8 @@ class Consumer:
             return
         token = correlation_id.set(event.correlationid)
         try:
-            traceparent = getattr(event, "traceparent", None)  # CloudEvents extension: continue the producer's trace
             try:
-                with span(f"consume {event.type}", SpanKind.CONSUMER, {"traceparent": traceparent} if traceparent else None,
-                          **{"messaging.consumer.group.name": self.name}):
-                    outcome = await self.apply(event, data)
+                outcome = await self.apply(event, data)
             except Exception as exc:  # the effect rolled back with the inbox row: safe to retry
                 if deliveries >= self.settings.consumer_max_deliver:
                     log.error("event dead-lettered after retries", extra={"event_id": str(event.id), "error": repr(exc)})

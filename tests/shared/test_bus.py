@@ -349,3 +349,39 @@ async def test_metrics_show_backlog_age_stalls_consumer_lag_and_dead_letters(
     assert _sample("consumer_pending_messages", {"consumer": consumer.name}) == 1
     assert _sample("dead_letters", {"service": "matching"}) == 1
     await nc.close()
+
+
+async def test_a_batch_folds_in_one_transaction_and_a_failure_in_it_falls_back_to_one_by_one(producer_db, consumer_db, make_settings):
+    settings = settings_for(make_settings, "sites")
+    nc = await connect(settings)
+    js = nc.jetstream()
+    await ensure_stream(js, settings)
+    relay = OutboxRelay(producer_db, TABLES, js, settings)
+    effects = EffectLog(consumer_db)
+    consumer = Consumer(consumer_db, TABLES, js, settings_for(make_settings, "matching", consumer_batch_transaction=True,
+                                                             consumer_backoff_s=[0.05]), "sites.>", {SUBJECT: effects.handler})
+
+    async def transactions() -> int:  # rows written by one transaction share its xmin
+        async with consumer_db.sessions() as s:
+            return int(await s.scalar(sa.text("SELECT count(DISTINCT xmin::text) FROM effects")))
+
+    for _ in range(5):
+        await _commit_event(producer_db, settings)
+    await relay.publish_pending()
+    await eventually(lambda: _fetched(consumer, effects, 5))
+    assert effects.calls == 5 and await transactions() == 1  # one commit for the batch
+
+    # the first event of the next batch fails once: the batch rolls back, each event then commits on its own
+    effects.fail_times = effects.calls + 1
+    for _ in range(3):
+        await _commit_event(producer_db, settings)
+    await relay.publish_pending()
+    await eventually(lambda: _fetched(consumer, effects, 8))
+    assert effects.calls == 5 + 1 + 3 and await effects.count() == 8
+    assert await transactions() == 1 + 3
+    await nc.close()
+
+
+async def _fetched(consumer: Consumer, effects: EffectLog, n: int) -> bool:
+    await consumer.fetch_and_handle()
+    return await effects.count() == n

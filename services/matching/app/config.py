@@ -32,7 +32,15 @@ class MatchingSettings(ServiceSettings):
     # solver
     arc_k: int = 20
     solver_time_limit_s: float = 10.0  # national runs
-    proposal_time_limit_s: float = 2.0  # event-driven proposals, inside a handler's transaction
+    proposal_time_limit_s: float = 2.0  # event-driven proposals (the background matcher's re-solves)
+    # a burst of events folds a fetched batch per commit (the fold is cheap; the commit per event was the limit)
+    consumer_batch_transaction: bool = True
+    # background matcher (services/matching/app/rematch/matcher.py)
+    matcher_enabled: bool = True  # off: requests are recorded but not served (a replica that only serves the API)
+    matcher_executor: str = "thread"  # where a re-solve runs: "thread" or "process" (a worker process)
+    rematch_window_s: float = 0.15  # requests within this window after the first are served by one solve
+    rematch_poll_interval_s: float = 0.25  # how often to look for requests another replica's commit made
+    rematch_bisect_after_failures: int = 3  # then serve in halves, so one demand that fails holds up no other
     # proposals
     proposal_deadline_days: int = 30
     expiry_check_interval_s: float = 30.0

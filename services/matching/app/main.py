@@ -17,6 +17,7 @@ from services.matching.app.policy import service as policies
 from services.matching.app.policy.endpoints import router as policy_router
 from services.matching.app.proposals import service as proposals
 from services.matching.app.proposals.endpoints import router as proposals_router
+from services.matching.app.rematch.matcher import matcher_loop
 from services.matching.app.runs.endpoints import router as runs_router
 from services.matching.app.stats.endpoints import router as stats_router
 from shared import product_clock
@@ -29,7 +30,7 @@ log = logging.getLogger(__name__)
 
 
 async def expiry_loop(runtime: ServiceRuntime, stop: asyncio.Event) -> None:
-    """Pending proposals past their deadline (in product time) expire and their demand is proposed again."""
+    """Pending proposals past their deadline (in product time) expire and their demand is matched again."""
     interval = runtime.settings.expiry_check_interval_s  # type: ignore[attr-defined]
     while not stop.is_set():
         try:
@@ -52,7 +53,8 @@ async def seed_policy(runtime: ServiceRuntime) -> None:
 def create_app(settings: MatchingSettings | None = None) -> FastAPI:
     settings = settings or MatchingSettings()
     runtime = ServiceRuntime(
-        settings, bus_tables, handlers=handlers, background=[expiry_loop], startup=[restore_clock(clock_table), seed_policy]
+        settings, bus_tables, handlers=handlers, background=[expiry_loop, matcher_loop],
+        startup=[restore_clock(clock_table), seed_policy],
     )
     return create_service_app(
         runtime,

@@ -1,6 +1,8 @@
 """How the matcher follows the world: each event is folded into the read model and the home
-ledger, then (when `react`) proposals are made or withdrawn. A rebuild folds with react=False,
-so nothing is proposed or emitted twice. Every handler takes (session, runtime, data, react).
+ledger, then (when `react`) proposals that became infeasible are withdrawn and a re-solve is
+requested (`rematch.request`): the consumer never solves, the background matcher does, coalesced
+(services/matching/app/rematch/matcher.py). A rebuild folds with react=False, so nothing is
+proposed or emitted twice. Every handler takes (session, runtime, data, react).
 
 The lifecycle (DESIGN "The lifecycle of a home"): a placement whose term ends unrelocated is
 stored and stays demand; one in fallback or closed is no longer matched; a changed term is
@@ -24,6 +26,7 @@ from services.matching.app.readmodel import repository as rm_repo
 from services.matching.app.readmodel import service as readmodel
 from shared import product_clock
 from shared.clock import add_months
+from services.matching.app.rematch import service as rematch
 from shared.events import models as ev
 
 if TYPE_CHECKING:
@@ -43,7 +46,7 @@ async def placement_expiring(session: AsyncSession, runtime: "ServiceRuntime", d
     became_demand = await readmodel.record_expiring(session, data)
     await ledger.placement_expiring(session, data)
     if became_demand and react:
-        await proposals.propose(session, runtime, [data.placement_id])
+        await rematch.request(session, runtime, [data.placement_id], reason="expiring")
 
 
 async def placement_ended(session: AsyncSession, runtime: "ServiceRuntime", data: ev.PlacementEnded, react: bool = True) -> None:
@@ -65,8 +68,7 @@ async def placement_ended(session: AsyncSession, runtime: "ServiceRuntime", data
         await proposals.return_to_pool(session, pending)  # remembered: not offered again as it was
         pending = None
     if pending is None and row.demand_status == "waiting":
-        await session.flush()
-        await proposals.propose(session, runtime, [data.placement_id])
+        await rematch.request(session, runtime, [data.placement_id], reason="placement_ended_in_storage")
 
 
 async def placement_fallback(session: AsyncSession, runtime: "ServiceRuntime", data: ev.PlacementFallback, react: bool = True) -> None:
@@ -107,8 +109,7 @@ async def placement_updated(session: AsyncSession, runtime: "ServiceRuntime", da
             phase = "in_place"
         await ledger.placement_updated(session, data, phase, today)
     if react and row is not None and row.demand_status == "waiting":
-        await session.flush()
-        await proposals.propose(session, runtime, [data.placement_id])
+        await rematch.request(session, runtime, [data.placement_id], reason="placement_changed")
 
 
 async def placement_started(session: AsyncSession, runtime: "ServiceRuntime", data: ev.PlacementStarted, react: bool = True) -> None:
@@ -133,13 +134,13 @@ async def site_changed(session: AsyncSession, runtime: "ServiceRuntime", data: e
         return
     if data.status == "withdrawn":
         await _withdraw_on_site(session, runtime, data.site_id)
-    await proposals.propose(session, runtime)  # new or changed supply: retry waiting demand
+    await rematch.request(session, runtime, reason="site_changed")  # new or changed supply: retry waiting demand
 
 
 async def site_withdrawn(session: AsyncSession, runtime: "ServiceRuntime", data: ev.SiteWithdrawn, react: bool = True) -> None:
     if await readmodel.record_site_withdrawn(session, data) and react:
         await _withdraw_on_site(session, runtime, data.site_id)
-        await proposals.propose(session, runtime)
+        await rematch.request(session, runtime, reason="site_withdrawn")
 
 
 async def _withdraw_on_site(session: AsyncSession, runtime: "ServiceRuntime", site_id: uuid.UUID) -> None:
@@ -168,7 +169,7 @@ async def reservation_rejected(session: AsyncSession, runtime: "ServiceRuntime",
         await proposals.withdraw(session, runtime, proposal, f"reservation_rejected: {data.reason}")
         await proposals.return_to_pool(session, proposal)
         await session.flush()
-        await proposals.propose(session, runtime, [proposal.placement_id])
+        await rematch.request(session, runtime, [proposal.placement_id], reason="reservation_rejected")
 
 
 async def relocation_refused(session: AsyncSession, runtime: "ServiceRuntime", data: ev.RelocationRefused, react: bool = True) -> None:
@@ -182,14 +183,13 @@ async def relocation_refused(session: AsyncSession, runtime: "ServiceRuntime", d
     await proposals.withdraw(session, runtime, proposal, f"relocation_refused: {data.reason}")
     # the plots were fine, the placement was not: the same allocation may be offered again
     await proposals.return_to_pool(session, proposal, remember_allocation=False)
-    await session.flush()
-    await proposals.propose(session, runtime, [proposal.placement_id])
+    await rematch.request(session, runtime, [proposal.placement_id], reason="relocation_refused")
 
 
 async def reservation_released(session: AsyncSession, runtime: "ServiceRuntime", data: ev.ReservationReleased, react: bool = True) -> None:
     await readmodel.record_reserved(session, data.sites)
     if react:
-        await proposals.propose(session, runtime)
+        await rematch.request(session, runtime, reason="reservation_released")
 
 
 async def clock_set(session: AsyncSession, runtime: "ServiceRuntime", data: ev.ClockSet, react: bool = True) -> None:

@@ -24,6 +24,7 @@ from services.matching.app.readmodel import repository as rm_repo
 from services.matching.app.readmodel.models import PlacementDemand, PlotView
 from services.matching.app.readmodel.service import to_demand, to_plot
 from shared import product_clock
+from services.matching.app.rematch import service as rematch
 from shared.domain import LadderRung, Role
 from shared.events import models as ev
 from shared.metrics import SOLVER_DURATION, SOLVER_RUNS
@@ -45,11 +46,15 @@ class MatchInputs:
 
 
 async def load_inputs(session: AsyncSession, placement_ids: list[uuid.UUID] | None = None,
-                      replaceable: list[Proposal] | None = None) -> MatchInputs:
-    """Waiting demand and free supply. `replaceable`: pending proposals a national run may supersede;
-    their demand is matched again and their promised units count as free."""
+                      replaceable: list[Proposal] | None = None, *, lock: bool = True) -> MatchInputs:
+    """Waiting demand (all, or the given placements) and the plots with free units. `replaceable`: pending
+    proposals a national run may supersede; their demand is matched again and their promised units count as free.
+
+    `lock`: lock the demand rows (the direct path, which writes in the same transaction); the
+    background matcher reads without locks and re-validates when it writes.
+    """
     replaceable = replaceable or []
-    rows = await rm_repo.waiting_demand(session, placement_ids, also=[p.placement_id for p in replaceable])
+    rows = await rm_repo.waiting_demand(session, placement_ids, also=[p.placement_id for p in replaceable], lock=lock)
     promised = await rm_repo.promised_units_by_site(session, besides=[p.id for p in replaceable])
     plot_rows = await rm_repo.published_plots(session)
     plots = [to_plot(r, promised.get(r.site_id, 0)) for r in plot_rows]
@@ -64,10 +69,14 @@ def _signature(plots: list[Plot], allocations: list[Allocation]) -> list[list]:
 def solve_inputs(inputs: MatchInputs, settings: "MatchingSettings", override: bool = False,
                  time_limit_s: float | None = None, *, weights: Weights | None = None) -> Solution:
     """Solve with `weights` (the policy in force's, see policies.current); the settings' only without."""
+    return _timed_solve(inputs.demands, inputs.plots, weights or settings.weights(override), settings.arc_k,
+                        settings.solver_time_limit_s if time_limit_s is None else time_limit_s)
+
+
+def _timed_solve(demands: list[Demand], plots: list[Plot], w: Weights, k: int, time_limit_s: float) -> Solution:
     started, outcome = time.perf_counter(), "error"
     try:
-        solution = solve(inputs.demands, inputs.plots, weights or settings.weights(override), k=settings.arc_k,
-                         time_limit_s=settings.solver_time_limit_s if time_limit_s is None else time_limit_s)
+        solution = solve(demands, plots, w, k=k, time_limit_s=time_limit_s)
         outcome = "ok"
         return solution
     finally:
@@ -79,12 +88,79 @@ def _groups(demands: list[Demand]) -> np.ndarray:
     return np.array([max(1, min(d.min_group_size, d.units)) for d in demands], dtype=np.int64)
 
 
+@dataclasses.dataclass
+class Offer:
+    """What the matcher proposes for one waiting demand: allocations (none: it stays waiting) and their explanation."""
+
+    index: int  # of the demand in the inputs
+    allocations: list[Allocation]
+    shortfall_units: int
+    cost: ev.CostBreakdown | None = None
+    binding_constraints: list[str] = dataclasses.field(default_factory=list)
+    alternatives: list[dict] = dataclasses.field(default_factory=list)
+    passed_over: list[dict] = dataclasses.field(default_factory=list)  # the nearest plots not used, and why
+
+
+def plan_offers(demands: list[Demand], plots: list[Plot], declined: list[list], w: Weights, k: int,
+                time_limit_s: float, exact_time_limit_s: float, solution: Solution | None = None) -> tuple[list[Offer], dict]:
+    """Solve (unless `solution` is given) and explain an offer per demand; also the solver's stats.
+    Pure CPU work, no database: the background matcher runs it off the event loop.
+    `declined[i]`: demand i's turned-down allocations.
+    """
+    if solution is None:
+        solution = _timed_solve(demands, plots, w, k, time_limit_s)
+    plots = list(plots)  # free units are counted down as offers are made
+    by_demand = solution.by_demand()
+    groups = _groups(demands)
+    capacity = np.array([max(0, p.free_units) for p in plots], dtype=np.int64)
+    binding = explain.BindingConstraints(demands, plots, w)
+    offers: list[Offer] = []
+    for i, demand in enumerate(demands):
+        allocations = by_demand.get(i, [])
+        sol_i, i_in, groups_i, capacity_i = solution, i, groups, capacity
+        if allocations and _signature(plots, allocations) in (declined[i] or []):
+            # do not offer exactly what was turned down: drop the largest piece's plot and re-solve alone
+            largest = max(allocations, key=lambda a: a.units)
+            demand = dataclasses.replace(demand, excluded_plots=demand.excluded_plots | {plots[largest.plot].key})
+            sol_i = solve([demand], plots, w, k=None, method="exact", time_limit_s=exact_time_limit_s)
+            i_in, groups_i = 0, _groups([demand])
+            capacity_i = np.array([max(0, p.free_units) for p in plots], dtype=np.int64)
+            allocations = [dataclasses.replace(a, demand=i) for a in sol_i.allocations]
+        housed = sum(a.units for a in allocations)
+        if not allocations:
+            offers.append(Offer(i, [], demand.units - housed))
+            continue  # stays waiting: reported as shortfall, retried when supply is published
+        offers.append(Offer(
+            i, allocations, demand.units - housed,
+            cost=explain.demand_cost(sol_i, i_in, groups_i, w),
+            binding_constraints=binding.of(i, allocations, demand),
+            alternatives=explain.alternatives(sol_i, i_in, demand, plots, capacity_i, w),
+            passed_over=explain.passed_over(sol_i, i_in, demand, plots, capacity_i, w),
+        ))
+        # later demands in this batch see the capacity this offer promised
+        for a in allocations:
+            p = plots[a.plot]
+            plots[a.plot] = dataclasses.replace(p, free_units=p.free_units - a.units)
+    return offers, solution.stats
+
+
+def plan_inputs(inputs: MatchInputs, settings: "MatchingSettings", w: Weights,
+                time_limit_s: float | None = None, solution: Solution | None = None) -> list[Offer]:
+    """Offers for the inputs under the weights `w` (the policy in force's)."""
+    offers, _ = plan_offers(inputs.demands, inputs.plots, [r.declined_allocations for r in inputs.rows], w,
+                            settings.arc_k, settings.proposal_time_limit_s if time_limit_s is None else time_limit_s,
+                            settings.proposal_time_limit_s, solution)
+    return offers
+
+
 async def propose(
     session: AsyncSession, runtime: "ServiceRuntime", placement_ids: list[uuid.UUID] | None = None,
     *, run_id: uuid.UUID | None = None, override: bool = False,
     prepared: tuple[MatchInputs, Solution] | None = None,
 ) -> list[Proposal]:
-    """Propose for waiting demand (all of it, or the given placements) against free supply.
+    """Propose for waiting demand (all of it, or the given placements) against free supply, now, in
+    this transaction (the direct path: binding national runs). Event reactions do not call this:
+    they ask the background matcher with `rematch.request(...)`.
 
     `prepared`: inputs loaded and solved under the allocator lock in this transaction (a binding run).
     """
@@ -97,46 +173,26 @@ async def propose(
         inputs = await load_inputs(session, placement_ids)
         if not inputs.demands:
             return []
-        # event-driven proposals run inside a handler's transaction: a short search suffices
-        solution = solve_inputs(inputs, settings, override,
-                                settings.proposal_time_limit_s if run_id is None else settings.solver_time_limit_s, weights=w)
+        offers = plan_inputs(inputs, settings, w,
+                             settings.proposal_time_limit_s if run_id is None else settings.solver_time_limit_s)
     else:
         inputs, solution = prepared
-    by_demand = solution.by_demand()
-    groups = _groups(inputs.demands)
-    capacity = np.array([max(0, p.free_units) for p in inputs.plots], dtype=np.int64)
-    binding = explain.BindingConstraints(inputs.demands, inputs.plots, w)
+        offers = plan_inputs(inputs, settings, w, solution=solution)
     created: list[Proposal] = []
-    for i, row in enumerate(inputs.rows):
-        allocations = by_demand.get(i, [])
-        demand = inputs.demands[i]
-        sol_i, i_in, groups_i, capacity_i = solution, i, groups, capacity
-        if allocations and _signature(inputs.plots, allocations) in (row.declined_allocations or []):
-            # do not offer exactly what was turned down: drop the largest piece's plot and re-solve alone
-            largest = max(allocations, key=lambda a: a.units)
-            demand = dataclasses.replace(demand, excluded_plots=demand.excluded_plots | {inputs.plots[largest.plot].key})
-            sol_i = solve([demand], inputs.plots, w, k=None, method="exact", time_limit_s=settings.proposal_time_limit_s)
-            i_in, groups_i = 0, _groups([demand])
-            capacity_i = np.array([max(0, p.free_units) for p in inputs.plots], dtype=np.int64)
-            allocations = [dataclasses.replace(a, demand=i) for a in sol_i.allocations]
-        housed = sum(a.units for a in allocations)
-        row.shortfall_units = demand.units - housed
-        if not allocations:
-            continue  # stays waiting: reported as shortfall, retried when supply is published
-        proposal = await create_proposal(
-            session, runtime, row, inputs.plots, allocations, run_id,
-            cost=explain.demand_cost(sol_i, i_in, groups_i, w),
-            binding_constraints=binding.of(i, allocations, demand),
-            alternatives=explain.alternatives(sol_i, i_in, demand, inputs.plots, capacity_i, w),
-            policy=policy,
-            passed_over=explain.passed_over(sol_i, i_in, demand, inputs.plots, capacity_i, w),
-        )
-        # later demands in this batch see the capacity this proposal promised
-        for a in allocations:
-            p = inputs.plots[a.plot]
-            inputs.plots[a.plot] = dataclasses.replace(p, free_units=p.free_units - a.units)
-        created.append(proposal)
+    for offer in offers:
+        row = inputs.rows[offer.index]
+        row.shortfall_units = offer.shortfall_units
+        if offer.allocations:
+            created.append(await write_offer(session, runtime, row, inputs.plots, offer, run_id, policy=policy))
     return created
+
+
+async def write_offer(session: AsyncSession, runtime: "ServiceRuntime", row: PlacementDemand, plots: list[Plot],
+                      offer: Offer, run_id: uuid.UUID | None = None, *, policy: policies.Policy | None = None) -> Proposal:
+    assert offer.cost is not None
+    return await create_proposal(session, runtime, row, plots, offer.allocations, run_id, cost=offer.cost,
+                                 binding_constraints=offer.binding_constraints, alternatives=offer.alternatives,
+                                 policy=policy, passed_over=offer.passed_over)
 
 
 async def create_proposal(
@@ -161,13 +217,11 @@ async def create_proposal(
         expires_at=now + policy.proposal_deadline, created_at=now, run_id=run_id,
     )
     session.add(proposal)
-    await session.flush()
     for a in allocations:
         p = plots[a.plot]
         session.add(ProposalAllocation(proposal_id=proposal.id, site_id=uuid.UUID(p.key), gemeente_code=p.gemeente_code,
                                        units=a.units, distance_km=round(a.distance_km, 3), rung=a.rung.value))
     row.demand_status = "proposed"
-    await session.flush()
     await ledger.proposal_created(session, proposal.id, row.placement_id, housed_units(proposal), now.date())
     await runtime.emit(session, "matching.proposal.created", proposal.id, ev.ProposalCreated(
         proposal_id=proposal.id, placement_id=row.placement_id, complex_id=row.complex_id, investor_org=row.investor_org,
@@ -262,7 +316,7 @@ async def decline(
     ))
     await return_to_pool(session, proposal, excluded_gemeente=party["org"] if party["role"] == Role.municipality.value else None)
     await session.flush()
-    await propose(session, runtime, [proposal.placement_id])
+    await rematch.request(session, runtime, [proposal.placement_id], reason="declined")
     return proposal
 
 
@@ -314,7 +368,7 @@ async def withdraw(session: AsyncSession, runtime: "ServiceRuntime", proposal: P
 
 
 async def expire_overdue(session: AsyncSession, runtime: "ServiceRuntime") -> int:
-    """Pending proposals past their deadline expire; their demand goes back to the pool."""
+    """Pending proposals past their deadline expire; their demand goes back to the pool and is matched again."""
     now = runtime.clock.now()
     overdue = await repo.overdue_pending(session, now)
     for proposal in overdue:
@@ -325,7 +379,7 @@ async def expire_overdue(session: AsyncSession, runtime: "ServiceRuntime") -> in
         await return_to_pool(session, proposal)
     if overdue:
         await session.flush()
-        await propose(session, runtime, [p.placement_id for p in overdue])
+        await rematch.request(session, runtime, [p.placement_id for p in overdue], reason="expired")
     return len(overdue)
 
 

@@ -40,14 +40,47 @@ async def published_plots(session: AsyncSession) -> list[PlotView]:
 
 
 async def waiting_demand(
-    session: AsyncSession, placement_ids: list[uuid.UUID] | None = None, *, also: list[uuid.UUID] | None = None
+    session: AsyncSession, placement_ids: list[uuid.UUID] | None = None, *, also: list[uuid.UUID] | None = None,
+    lock: bool = True,
 ) -> list[PlacementDemand]:
-    """Waiting demand (of the given placements), and the placements in `also` whatever their status."""
-    waiting = sa.and_(PlacementDemand.demand_status.in_(WAITING_DEMAND), REMAINING > 0)  # a remainder left
+    """Waiting demand with a remainder left (of the given placements), and the placements in `also` whatever
+    their status; locked for update unless `lock` is False (the matcher reads without locks, then re-checks)."""
+    waiting = sa.and_(PlacementDemand.demand_status.in_(WAITING_DEMAND), REMAINING > 0)
     q = sa.select(PlacementDemand).where(sa.or_(waiting, PlacementDemand.placement_id.in_(also)) if also else waiting)
     if placement_ids is not None:
         q = q.where(PlacementDemand.placement_id.in_(placement_ids))
-    return list((await session.scalars(q.order_by(PlacementDemand.end_date, PlacementDemand.placement_id).with_for_update())).all())
+    q = q.order_by(PlacementDemand.end_date, PlacementDemand.placement_id)
+    return list((await session.scalars(q.with_for_update() if lock else q)).all())
+
+
+async def waiting_ids(session: AsyncSession) -> list[uuid.UUID]:
+    q = sa.select(PlacementDemand.placement_id).where(PlacementDemand.demand_status.in_(WAITING_DEMAND), REMAINING > 0)
+    return list((await session.scalars(q.order_by(PlacementDemand.end_date, PlacementDemand.placement_id))).all())
+
+
+async def demand_for_update_many(session: AsyncSession, placement_ids: list[uuid.UUID]) -> dict[uuid.UUID, PlacementDemand]:
+    if not placement_ids:
+        return {}
+    q = sa.select(PlacementDemand).where(PlacementDemand.placement_id.in_(placement_ids)).order_by(PlacementDemand.placement_id)
+    return {r.placement_id: r for r in (await session.scalars(q.with_for_update())).all()}
+
+
+async def free_units_by_site(session: AsyncSession, site_ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[int, int]]:
+    """Published plots among these: site -> (version, units free now: capacity - reserved - promised to the
+    municipality's own parties - promised to open proposals)."""
+    if not site_ids:
+        return {}
+    promised = await promised_units_by_site(session)
+    rows = await session.execute(
+        sa.select(PlotView.site_id, PlotView.version, PlotView.capacity_units, PlotView.reserved_units, PlotView.snapshot)
+        .where(PlotView.site_id.in_(site_ids), PlotView.status == "published")
+    )
+    # the municipality's own promised homes (promised_units) are never free either
+    return {
+        r.site_id: (r.version, r.capacity_units - r.reserved_units - int((r.snapshot or {}).get("promised_units") or 0)
+                    - promised.get(r.site_id, 0))
+        for r in rows.all()
+    }
 
 
 async def upsert_complex(session: AsyncSession, complex_id: uuid.UUID, investor_org: str, spec: dict) -> None:
