@@ -1,14 +1,14 @@
 """rematch requests: re-solves asked for by the event fold, served by the background matcher
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0007
+Revises: 0006
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003"
-down_revision = "0002"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
