@@ -141,8 +141,8 @@ class _RacedMatcher(Matcher):
         super().__init__(runtime)
         self.site_id = site_id
 
-    async def _plan(self, inputs, declined):
-        planned = await super()._plan(inputs, declined)
+    async def _plan(self, inputs, declined, w):
+        planned = await super()._plan(inputs, declined, w)
         async with self.runtime.transaction() as session:
             await readmodel.record_reserved(session, [ev.ReleasedSite(site_id=self.site_id, units=0, reserved_units=35)])
         return planned
@@ -186,10 +186,10 @@ class _DefectMatcher(Matcher):
         super().__init__(runtime)
         self.bad = bad
 
-    async def _plan(self, inputs, declined):
+    async def _plan(self, inputs, declined, w):
         if self.bad is None or self.bad & {d.key for d in inputs.demands}:
             raise RuntimeError("defect")
-        return await super()._plan(inputs, declined)
+        return await super()._plan(inputs, declined, w)
 
 
 async def test_a_demand_the_matcher_fails_on_holds_up_no_other(settings, publish):

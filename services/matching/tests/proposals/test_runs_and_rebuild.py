@@ -78,9 +78,10 @@ async def test_rebuild_from_the_stream_equals_the_incremental_read_model(app_cli
         d = expiring(complex_spec(unit_count=10))
         await publish("inventory.placement.expiring", d, d.placement_id)
 
-    async def built():
+    async def built():  # folded, and both proposed by the background matcher
         placements, plots = await _snapshot(app_client.app.state.runtime.db)
-        return len(placements) == 2 and len(plots) == 1 and plots[0].version == 2 and (placements, plots)
+        proposed = all(p.demand_status == "proposed" for p in placements)
+        return len(placements) == 2 and proposed and len(plots) == 1 and plots[0].version == 2 and (placements, plots)
     incremental = await eventually(built)
     applied = await rebuild_read_model(settings, app_client.app.state.runtime.db, idle_timeout_s=0.5)
     assert applied == 6  # 4 inventory/sites events + the 2 matching.proposal.created the ledger folds
