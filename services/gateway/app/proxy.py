@@ -22,7 +22,7 @@ from shared.web.app import API_PREFIX
 def path_route(path: str, rows: dict[str, Route]) -> PathRoute:
     async def endpoint(request: Request) -> Response:
         row = rows[request.scope["method"]]  # Starlette answered 405 for any other method
-        return await forward(request, row.service, await authorize(request, row.access))
+        return await forward(request, row.service, await authorize(request, row.access), timeout_s=row.timeout_s)
 
     endpoint.__name__ = "forward_" + path.strip("/").replace("/", "_")
     route = PathRoute(API_PREFIX + path, endpoint, methods=list(rows))

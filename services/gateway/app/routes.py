@@ -43,6 +43,9 @@ MARKTMEESTER = only(Role.marktmeester)
 COMPLEX_OWNER = only(Role.investor, Role.marktmeester)  # a complex's investor, or the marktmeester
 PUBLISHER = only(Role.municipality, Role.marktmeester)  # a plot's municipality, or the marktmeester
 PARTY = only(Role.investor, Role.municipality)  # the sides that answer a proposal
+# A national run loads all open demand, solves (matching's solver_time_limit_s, 10 s) and writes its
+# proposals: on a busy machine well over the default 10 s of a forwarded call.
+NATIONAL_RUN_TIMEOUT_S = 120.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +54,9 @@ class Route:
     path: str  # public template under /api/v1; `{name}` is one path segment
     service: Service
     access: Access
+    # How long the gateway waits for the service; None: `upstream_timeout_s`. Longer only where the
+    # service solves on purpose (a national run), so a slow answer is not mistaken for a dead service.
+    timeout_s: float | None = None
 
 
 ROUTES: tuple[Route, ...] = (
@@ -77,7 +83,7 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/proposals/{id}/decline", "matching", PARTY),
     Route("GET", "/relocations", "inventory", ANY_ROLE),
     Route("GET", "/relocations/{id}", "inventory", ANY_ROLE),
-    Route("POST", "/matching/runs", "matching", MARKTMEESTER),
+    Route("POST", "/matching/runs", "matching", MARKTMEESTER, timeout_s=NATIONAL_RUN_TIMEOUT_S),
     Route("GET", "/matching/runs", "matching", MARKTMEESTER),
     Route("GET", "/matching/runs/{id}", "matching", MARKTMEESTER),
     Route("GET", "/matching/policy", "matching", ANY_ROLE),

@@ -287,10 +287,12 @@ class Upstreams:
         principal: Principal,
         content: bytes | None = None,
         headers: list[tuple[bytes, bytes]] | None = None,
+        timeout_s: float | None = None,
     ) -> UpstreamResponse:
         """One call with the internal identity; retries idempotent methods on connect errors and 503.
 
-        `target` is the path with its query, percent-encoded as it goes on the wire.
+        `target` is the path with its query, percent-encoded as it goes on the wire; `timeout_s` overrides
+        `upstream_timeout_s` for this call.
         """
         out = list(headers or ())
         out.append((_INTERNAL_HEADER, self.internal_token(principal).encode("latin-1")))
@@ -310,7 +312,7 @@ class Upstreams:
                 raise UpstreamUnavailable(service, "circuit open")
             try:
                 try:
-                    response = await client.request(method, target, out, content, self.settings.upstream_timeout_s)
+                    response = await client.request(method, target, out, content, timeout_s or self.settings.upstream_timeout_s)
                 except UpstreamError:
                     breaker.failed()
                     raise
@@ -381,10 +383,13 @@ def upstreams_of(request: Request) -> Upstreams:
     return request.app.state.runtime.upstreams
 
 
-async def forward(request: Request, service: Service, principal: Principal, path: str | None = None) -> Response:
+async def forward(
+    request: Request, service: Service, principal: Principal, path: str | None = None, timeout_s: float | None = None
+) -> Response:
     """Pass the request on to `service` and its answer back as-is.
 
     By default to the same path and query; `path` (percent-encoded) replaces the path, not the query.
+    `timeout_s`: how long to wait for the answer (default: the gateway's `upstream_timeout_s`).
     """
     scope = request.scope
     method: str = scope["method"]
@@ -401,7 +406,8 @@ async def forward(request: Request, service: Service, principal: Principal, path
             passed_on.setdefault(name, value)  # the first one, as request.headers.get would
     content = await request.body() if method in _BODY_METHODS else None
     response = await upstreams_of(request).send(
-        service, method, target, principal=principal, content=content or None, headers=list(passed_on.items())
+        service, method, target, principal=principal, content=content or None, headers=list(passed_on.items()),
+        timeout_s=timeout_s,
     )
     upstream_headers = response.headers
     passed = {}

@@ -118,6 +118,20 @@ async def test_service_too_slow_is_503_naming_the_service(echo_upstream) -> None
     assert upstream.calls[("GET", "/api/v1/complexes")] == 1  # a timeout is not retried
 
 
+async def test_a_national_run_is_given_its_own_longer_timeout(echo_upstream) -> None:
+    """A national run solves on purpose: the gateway waits for it past `upstream_timeout_s` (its row's
+    `timeout_s`) instead of answering 503 while the run goes on and opening the circuit."""
+    upstream, _, make = echo_upstream
+    settings = make(upstream_timeout_s=0.2)
+    upstream.slow_paths.update({"/api/v1/matching/runs"})
+    async with gateway(settings) as client:
+        mm = bearer(settings, Role.marktmeester)
+        r = await client.post("/api/v1/matching/runs", json={"mode": "dry_run"}, headers=mm)
+        assert r.status_code == 201, r.text  # answered after 1 s, past the 0.2 s default
+        listed = await client.get("/api/v1/matching/runs", headers=mm)  # the same path, another row
+        assert listed.status_code == 503 and listed.json()["detail"] == "The matching service is unavailable."
+
+
 async def test_input_is_forwarded_unread_for_the_service_to_validate(echo_upstream) -> None:
     """The gateway parses no parameter and no body: malformed input reaches the owning service
     byte for byte (its 400 problems are in system/test_validation.py)."""
