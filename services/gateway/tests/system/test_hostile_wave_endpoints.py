@@ -1,0 +1,220 @@
+"""Hostile input against this wave's public operations (clock, policy, placement changes and end states,
+organisations, ledger, dead letters, CRS and bbox), through the gateway to the real services.
+
+Every case is one hostile part in an otherwise valid request. It asserts what a caller relies on: a 400
+problem+json naming the offending field (its `invalidParams` name; `in` query/body/header), the resource
+read back unchanged (same representation, same ETag), never a 5xx; and one tenant never reading or
+changing another's ledger rows, placements or organisations.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from services.gateway.tests.system.conftest import AMSTERDAM, APELDOORN, INVESTOR_A, INVESTOR_B, Market, System
+from shared.domain import Role
+
+pytestmark = pytest.mark.slow
+
+LONG = "x" * 20_000  # beyond every field's maxLength and the 10 000-character input limit
+NOT_A_DATE = ["0000-01-01", "2026-02-30", "2026-13-01", "31-12-2030", "", "\x00", LONG, 20270101, [], {}, True]
+ANY_STRING_FIELD = [LONG, "\x00", "a\x00b", 5, [], {"a": 1}]
+
+
+def problem_names(r: httpx.Response) -> list[str]:
+    assert r.headers["content-type"].startswith("application/problem+json"), r.text[:300]
+    body = r.json()
+    assert body["status"] == r.status_code and body["title"] and body["detail"]
+    return [p["name"] for p in body.get("invalidParams") or []]
+
+
+def names_field(names: list[str], field: str) -> bool:
+    return any(n == field or n.startswith(field + ".") for n in names)
+
+
+class Probe:
+    """Sends cases and collects every answer a caller could not rely on (shown all at once on failure)."""
+
+    def __init__(self, system: System) -> None:
+        self.system, self.wrong = system, []
+
+    async def refused(
+        self,
+        method: str,
+        path: str,
+        headers: Callable[[], Awaitable[dict[str, str]]] | dict[str, str],
+        snapshot: Callable[[], Awaitable[Any]],
+        field: str | tuple[str, ...],
+        where: str = "body",
+        **kw: Any,
+    ) -> None:
+        """Expect 400 naming `field` (or one of several) and `snapshot()` unchanged."""
+        sent = await headers() if callable(headers) else headers
+        before = await snapshot()
+        r = await self.system.client.request(method, f"/api/v1{path}", headers=sent, **kw)
+        case = f"{method} {path} {field}={kw.get('json', kw.get('params', kw.get('content')))!r:.120}"
+        if r.status_code != 400:
+            self.wrong.append(f"{case} -> {r.status_code} {r.text[:200]}")
+            return
+        names = problem_names(r)
+        wheres = {p.get("in") for p in r.json().get("invalidParams") or []}
+        fields = (field,) if isinstance(field, str) else field
+        if not any(names_field(names, f) for f in fields) or where not in wheres:
+            self.wrong.append(f"{case} -> 400 names {names} in {wheres}, not {field} in {where}")
+        if await snapshot() != before:
+            self.wrong.append(f"{case} -> 400 but changed the resource")
+
+    async def status(self, method: str, path: str, headers: dict[str, str], expected: set[int], **kw: Any) -> httpx.Response:
+        r = await self.system.client.request(method, f"/api/v1{path}", headers=headers, **kw)
+        if r.status_code not in expected:
+            self.wrong.append(f"{method} {path} {kw!r:.160} -> {r.status_code} (expected {sorted(expected)}) {r.text[:200]}")
+        elif r.status_code >= 400:
+            problem_names(r)
+        return r
+
+    def check(self) -> None:
+        assert not self.wrong, f"{len(self.wrong)} wrong answers:\n" + "\n".join(self.wrong[:40])
+
+
+async def _read(system: System, path: str, headers: dict[str, str]) -> tuple[Any, str | None]:
+    r = await system.client.get(f"/api/v1{path}", headers=headers)
+    assert r.status_code == 200, r.text
+    return r.json(), r.headers.get("ETag")
+
+
+async def test_hostile_bodies_on_this_waves_writes_are_400s_naming_the_field_and_change_nothing(system: System, market: Market) -> None:
+    mm = system.as_(Role.marktmeester)
+    a, b = system.as_(Role.investor, INVESTOR_A), system.as_(Role.investor, INVESTOR_B)
+    probe = Probe(system)
+
+    # -- PATCH /clock: bounded to 2000-01-01 .. 2100-12-31, exactly one of offset_days / today
+    async def clock() -> Any:
+        return (await _read(system, "/clock", mm))[0]
+
+    for value in [36501, -36501, 2**63 - 1, -(2**63), 2**64, 10**40, 1.5, "x", "\x00", [], {}, LONG]:
+        await probe.refused("PATCH", "/clock", mm, clock, "offset_days", json={"offset_days": value})
+    for value in [*NOT_A_DATE, "0001-01-01", "1999-12-31", "2101-01-01", "9999-12-31", "10000-01-01"]:
+        await probe.refused("PATCH", "/clock", mm, clock, "today", json={"today": value})
+    await probe.refused("PATCH", "/clock", mm, clock, "body", json={})
+    await probe.refused("PATCH", "/clock", mm, clock, "body", json={"offset_days": 1, "today": "2027-01-01"})
+    await probe.refused("PATCH", "/clock", mm, clock, "tomorrow", json={"offset_days": 1, "tomorrow": True})
+
+    # -- PUT /matching/policy: every parameter bounded; the If-Match of the version read
+    policy, _ = await _read(system, "/matching/policy", mm)
+    parameters = policy["parameters"]
+
+    async def policy_now() -> Any:
+        return await _read(system, "/matching/policy", mm)
+
+    async def policy_headers() -> dict[str, str]:
+        return {**mm, "If-Match": (await policy_now())[1]}
+
+    for name in parameters:
+        for value in [-1, 10**13, 2**64, 10**40, -1e300, "abc", None, [], {}, "\x00", LONG]:
+            body = {"parameters": {**parameters, name: value}, "note": "hostile"}
+            await probe.refused("PUT", "/matching/policy", policy_headers, policy_now, f"parameters.{name}", json=body)
+        missing = {k: v for k, v in parameters.items() if k != name}
+        await probe.refused("PUT", "/matching/policy", policy_headers, policy_now, f"parameters.{name}", json={"parameters": missing})
+    for value in ["x" * 501, "\x00", 5, [], LONG]:
+        await probe.refused("PUT", "/matching/policy", policy_headers, policy_now, "note", json={"parameters": parameters, "note": value})
+    await probe.refused("PUT", "/matching/policy", policy_headers, policy_now, "parameters.bonus",
+                        json={"parameters": {**parameters, "bonus": 1}})
+    await probe.refused("PUT", "/matching/policy", policy_headers, policy_now, "parameters", json={"note": "no parameters"})
+    for literal in ("NaN", "Infinity", "-Infinity", "1e400"):  # not JSON (a lenient parser takes them) or beyond a double
+        raw = json.dumps({"parameters": parameters}).replace('"road_factor": 1.3', f'"road_factor": {literal}')
+        assert literal in raw
+        await probe.refused("PUT", "/matching/policy", lambda: _with_json(policy_headers), policy_now, ("parameters.road_factor", "body"),
+                            content=raw.encode())
+
+    # -- PATCH /placements/{id}: end date within the instrument's maximum term, bounded permit reference
+    placement_b = market.placement_b["id"]
+
+    async def placement_now() -> Any:
+        return await _read(system, f"/placements/{placement_b}", b)
+
+    async def placement_headers() -> dict[str, str]:
+        return {**b, "If-Match": (await placement_now())[1]}
+
+    # (wabo_uitgebreid has no statutory maximum term: any date up to 2200-12-31, the dates the product reasons about)
+    for value in [*NOT_A_DATE, "0001-01-01", "1899-12-31", "2201-01-01", "9999-12-31", "2016-01-01", "2026-11-22"]:
+        await probe.refused("PATCH", f"/placements/{placement_b}", placement_headers, placement_now, "end_date", json={"end_date": value})
+    for value in ["x" * 121, *ANY_STRING_FIELD]:
+        await probe.refused("PATCH", f"/placements/{placement_b}", placement_headers, placement_now, "permit_reference",
+                            json={"permit_reference": value})
+    await probe.refused("PATCH", f"/placements/{placement_b}", placement_headers, placement_now, "status", json={"status": "moved"})
+    placement_a = market.placement_a["id"]  # wabo_bor4_11 from 2017-07-01: at most 10 years
+    await probe.refused("PATCH", f"/placements/{placement_a}", a, lambda: _read(system, f"/placements/{placement_a}", a), "end_date",
+                        json={"end_date": "2027-07-02"})
+    await probe.refused("PATCH", f"/placements/{placement_b}", placement_headers, placement_now, "investor_org",
+                        json={"investor_org": INVESTOR_A})
+
+    # -- POST /placements/{id}/end-state: only sold or dismantled
+    async def placement_a_now() -> Any:
+        return await _read(system, f"/placements/{market.placement_a['id']}", a)
+
+    end_state = f"/placements/{market.placement_a['id']}/end-state"
+    for value in ["in_place", "moved", "SOLD", "Sold", "sold ", "", "\x00", "sold\x00", None, 0, [], {}, LONG, "stay"]:
+        await probe.refused("POST", end_state, a, placement_a_now, "end_state", json={"end_state": value})
+    for value in ["x" * 501, *ANY_STRING_FIELD]:
+        await probe.refused("POST", end_state, a, placement_a_now, "reason", json={"end_state": "sold", "reason": value})
+    await probe.refused("POST", end_state, a, placement_a_now, "end_state", json={})
+    await probe.refused("POST", end_state, a, placement_a_now, "unit_ids", json={"end_state": "sold", "unit_ids": [1]})
+
+    # -- POST /organisations and PATCH /organisations/{id}
+    async def organisations() -> Any:
+        page = await system.ok("GET", "/organisations", mm, params={"role": "investor", "limit": 500})
+        return sorted((o["id"], o["version"]) for o in page["data"])
+
+    fresh = {"id": "hostile-org", "name": "Hostile", "kvk_number": "87654321", "kind": "belegger"}
+    bad_fields: dict[str, list[Any]] = {
+        "id": ["", "a", "-org", "x" * 101, "a b", "a\x00b", "é-org", "org/../x", "GM0200", "gm0200", 5, None, [], LONG],
+        "name": ["", "x" * 201, None, 5, [], "\x00", LONG],
+        "kvk_number": ["1234567", "123456789", "abcdefgh", "１２３４５６７８", "8765432\n", 87654321, None, "", "\x00"],
+        "kind": ["gemeente", "investor", "", "BELEGGER", None, 1, []],
+        "contact_email": ["no-at", "a@b", "a @b.nl", "x" * 250 + "@b.nl", "a@b.nl\n", 5],
+        "contact_phone": ["12345", "abcdefg", "+31 6 1234567\n", "1" * 31, 612345678],
+    }
+    for name, values in bad_fields.items():
+        for value in values:
+            await probe.refused("POST", "/organisations", mm, organisations, name, json={**fresh, name: value})
+    await probe.refused("POST", "/organisations", mm, organisations, "active", json={**fresh, "active": False})
+
+    async def organisation_b() -> Any:
+        return await _read(system, f"/organisations/{INVESTOR_B}", mm)
+
+    async def organisation_headers() -> dict[str, str]:
+        return {**mm, "If-Match": (await organisation_b())[1]}
+
+    for name, values in bad_fields.items():
+        for value in values:
+            if name == "id" or value is None:
+                continue  # the id is the path; null means "leave as is"
+            await probe.refused("PATCH", f"/organisations/{INVESTOR_B}", organisation_headers, organisation_b, name, json={name: value})
+    for value in [5, [], "maybe", {}, LONG]:
+        await probe.refused("PATCH", f"/organisations/{INVESTOR_B}", organisation_headers, organisation_b, "active", json={"active": value})
+    await probe.refused("PATCH", f"/organisations/{INVESTOR_B}", organisation_headers, organisation_b, "id", json={"id": "renamed"})
+
+    # -- not JSON objects at all
+    writes = [
+        ("PATCH", "/clock", mm, clock),
+        ("PUT", "/matching/policy", policy_headers, policy_now),
+        ("PATCH", f"/placements/{placement_b}", placement_headers, placement_now),
+        ("POST", end_state, a, placement_a_now),
+        ("POST", "/organisations", mm, organisations),
+        ("PATCH", f"/organisations/{INVESTOR_B}", organisation_headers, organisation_b),
+    ]
+    for method, path, headers, snapshot in writes:
+        for raw in (b"{not json", b"\xff\xfe\x00", b"[]", b'"x"', b"null", b"1", b'{"a":' * 40 + b"1" + b"}" * 40):
+            deepest = ("body", "a") if raw.startswith(b'{"a"') else "body"  # too deep: the field where it got too deep
+            await probe.refused(method, path, lambda h=headers: _with_json(h), snapshot, deepest, content=raw)
+    probe.check()
+
+
+async def _with_json(headers: Callable[[], Awaitable[dict[str, str]]] | dict[str, str]) -> dict[str, str]:
+    sent = await headers() if callable(headers) else headers
+    return {**sent, "Content-Type": "application/json"}
