@@ -218,3 +218,89 @@ async def test_hostile_bodies_on_this_waves_writes_are_400s_naming_the_field_and
 async def _with_json(headers: Callable[[], Awaitable[dict[str, str]]] | dict[str, str]) -> dict[str, str]:
     sent = await headers() if callable(headers) else headers
     return {**sent, "Content-Type": "application/json"}
+
+
+LIMITS = ["0", "-1", "501", "abc", "1.5", "1e3", str(2**64), ""]
+CURSORS = ["garbage", "eyJhIjoxfQ", "W10", "WyIxIiwiMiJd", "bnVsbA", "WyJ4IiwgInkiLCAieiJd", "x" * 1001, "%%%", "é"]
+BBOXES = ["1,2,3", "1,2,3,4,5", "a,b,c,d", "NaN,NaN,NaN,NaN", "inf,0,1,1", "5,52,4,51", "-1e308,-1e308,1e308,1e308",
+          "1e400,0,1,1", ",,,", "100000,400000,200000,500000", "x" * 201]
+CRSES = ["EPSG:0", "EPSG:", "EPSG:3857", "EPSG:99999999999999999999", "garbage", "x" * 1000,
+         "http://www.opengis.net/def/crs/EPSG/0/", "http://www.opengis.net/def/crs/EPSG/0/3857", "EPSG:4326x"]
+
+
+async def test_hostile_query_strings_and_headers_are_400s_naming_the_parameter(system: System, market: Market) -> None:
+    mm = system.as_(Role.marktmeester)
+    gm = system.as_(Role.municipality, APELDOORN[0])
+    probe = Probe(system)
+
+    async def nothing() -> None:
+        return None
+
+    bad: dict[str, dict[str, list[str]]] = {
+        "/ledger/placements": {
+            "state": ["moved2", "", "IN_PLACE", "sold ", "closed"], "province": ["PV2", "pv25", "PV255", "GM0200", ""],
+            "complexId": ["not-a-uuid", "0", "00000000-0000-0000-0000-00000000000g"], "limit": LIMITS, "cursor": CURSORS,
+        },
+        "/organisations": {"role": ["admin", "", "Investor", "marktmeester2"], "active": ["maybe", "2", ""], "limit": LIMITS, "cursor": CURSORS},
+        "/dead-letters": {"status": ["closed", "", "OPEN"], "limit": LIMITS, "cursor": CURSORS},
+        "/matching/policy/versions": {"limit": LIMITS, "cursor": CURSORS},
+        "/sites": {"bbox": BBOXES, "bboxCrs": CRSES, "crs": CRSES, "cursor": CURSORS},
+        "/map/sites.geojson": {"bbox": BBOXES, "bboxCrs": CRSES, "crs": CRSES},
+        "/map/placements.geojson": {"bbox": BBOXES, "bboxCrs": CRSES, "crs": CRSES, "expiringBefore": ["0000-01-01", "2026-02-30", "x"]},
+    }
+    for path, params in bad.items():
+        for name, values in params.items():
+            for value in values:
+                query = {name: value, "bbox": "5.9,52.2,6.0,52.3"} if name == "bboxCrs" else {name: value}
+                await probe.refused("GET", path, mm, nothing, name, where="query", params=query)
+            # A parameter given twice is ambiguous (which one counts?): refused, whichever comes first.
+            good = {"limit": "5", "state": "in_place", "province": "PV25", "role": "investor", "active": "true", "status": "open",
+                    "bbox": "5.9,52.2,6.0,52.3", "crs": "EPSG:28992", "bboxCrs": "EPSG:4326", "complexId": market.complex_a["id"],
+                    "expiringBefore": "2030-01-01", "cursor": CURSORS[0]}[name]
+            await probe.refused("GET", path, mm, nothing, name, where="query", params=[(name, good), (name, values[0])])
+            await probe.refused("GET", path, mm, nothing, name, where="query", params=[(name, values[0]), (name, good)])
+    await probe.refused("GET", "/sites", mm, nothing, "bboxCrs", where="query",
+                        params={"bbox": "5.9,52.2,6.0,52.3", "bboxCrs": "EPSG:4326", "bbox-crs": "EPSG:28992"})
+
+    # Path parameters of the new operations
+    for version in ["0", "-1", "abc", "1.5", str(2**31), str(2**64), "1e3"]:
+        await probe.refused("GET", f"/matching/policy/versions/{version}", mm, nothing, "version", where="path")
+    for letter in ["0", "-1", "abc", str(2**63), "1.5"]:
+        await probe.refused("POST", f"/dead-letters/inventory/{letter}/retry", mm, nothing, "id", where="path")
+        await probe.refused("POST", f"/dead-letters/inventory/{letter}/resolve", mm, nothing, "id", where="path")
+    for service in ["gateway", "INVENTORY", "x" * 300]:
+        await probe.refused("POST", f"/dead-letters/{service}/1/retry", mm, nothing, "service", where="path")
+    for placement in ["0", "not-a-uuid", "x" * 300]:
+        await probe.refused("PATCH", f"/placements/{placement}", mm, nothing, "id", where="path", json={"permit_reference": "x"})
+        await probe.refused("POST", f"/placements/{placement}/end-state", mm, nothing, "id", where="path", json={"end_state": "sold"})
+    for organisation in ["-x", "a b", "x" * 101, "é"]:
+        await probe.refused("GET", f"/organisations/{organisation}", mm, nothing, "id", where="path")
+        await probe.refused("PATCH", f"/organisations/{organisation}", mm, nothing, "id", where="path", json={"name": "x"})
+    missing = "00000000-0000-0000-0000-000000000000"
+    await probe.status("PATCH", f"/placements/{missing}", mm, {404}, json={"permit_reference": "x"})
+    await probe.status("POST", f"/placements/{missing}/end-state", mm, {404}, json={"end_state": "sold"})
+    await probe.status("GET", "/matching/policy/versions/2147483647", mm, {404})
+    await probe.status("POST", f"/dead-letters/matching/{2**63 - 1}/retry", mm, {404})
+    await probe.status("GET", "/organisations/no-such-org", mm, {404})
+
+    # CRS headers: an unsupported Content-Crs names the header (400); only unsupported Accept-Crs is a 406
+    plot = {**market_plot(market), "location": {"rd_x": 194_000, "rd_y": 470_000}}
+
+    async def sites_count() -> int:
+        return len((await system.ok("GET", "/sites", mm, params={"status": "published", "limit": 500}))["data"])
+
+    for crs in CRSES:
+        await probe.refused("POST", "/sites", {**gm, "Content-Crs": crs}, sites_count, "Content-Crs", where="header", json=plot)
+        for path in ("/sites", "/map/sites.geojson", "/map/placements.geojson", f"/sites/{market.plot_a['id']}"):
+            await probe.status("GET", path, {**mm, "Accept-Crs": crs}, {406})
+    for accepted in ("EPSG:3857, EPSG:28992", "garbage;q=1, EPSG:28992;q=0.5"):
+        r = await probe.status("GET", "/map/sites.geojson", {**mm, "Accept-Crs": accepted}, {200})
+        assert r.headers["Content-Crs"] == "<http://www.opengis.net/def/crs/EPSG/0/28992>"
+    probe.check()
+
+
+def market_plot(market: Market) -> dict[str, Any]:
+    from services.gateway.tests.system.conftest import plot
+
+    gemeente, lat, lon = APELDOORN
+    return plot(gemeente, lat, lon, name="Hostile CRS")
