@@ -115,6 +115,14 @@ async def test_nul_bytes_in_the_query_or_path_are_400(client):
     assert (await client.get("/things?q=fine")).json() == {"q": "fine"}
 
 
+@pytest.mark.parametrize("query", ["q=bad&q=fine", "q=fine&q=bad", "q=a&%71=b", "q=&q="])
+async def test_a_query_key_given_twice_is_400_naming_it_whichever_value_comes_first(client, query):
+    r = await client.get(f"/things?{query}")
+    assert r.status_code == 400
+    assert _param(r) == {"name": "q", "in": "query", "code": "repeated", "reason": "given more than once; give it once"}
+    assert (await client.get("/things?q=fine&other=1")).json() == {"q": "fine"}  # distinct keys pass
+
+
 @pytest.mark.parametrize(
     "claims",
     [
