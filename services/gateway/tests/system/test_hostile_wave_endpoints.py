@@ -304,3 +304,111 @@ def market_plot(market: Market) -> dict[str, Any]:
 
     gemeente, lat, lon = APELDOORN
     return plot(gemeente, lat, lon, name="Hostile CRS")
+
+
+async def test_if_match_garbage_and_a_reused_idempotency_key_change_nothing(system: System, market: Market) -> None:
+    mm = system.as_(Role.marktmeester)
+    a, b = system.as_(Role.investor, INVESTOR_A), system.as_(Role.investor, INVESTOR_B)
+    probe = Probe(system)
+    policy, _ = await _read(system, "/matching/policy", mm)
+    targets = [
+        ("PUT", "/matching/policy", mm, {"parameters": policy["parameters"], "note": "garbage If-Match"}),
+        ("PATCH", f"/placements/{market.placement_b['id']}", b, {"permit_reference": "OLO-garbage"}),
+        ("PATCH", f"/organisations/{INVESTOR_B}", mm, {"name": "Garbage"}),
+    ]
+    for method, path, headers, body in targets:
+        read = "/matching/policy" if path == "/matching/policy" else path
+        before = await _read(system, read, headers)
+        assert before[1] == '"1"'
+        for tag in ['""', "", "garbage", 'W/"1"', '"01"', '"1 "', '"abc"', '"-1"', '"2"', '"99999999999999999999999"', '"' + "9" * 190 + '"']:
+            await probe.status(method, path, {**headers, "If-Match": tag}, {412}, json=body)
+        await probe.status(method, path, {**headers, "If-Match": "x" * 201}, {400}, json=body)
+        assert await _read(system, read, headers) == before, path
+        # ... and the current version in a list is a match
+        await probe.status(method, path, {**headers, "If-Match": '"7", "1"'}, {200}, json=body)
+
+    # One Idempotency-Key, another body: 422, the second body has no effect
+    fresh = {"id": "idem-org", "name": "Idem", "kvk_number": "11223344", "kind": "belegger"}
+    first = await probe.status("POST", "/organisations", {**mm, "Idempotency-Key": "org-1"}, {201}, json=fresh)
+    await probe.status("POST", "/organisations", {**mm, "Idempotency-Key": "org-1"}, {422},
+                       json={**fresh, "id": "idem-org-2", "kvk_number": "44332211"})
+    again = await probe.status("POST", "/organisations", {**mm, "Idempotency-Key": "org-1"}, {201}, json=fresh)
+    assert again.json() == first.json()
+    await probe.status("GET", "/organisations/idem-org-2", mm, {404})
+
+    end_state = f"/placements/{market.placement_a['id']}/end-state"
+    sold = await probe.status("POST", end_state, {**a, "Idempotency-Key": "end-1"}, {200}, json={"end_state": "sold"})
+    await probe.status("POST", end_state, {**a, "Idempotency-Key": "end-1"}, {422}, json={"end_state": "dismantled"})
+    await probe.status("POST", end_state, {**a, "Idempotency-Key": "end-1"}, {200}, json={"end_state": "sold"})
+    assert (await _read(system, f"/placements/{market.placement_a['id']}", a))[0]["lifecycle"] == sold.json()["lifecycle"] == "closed_sold"
+    # The same key and body by another investor on its own placement is its own request
+    mine = await probe.status("POST", f"/placements/{market.placement_b['id']}/end-state", {**b, "Idempotency-Key": "end-1"}, {200},
+                              json={"end_state": "sold"})
+    assert mine.json()["id"] == market.placement_b["id"]
+    for key in ("k" * 201,):
+        await probe.status("POST", "/organisations", {**mm, "Idempotency-Key": key}, {400}, json={**fresh, "id": "idem-org-3"})
+    await probe.status("GET", "/organisations/idem-org-3", mm, {404})
+    probe.check()
+
+
+async def test_one_tenant_never_reads_or_changes_anothers_ledger_placements_or_organisations(system: System, market: Market) -> None:
+    mm = system.as_(Role.marktmeester)
+    a, b = system.as_(Role.investor, INVESTOR_A), system.as_(Role.investor, INVESTOR_B)
+    apeldoorn, amsterdam = system.as_(Role.municipality, APELDOORN[0]), system.as_(Role.municipality, AMSTERDAM[0])
+    probe = Probe(system)
+    a_id, b_id = market.placement_a["id"], market.placement_b["id"]
+
+    async def ledger_rows(headers: dict[str, str], **params: str) -> set[str]:
+        page = await system.ok("GET", "/ledger/placements", headers, params=params)
+        return {row["placement_id"] for row in page["data"]}
+
+    async def ledger_ready() -> bool:
+        return await ledger_rows(mm) == {a_id, b_id}
+
+    from herplaatsing.testing import eventually
+
+    await eventually(ledger_ready, timeout=30)
+    assert await ledger_rows(a) == {a_id} and await ledger_rows(b) == {b_id}
+    assert await ledger_rows(apeldoorn) == {a_id} and await ledger_rows(amsterdam) == {b_id}
+    # Filters naming the other's data never widen the scope
+    assert await ledger_rows(b, complexId=market.complex_a["id"]) == set()
+    assert await ledger_rows(b, province="PV25") == set()
+    assert await ledger_rows(amsterdam, complexId=market.complex_a["id"]) == set()
+    for headers, homes in ((a, 20), (b, 20), (apeldoorn, 20), (amsterdam, 20), (mm, 40)):
+        ledger = await system.ok("GET", "/ledger", headers)
+        assert ledger["registered"] == homes == ledger["accounted"], ledger
+    assert {p["province_code"] for p in (await system.ok("GET", "/ledger", b))["by_province"]} == {"PV27"}
+    assert {p["province_code"] for p in (await system.ok("GET", "/ledger", apeldoorn))["by_province"]} == {"PV25"}
+
+    # Another investor's placement does not exist for B: read, change and close are all 404
+    before = await _read(system, f"/placements/{a_id}", a)
+    await probe.status("GET", f"/placements/{a_id}", b, {404})
+    await probe.status("PATCH", f"/placements/{a_id}", {**b, "If-Match": before[1]}, {404}, json={"permit_reference": "stolen"})
+    await probe.status("POST", f"/placements/{a_id}/end-state", b, {404}, json={"end_state": "dismantled"})
+    await probe.status("GET", f"/placements/{a_id}", amsterdam, {404})
+    # A municipality reads the placements in its gemeente but changes none
+    await probe.status("PATCH", f"/placements/{a_id}", apeldoorn, {403}, json={"permit_reference": "stolen"})
+    await probe.status("POST", f"/placements/{a_id}/end-state", apeldoorn, {403}, json={"end_state": "sold"})
+    assert await _read(system, f"/placements/{a_id}", a) == before
+
+    # Organisations: everyone signed in reads the registry; only the marktmeester changes it
+    org_before = await _read(system, f"/organisations/{INVESTOR_A}", mm)
+    for headers in (a, b, apeldoorn):
+        await probe.status("PATCH", f"/organisations/{INVESTOR_A}", headers, {403}, json={"active": False})
+        await probe.status("PATCH", f"/organisations/{INVESTOR_B}", headers, {403}, json={"name": "Mine now"})
+        await probe.status("POST", "/organisations", headers, {403}, json={"id": "evil", "name": "E", "kvk_number": "99887766", "kind": "belegger"})
+    assert await _read(system, f"/organisations/{INVESTOR_A}", mm) == org_before
+    await probe.status("GET", "/organisations/evil", mm, {404})
+
+    # The marktmeester's levers: dead letters, the policy, the clock
+    policy_before = await _read(system, "/matching/policy", mm)
+    clock_before = await system.ok("GET", "/clock", mm)
+    for headers in (a, apeldoorn):
+        await probe.status("GET", "/dead-letters", headers, {403})
+        await probe.status("POST", "/dead-letters/inventory/1/retry", headers, {403})
+        await probe.status("POST", "/dead-letters/matching/1/resolve", headers, {403}, json={"note": "x"})
+        await probe.status("PUT", "/matching/policy", {**headers, "If-Match": policy_before[1]}, {403}, json={"parameters": policy_before[0]["parameters"]})
+        await probe.status("PATCH", "/clock", headers, {403}, json={"offset_days": 365})
+    assert await _read(system, "/matching/policy", mm) == policy_before
+    assert await system.ok("GET", "/clock", mm) == clock_before
+    probe.check()
