@@ -412,3 +412,44 @@ async def test_one_tenant_never_reads_or_changes_anothers_ledger_placements_or_o
     assert await _read(system, "/matching/policy", mm) == policy_before
     assert await system.ok("GET", "/clock", mm) == clock_before
     probe.check()
+
+
+async def test_hostile_plot_facts_are_400s_naming_the_field_and_store_nothing(system: System, market: Market) -> None:
+    gemeente, lat, lon = APELDOORN
+    apeldoorn = system.as_(Role.municipality, gemeente)
+    probe = Probe(system)
+    body = {**market_plot(market), "promised_units": 10, "allows_social_rent": True, "site_factors": ["geluid"]}
+
+    async def plots() -> Any:
+        page = await system.ok("GET", "/sites", apeldoorn, params={"municipality": gemeente, "status": "published", "limit": 500})
+        return sorted((s["id"], s["version"]) for s in page["data"])
+
+    bad: dict[str, list[Any]] = {
+        "promised_units": [-1, 41, 10_001, 2**63 - 1, 2**64, 1.5, "ten", None, []],  # (true is 1: pydantic lax mode, as everywhere)
+        "allows_social_rent": ["maybe", 5, [], {}, "\x00"],
+        "site_factors": ["geluid", ["lawaai"], ["geluid"] * 11, [None], [5], [["geluid"]], {"geluid": True}, ["natura2000"], LONG],
+        "exclusions": [["geluid"], ["water_risk"], "natura2000", ["natura2000"] * 11, [LONG]],
+    }
+    for name, values in bad.items():
+        for value in values:
+            await probe.refused("POST", "/sites", apeldoorn, plots, name, json={**body, name: value})
+    await probe.refused("POST", "/sites", apeldoorn, plots, "allows_social_rent", json={**body, "social_rent_only": True, "allows_social_rent": False})
+
+    made = await system.ok("POST", "/sites", apeldoorn, 201, json=body)
+
+    async def plot_now() -> Any:
+        return await _read(system, f"/sites/{made['id']}", apeldoorn)
+
+    async def plot_headers() -> dict[str, str]:
+        return {**apeldoorn, "If-Match": (await plot_now())[1]}
+
+    for name, values in bad.items():
+        for value in values:
+            if value is None:
+                continue  # null leaves a field as is in a PATCH
+            await probe.refused("PATCH", f"/sites/{made['id']}", plot_headers, plot_now, name, json={name: value})
+    # against the stored plot: 40 homes of capacity, 10 promised
+    await probe.refused("PATCH", f"/sites/{made['id']}", plot_headers, plot_now, ("capacity_units", "promised_units"), json={"capacity_units": 9})
+    await probe.refused("PATCH", f"/sites/{made['id']}", plot_headers, plot_now, "allows_social_rent",
+                        json={"social_rent_only": True, "allows_social_rent": False})
+    probe.check()
