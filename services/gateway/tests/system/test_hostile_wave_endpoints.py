@@ -18,6 +18,7 @@ import pytest
 
 from services.gateway.tests.system.conftest import AMSTERDAM, APELDOORN, INVESTOR_A, INVESTOR_B, Market, System
 from shared.domain import Role
+from shared.web.pagination import encode_cursor
 
 pytestmark = pytest.mark.slow
 
@@ -96,7 +97,7 @@ async def test_hostile_bodies_on_this_waves_writes_are_400s_naming_the_field_and
     async def clock() -> Any:
         return (await _read(system, "/clock", mm))[0]
 
-    for value in [36501, -36501, 2**63 - 1, -(2**63), 2**64, 10**40, 1.5, "x", "\x00", [], {}, LONG]:
+    for value in [36500, -36500, 30000, 36501, -36501, 2**63 - 1, -(2**63), 2**64, 10**40, 1.5, "x", "\x00", [], {}, LONG]:
         await probe.refused("PATCH", "/clock", mm, clock, "offset_days", json={"offset_days": value})
     for value in [*NOT_A_DATE, "0001-01-01", "1999-12-31", "2101-01-01", "9999-12-31", "10000-01-01"]:
         await probe.refused("PATCH", "/clock", mm, clock, "today", json={"today": value})
@@ -261,6 +262,18 @@ async def test_hostile_query_strings_and_headers_are_400s_naming_the_parameter(s
             await probe.refused("GET", path, mm, nothing, name, where="query", params=[(name, values[0]), (name, good)])
     await probe.refused("GET", "/sites", mm, nothing, "bboxCrs", where="query",
                         params={"bbox": "5.9,52.2,6.0,52.3", "bboxCrs": "EPSG:4326", "bbox-crs": "EPSG:28992"})
+    # Cursors shaped like the API's own (a JSON array of strings) but holding values it never issued:
+    # a 400 naming the cursor (or, if the values happen to be a position, a page), never a 5xx
+    odd = ["x", "-1", str(2**64), "2026-13-01", "00000000-0000-0000-0000-000000000000", "end", "", "1e400", "[]", "é" * 50]
+    for path in ("/ledger/placements", "/organisations", "/dead-letters", "/matching/policy/versions", "/sites"):
+        for size in (1, 2, 3, 4):
+            for value in odd:
+                cursor = encode_cursor([value] * size)
+                r = await probe.status("GET", path, mm, {200, 400}, params={"cursor": cursor})
+                if r.status_code == 400 and not names_field(problem_names(r), "cursor"):
+                    probe.wrong.append(f"GET {path} cursor {[value] * size} -> 400 naming {problem_names(r)}")
+                cursor = encode_cursor([value] + ["end"] * (size - 1))
+                await probe.status("GET", path, mm, {200, 400}, params={"cursor": cursor})
 
     # Path parameters of the new operations
     for version in ["0", "-1", "abc", "1.5", str(2**31), str(2**64), "1e3"]:
