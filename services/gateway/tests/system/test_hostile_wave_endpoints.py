@@ -448,6 +448,14 @@ async def test_hostile_plot_facts_are_400s_naming_the_field_and_store_nothing(sy
             await probe.refused("POST", "/sites", apeldoorn, plots, name, json={**body, name: value})
     await probe.refused("POST", "/sites", apeldoorn, plots, "allows_social_rent", json={**body, "social_rent_only": True, "allows_social_rent": False})
 
+    # A point in RD New: out of the CRS's domain, outside the gemeente, incomplete, or both pairs at once
+    # (the point's fields name its system; Content-Crs is the boundary's)
+    rd = {**apeldoorn, "Content-Crs": "EPSG:28992"}
+    for location in ({"rd_x": 1e308, "rd_y": -1e308}, {"rd_x": 0, "rd_y": 0}, {"rd_x": -7_001, "rd_y": 470_000}, {"rd_x": 194_000, "rd_y": 10**9},
+                     {"rd_x": "abc", "rd_y": 470_000}, {"rd_x": 194_000}, {"rd_x": 121_000, "rd_y": 487_000},
+                     {"rd_x": 194_000, "rd_y": 470_000, "lat": lat, "lon": lon}, {"rd_x": [194_000], "rd_y": 470_000}):
+        await probe.refused("POST", "/sites", rd, plots, "location", json={**body, "location": location})
+
     made = await system.ok("POST", "/sites", apeldoorn, 201, json=body)
 
     async def plot_now() -> Any:
