@@ -289,6 +289,12 @@ async def test_hostile_query_strings_and_headers_are_400s_naming_the_parameter(s
     for organisation in ["-x", "a b", "x" * 101, "é"]:
         await probe.refused("GET", f"/organisations/{organisation}", mm, nothing, "id", where="path")
         await probe.refused("PATCH", f"/organisations/{organisation}", mm, nothing, "id", where="path", json={"name": "x"})
+    # The gateway reads the resolution itself before forwarding it
+    for note in [5, [], {}, "x" * 2001, LONG, "\x00"]:
+        await probe.refused("POST", "/dead-letters/inventory/1/resolve", mm, nothing, "note", json={"note": note})
+    await probe.refused("POST", "/dead-letters/inventory/1/resolve", mm, nothing, "reason", json={"reason": "x"})
+    for raw in (b"{not json", b"[]", b"\xff\xfe", b"[" * 5000 + b"]" * 5000, b'{"note":' * 5000 + b'"x"' + b"}" * 5000):
+        await probe.refused("POST", "/dead-letters/sites/1/resolve", {**mm, "Content-Type": "application/json"}, nothing, ("body", "note"), content=raw)
     missing = "00000000-0000-0000-0000-000000000000"
     await probe.status("PATCH", f"/placements/{missing}", mm, {404}, json={"permit_reference": "x"})
     await probe.status("POST", f"/placements/{missing}/end-state", mm, {404}, json={"end_state": "sold"})
