@@ -16,7 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
-from services.gateway.tests.system.conftest import AMSTERDAM, APELDOORN, INVESTOR_A, INVESTOR_B, Market, System
+from herplaatsing.testing import eventually
+from services.gateway.tests.system.conftest import AMSTERDAM, APELDOORN, INVESTOR_A, INVESTOR_B, Market, System, plot
 from shared.domain import Role
 from shared.web.pagination import encode_cursor
 
@@ -303,13 +304,13 @@ async def test_hostile_query_strings_and_headers_are_400s_naming_the_parameter(s
     await probe.status("GET", "/organisations/no-such-org", mm, {404})
 
     # CRS headers: an unsupported Content-Crs names the header (400); only unsupported Accept-Crs is a 406
-    plot = {**market_plot(market), "location": {"rd_x": 194_000, "rd_y": 470_000}}
+    rd_plot = {**hostile_plot(), "location": {"rd_x": 194_000, "rd_y": 470_000}}
 
     async def sites_count() -> int:
         return len((await system.ok("GET", "/sites", mm, params={"status": "published", "limit": 500}))["data"])
 
     for crs in CRSES:
-        await probe.refused("POST", "/sites", {**gm, "Content-Crs": crs}, sites_count, "Content-Crs", where="header", json=plot)
+        await probe.refused("POST", "/sites", {**gm, "Content-Crs": crs}, sites_count, "Content-Crs", where="header", json=rd_plot)
         for path in ("/sites", "/map/sites.geojson", "/map/placements.geojson", f"/sites/{market.plot_a['id']}"):
             await probe.status("GET", path, {**mm, "Accept-Crs": crs}, {406})
     for accepted in ("EPSG:3857, EPSG:28992", "garbage;q=1, EPSG:28992;q=0.5"):
@@ -318,9 +319,7 @@ async def test_hostile_query_strings_and_headers_are_400s_naming_the_parameter(s
     probe.check()
 
 
-def market_plot(market: Market) -> dict[str, Any]:
-    from services.gateway.tests.system.conftest import plot
-
+def hostile_plot() -> dict[str, Any]:
     gemeente, lat, lon = APELDOORN
     return plot(gemeente, lat, lon, name="Hostile CRS")
 
@@ -384,8 +383,6 @@ async def test_one_tenant_never_reads_or_changes_anothers_ledger_placements_or_o
     async def ledger_ready() -> bool:
         return await ledger_rows(mm) == {a_id, b_id}
 
-    from herplaatsing.testing import eventually
-
     await eventually(ledger_ready, timeout=30)
     assert await ledger_rows(a) == {a_id} and await ledger_rows(b) == {b_id}
     assert await ledger_rows(apeldoorn) == {a_id} and await ledger_rows(amsterdam) == {b_id}
@@ -437,7 +434,7 @@ async def test_hostile_plot_facts_are_400s_naming_the_field_and_store_nothing(sy
     gemeente, lat, lon = APELDOORN
     apeldoorn = system.as_(Role.municipality, gemeente)
     probe = Probe(system)
-    body = {**market_plot(market), "promised_units": 10, "allows_social_rent": True, "site_factors": ["geluid"]}
+    body = {**hostile_plot(), "promised_units": 10, "allows_social_rent": True, "site_factors": ["geluid"]}
 
     async def plots() -> Any:
         page = await system.ok("GET", "/sites", apeldoorn, params={"municipality": gemeente, "status": "published", "limit": 500})
