@@ -122,6 +122,8 @@ async def test_hostile_bodies_on_this_waves_writes_are_400s_naming_the_field_and
             await probe.refused("PUT", "/matching/policy", policy_headers, policy_now, f"parameters.{name}", json=body)
         missing = {k: v for k, v in parameters.items() if k != name}
         await probe.refused("PUT", "/matching/policy", policy_headers, policy_now, f"parameters.{name}", json={"parameters": missing})
+    for name in ("region_radius_km", "horizon_months", "proposal_deadline_days", "min_follow_up_years", "road_factor"):  # at least 1 (or above 0)
+        await probe.refused("PUT", "/matching/policy", policy_headers, policy_now, f"parameters.{name}", json={"parameters": {**parameters, name: 0}})
     for value in ["x" * 501, "\x00", 5, [], LONG]:
         await probe.refused("PUT", "/matching/policy", policy_headers, policy_now, "note", json={"parameters": parameters, "note": value})
     await probe.refused("PUT", "/matching/policy", policy_headers, policy_now, "parameters.bonus",
