@@ -21,7 +21,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.bus.tables import BusTables
-from shared.web.problems import ProblemError
+from shared.web.problems import InvalidInput, ProblemError
 
 if TYPE_CHECKING:
     from shared.runtime import ServiceRuntime
@@ -60,6 +60,20 @@ def request_hash(body: Any) -> str:
     return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS, default=str)).hexdigest()
 
 
+def _scope(request: Request, principal: "Principal") -> str:
+    """Caller, operation and the resource it acts on: one key on two placements' end states is two requests.
+
+    The route template keeps the scope short; its path parameters (if any) go in as a digest.
+    """
+    from shared.web.app import API_PREFIX  # here: the app module installs this one
+
+    route = request.scope.get("route")
+    path = getattr(route, "path", request.url.path).removeprefix(API_PREFIX)
+    params = request.scope.get("path_params") or {}
+    resource = f" {hashlib.sha256(orjson.dumps(params, option=orjson.OPT_SORT_KEYS, default=str)).hexdigest()[:32]}" if params else ""
+    return f"{principal.key}|{request.method} {path}{resource}"[:200]
+
+
 def _lock_id(scope: str, key: str) -> int:
     return int.from_bytes(hashlib.sha256(f"{scope}\x00{key}".encode()).digest()[:8], "big", signed=True)
 
@@ -77,13 +91,8 @@ async def claim(session: AsyncSession, runtime: "ServiceRuntime", request: Reque
     if key is None:
         return None
     if len(key) > 200:
-        raise ProblemError(400, "Invalid input", "The Idempotency-Key header is longer than 200 characters.")
-    from shared.web.app import API_PREFIX  # here: the app module installs this one
-
-    route = request.scope.get("route")
-    path = getattr(route, "path", request.url.path).removeprefix(API_PREFIX)
-    raw = await request.body()
-    found = Claim(f"{principal.key}|{request.method} {path}", key, request_hash(orjson.loads(raw) if raw else {}))
+        raise InvalidInput([(HEADER, "at most 200 characters")], where="header")
+    found = Claim(_scope(request, principal), key, request_hash(orjson.loads(raw) if (raw := await request.body()) else {}))
     stored = await _lookup(session, _tables(runtime), found)
     if stored is not None:
         status, response = stored

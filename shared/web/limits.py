@@ -12,7 +12,8 @@ body or turn into a 500 deep inside pydantic, hashing or PostgreSQL.
 - JSON (`inspect_json`, the services): parsed once with orjson (C, depth-limited), then every
   value is checked: nesting depth, string length, NUL bytes, integers within 64 bits, finite
   numbers. The endpoint then parses the same bytes as before;
-- query string and path: NUL bytes are refused, the query string's length is bounded.
+- query string and path: NUL bytes are refused, the query string's length is bounded, a query
+  key given twice is refused (no operation takes a list there; the last would silently win).
 """
 
 from __future__ import annotations
@@ -84,7 +85,23 @@ def query_problem(scope: Scope, limits: Limits) -> dict[str, Any] | None:
         names = [k for k, v in parse_qsl(raw.decode("latin-1"), keep_blank_values=True) if "\x00" in k or "\x00" in v]
         params = [_param(n.replace("\x00", "\\0") or "query", "query", "nul", "contains a NUL byte") for n in names or ["query"]]
         return _problem(400, "Invalid input", "The request has invalid fields: " + ", ".join(p["name"] for p in params) + ".", *params)
+    repeated = _repeated_keys(raw)
+    if repeated:
+        # No operation takes a list in the query: a second value would silently win over (or hide) the first.
+        params = [_param(k[:200], "query", "repeated", "given more than once; give it once") for k in repeated]
+        return _problem(400, "Invalid input", "The request has invalid fields: " + ", ".join(p["name"] for p in params) + ".", *params)
     return None
+
+
+def _repeated_keys(raw: bytes) -> list[str]:
+    """Query keys given more than once (after percent-decoding, as the endpoints read them)."""
+    seen: set[str] = set()
+    repeated: list[str] = []
+    for key, _ in parse_qsl(raw.decode("latin-1"), keep_blank_values=True):
+        if key in seen and key not in repeated:
+            repeated.append(key)
+        seen.add(key)
+    return repeated
 
 
 def json_problem(body: bytes, limits: Limits) -> dict[str, Any] | None:

@@ -20,6 +20,7 @@ from shared.bus.outbox import EventTooLarge
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
+BODY_NOT_PARSED = "There was an error parsing the body"  # FastAPI's HTTPException detail
 
 
 class InvalidParam(BaseModel):
@@ -95,7 +96,8 @@ def _field_name(loc: tuple[Any, ...]) -> tuple[str, str]:
 def validation_params(exc: RequestValidationError) -> list[InvalidParam]:
     params = []
     for err in exc.errors():
-        where, name = _field_name(tuple(err.get("loc", ())))
+        # Malformed JSON: FastAPI's location is the byte offset (`body.1`); the offender is the body.
+        where, name = ("body", "body") if err.get("type") == "json_invalid" else _field_name(tuple(err.get("loc", ())))
         params.append(InvalidParam(name=name, reason=err.get("msg", "invalid"), code=err.get("type", "invalid"), **{"in": where}))
     return params
 
@@ -126,6 +128,11 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and exc.detail == BODY_NOT_PARSED:
+            # FastAPI's answer to a body its JSON parser gave up on (e.g. nested too deep): name the body.
+            param = InvalidParam(name="body", reason="not valid JSON within the limits", code="json_invalid")
+            return problem_response(400, "Invalid input", "The request has invalid fields: body.", request,
+                                    invalidParams=[param.model_dump(by_alias=True)])
         titles = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 405: "Method not allowed"}
         return problem_response(
             exc.status_code,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 from fastapi import FastAPI, Request
+from pydantic import BaseModel
 
 from shared.logs import correlation_id, valid_correlation_id
 from shared.web.app import RequestContextMiddleware
@@ -115,6 +116,14 @@ async def test_nul_bytes_in_the_query_or_path_are_400(client):
     assert (await client.get("/things?q=fine")).json() == {"q": "fine"}
 
 
+@pytest.mark.parametrize("query", ["q=bad&q=fine", "q=fine&q=bad", "q=a&%71=b", "q=&q="])
+async def test_a_query_key_given_twice_is_400_naming_it_whichever_value_comes_first(client, query):
+    r = await client.get(f"/things?{query}")
+    assert r.status_code == 400
+    assert _param(r) == {"name": "q", "in": "query", "code": "repeated", "reason": "given more than once; give it once"}
+    assert (await client.get("/things?q=fine&other=1")).json() == {"q": "fine"}  # distinct keys pass
+
+
 @pytest.mark.parametrize(
     "claims",
     [
@@ -152,3 +161,25 @@ def test_an_internal_token_without_exp_is_refused():
     with pytest.raises(AuthError):
         verify_internal_token(settings, jwt.encode(claims, settings.internal_secret.get_secret_value(), "HS256"))
     assert verify_internal_token(settings, jwt.encode({**claims, "exp": 4_000_000_000}, settings.internal_secret.get_secret_value(), "HS256")).sub == "u"
+
+
+class Note(BaseModel):
+    note: str | None = None
+
+
+@pytest.mark.parametrize("raw", [b"{not json", b"\xff\xfe", b"[" * 5000 + b"]" * 5000, b'{"note":' * 5000 + b'"x"' + b"}" * 5000])
+async def test_a_body_parsed_without_the_inspection_is_a_400_naming_the_body(raw):
+    """The gateway parses its own operations' bodies without inspecting them first (it forwards the rest unread)."""
+    app = FastAPI()
+    install_problem_handlers(app)
+
+    @app.post("/notes")
+    async def resolve(body: Note) -> dict:
+        return body.model_dump()
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        r = await c.post("/notes", content=raw, headers={"content-type": "application/json"})
+        assert r.status_code == 400 and r.json()["invalidParams"] == [
+            {"name": "body", "in": "body", "code": "json_invalid", "reason": r.json()["invalidParams"][0]["reason"]}
+        ]
+        assert (await c.post("/notes", json={"note": "fine"})).json() == {"note": "fine"}

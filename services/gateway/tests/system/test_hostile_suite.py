@@ -108,6 +108,12 @@ async def test_hostile_requests_never_5xx_store_nothing_when_refused_and_the_pip
     made = await system.ok("POST", "/complexes", investor, status=201, json=complex_registration("Fuzz base"))
     site = await system.ok("POST", "/sites", municipality, status=201, json=plot(code, lat, lon))
 
+    policy = await system.ok("GET", "/matching/policy", marktmeester)
+    own = await system.ok("POST", "/complexes", investor, status=201, json=complex_registration("Fuzz own", units=4))
+    changed = await system.ok("POST", "/placements", investor, status=201,
+                              json=placement(own["id"], code, lat, lon, end_date="2029-12-31") | {"start_date": "2020-01-01"})
+    closed = await system.ok("POST", "/placements", investor, status=201,
+                             json=placement(own["id"], code, lat, lon, end_date="2039-12-31") | {"start_date": "2030-01-01"})
     writes = [
         ("POST", "/sites", municipality, plot(code, lat, lon), ("sites", "sites")),
         ("PATCH", f"/sites/{site['id']}", municipality, {"name": "Renamed", "capacity_units": 30, "available_until": "2044-01-01"}, None),
@@ -115,6 +121,12 @@ async def test_hostile_requests_never_5xx_store_nothing_when_refused_and_the_pip
         ("POST", "/placements", investor, placement(made["id"], code, lat, lon, end_date="2030-06-30"), ("inventory", "placements")),
         ("PATCH", "/clock", marktmeester, {"today": "2027-01-01"}, None),
         ("POST", "/matching/runs", marktmeester, {}, None),
+        ("PUT", "/matching/policy", marktmeester, {"parameters": policy["parameters"], "note": "fuzz"}, ("matching", "policy_versions")),
+        ("PATCH", f"/placements/{changed['id']}", investor, {"end_date": "2029-06-30", "permit_reference": "OLO-2"}, None),
+        ("POST", f"/placements/{closed['id']}/end-state", investor, {"end_state": "sold", "reason": "fuzz"}, None),
+        ("POST", "/organisations", marktmeester, {"id": "fuzz-org", "name": "Fuzz", "kvk_number": "55667788", "kind": "belegger",
+                                                  "contact_email": "a@b.nl", "contact_phone": "010 1234567"}, ("inventory", "organisations")),
+        ("PATCH", "/organisations/wc-woonbron", marktmeester, {"name": "Woonbron", "contact_phone": "+31 10 439 8000", "active": True}, None),
     ]
     seen_5xx: list[str] = []
     refused = 0
@@ -131,9 +143,11 @@ async def test_hostile_requests_never_5xx_store_nothing_when_refused_and_the_pip
                 if owner:
                     assert await _count(system, *owner) == before, f"{method} {path} stored on {r.status_code}: {case!r:.300}"
 
-    reads = ["/sites", "/complexes", "/placements", "/relocations", "/proposals", "/matching/runs", "/municipalities", f"/complexes/{made['id']}/units"]
+    reads = ["/sites", "/complexes", "/placements", "/relocations", "/proposals", "/matching/runs", "/municipalities", f"/complexes/{made['id']}/units",
+             "/ledger/placements", "/organisations", "/dead-letters", "/matching/policy/versions", "/map/sites.geojson", "/map/placements.geojson"]
     params = st.dictionaries(
-        st.sampled_from(["cursor", "limit", "q", "province", "gemeente", "freeAt", "availableFrom", "expiringBefore", "status", "near", "sort", "siteId"]),
+        st.sampled_from(["cursor", "limit", "q", "province", "gemeente", "freeAt", "availableFrom", "expiringBefore", "status", "near", "sort", "siteId",
+                         "state", "complexId", "role", "active", "bbox", "crs", "bboxCrs", "bbox-crs"]),
         QUERY_VALUES,
         min_size=1,
         max_size=3,
@@ -148,6 +162,18 @@ async def test_hostile_requests_never_5xx_store_nothing_when_refused_and_the_pip
     for header in ({"X-Correlation-ID": "c" * 1_100_000}, {"X-Correlation-ID": "x\x01y"}, {"Idempotency-Key": "k" * 300}):
         r = await system.client.post("/api/v1/complexes", json=complex_registration("Headers"), headers={**investor, **header})
         assert r.status_code < 500, (header.keys(), r.status_code)
+    crs_headers = st.sampled_from(["Accept-Crs", "Content-Crs", "If-Match"]).flatmap(lambda name: st.tuples(st.just(name), QUERY_VALUES))
+    for name, value in draw(crs_headers, EXAMPLES // 3):
+        value = "".join(ch for ch in value if " " <= ch <= "~")  # what can travel in a header value
+        for method, path, headers, body in (
+            ("GET", "/map/sites.geojson", marktmeester, None),
+            ("POST", "/sites", municipality, plot(code, lat, lon)),
+            ("PATCH", f"/placements/{changed['id']}", investor, {"permit_reference": "OLO-3"}),
+        ):
+            r = await system.client.request(method, f"/api/v1{path}", json=body, headers={**headers, name: value})
+            statuses[r.status_code] += 1
+            if r.status_code >= 500:
+                seen_5xx.append(f"{method} {path} {name}: {value!r:.200} -> {r.status_code} {r.text[:200]}")
 
     assert not seen_5xx, f"{len(seen_5xx)} server errors:\n" + "\n".join(seen_5xx[:20])
     assert refused > len(writes) * EXAMPLES // 2  # the corruption really was hostile

@@ -13,16 +13,21 @@ async def test_get_forwards_path_raw_query_identity_and_correlation_id(echo_upst
     settings = make()
     async with gateway(settings) as client:
         r = await client.get(
-            "/api/v1/placements?limit=5&expiringBefore=2028-01-01&municipality=GM0772&municipality=GM0363",
+            "/api/v1/placements?limit=5&expiringBefore=2028-01-01&municipality=GM0772&q=de%20Meeuw%2C+A",
             headers={**bearer(settings, Role.municipality, "GM0772", sub="ambtenaar-1"), "X-Correlation-ID": "corr-123"},
         )
     assert r.status_code == 200
     assert r.headers["API-Version"] == "1.2.0"
     body = r.json()
     assert body["method"] == "GET" and body["path"] == "/api/v1/placements"
-    assert body["query"] == "limit=5&expiringBefore=2028-01-01&municipality=GM0772&municipality=GM0363"
+    assert body["query"] == "limit=5&expiringBefore=2028-01-01&municipality=GM0772&q=de%20Meeuw%2C+A"
     assert body["principal"] == {"sub": "ambtenaar-1", "role": "municipality", "org": "GM0772"}
     assert body["correlation_id"] == "corr-123"
+    assert upstream.calls[("GET", "/api/v1/placements")] == 1
+    # A key given twice is ambiguous: refused at the door, naming it (the service would refuse it too).
+    async with gateway(settings) as client:
+        r = await client.get("/api/v1/placements?municipality=GM0772&municipality=GM0363", headers=bearer(settings, Role.municipality, "GM0772"))
+    assert r.status_code == 400 and [p["name"] for p in r.json()["invalidParams"]] == ["municipality"]
     assert upstream.calls[("GET", "/api/v1/placements")] == 1
 
 

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from services.inventory.app.deps import Session, WriteSession
 from services.inventory.app.organisations import service
-from services.inventory.app.organisations.schemas import Organisation, OrganisationCreate, OrganisationUpdate
+from services.inventory.app.organisations.schemas import ORGANISATION_ID_PATTERN, Organisation, OrganisationCreate, OrganisationUpdate
 from shared.domain import Role
 from shared.web.concurrency import ETAG_RESPONSE, IfMatch, etag
 from shared.web.idempotency import IdempotencyKey, answer
@@ -20,7 +20,9 @@ from shared.web.problems import created_responses, problem_responses
 router = APIRouter(tags=["organisations"])
 
 OrganisationId = Annotated[
-    str, Path(alias="id", max_length=100, description="The organisation's id: an investor's, or a CBS gemeentecode.", examples=["wc-woonbron"])
+    str,
+    Path(alias="id", max_length=100, pattern=ORGANISATION_ID_PATTERN, description="The organisation's id: an investor's, or a CBS gemeentecode.",
+         examples=["wc-woonbron"]),
 ]
 EVERY_ROLE = (Role.marktmeester, Role.investor, Role.municipality)
 

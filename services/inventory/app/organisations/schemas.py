@@ -17,7 +17,8 @@ def _not_a_gemeentecode(value: str) -> str:
     return value
 
 
-OrganisationIdText = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{1,99}$"), AfterValidator(_not_a_gemeentecode)]
+ORGANISATION_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9-]{1,99}$"  # an investor's id; a CBS gemeentecode fits it too
+OrganisationIdText = Annotated[str, StringConstraints(pattern=ORGANISATION_ID_PATTERN), AfterValidator(_not_a_gemeentecode)]
 KvkNumber = Annotated[str, StringConstraints(pattern=r"^[0-9]{8}$")]
 Email = Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 Phone = Annotated[str, StringConstraints(min_length=6, max_length=30, pattern=r"^\+?[0-9][0-9 ()-]{4,28}[0-9]$")]

@@ -235,13 +235,19 @@ async def fallback_claim(session: AsyncSession, placement: Placement, unit_ids: 
 
 
 async def managed(session: AsyncSession, principal: Principal, placement_id: uuid.UUID) -> Placement:
-    """The placement, locked for a change by its owning investor or the marktmeester (else 403; unknown: 404)."""
+    """The placement, locked for a change by its owning investor or the marktmeester.
+
+    403 for its gemeente (which reads it); 404 when unknown or another tenant's: another investor
+    must not learn that the id exists (as when reading it).
+    """
     placement = await repository.lock(session, placement_id)
     if placement is None:
         raise not_found("placement", placement_id)
     if principal.role is Role.marktmeester or (principal.role is Role.investor and placement.investor_org == principal.org):
         return placement
-    raise ProblemError(403, "Forbidden", "Only the investor owning the placement or the marktmeester may change it.")
+    if principal.role is Role.municipality and placement.gemeente_code == principal.org:
+        raise ProblemError(403, "Forbidden", "Only the investor owning the placement or the marktmeester may change it.")
+    raise not_found("placement", placement_id)
 
 
 async def close(

@@ -122,3 +122,26 @@ async def test_an_explicit_default_under_a_used_key_is_another_body(inventory):
     first = await inventory.client.post("/api/v1/complexes", json=complex_body(), headers=headers)
     again = await inventory.client.post("/api/v1/complexes", json=complex_body(zelfstandig=True), headers=headers)
     assert first.status_code == 201 and again.status_code == 422
+
+
+async def test_one_idempotency_key_on_two_placements_closes_both_and_each_retry_gets_its_own_answer(inventory):
+    """The key is scoped to the resource acted on, not only to the operation's template."""
+    first = await place(inventory, (await register(inventory, unit_count=4, min_group_size=1))["id"], end_date="2029-05-31")
+    second = await place(inventory, (await register(inventory, unit_count=4, min_group_size=1))["id"], end_date="2031-05-31")
+    headers = inventory.headers(**{"Idempotency-Key": "close-them"})
+    body = {"end_state": "sold"}
+    closed = [await inventory.client.post(f"/api/v1/placements/{p['id']}/end-state", json=body, headers=headers) for p in (first, second)]
+    assert [r.status_code for r in closed] == [200, 200], [r.text for r in closed]
+    assert [r.json()["id"] for r in closed] == [first["id"], second["id"]]
+    assert all(r.json()["lifecycle"] == "closed_sold" for r in closed)
+    again = await inventory.client.post(f"/api/v1/placements/{second['id']}/end-state", json=body, headers=headers)
+    assert again.status_code == 200 and again.json() == closed[1].json() and again.headers["Idempotent-Replayed"] == "true"
+    other = await inventory.client.post(f"/api/v1/placements/{first['id']}/end-state", json={"end_state": "dismantled"}, headers=headers)
+    assert other.status_code == 422 and other.headers["content-type"] == "application/problem+json"
+
+
+async def test_an_overlong_idempotency_key_is_a_400_naming_the_header(inventory):
+    before = await _stored(inventory)
+    r = await inventory.client.post("/api/v1/complexes", json=complex_body(), headers=inventory.headers(**{"Idempotency-Key": "k" * 201}))
+    assert r.status_code == 400 and [(p["name"], p["in"]) for p in r.json()["invalidParams"]] == [("Idempotency-Key", "header")]
+    assert await _stored(inventory) == before

@@ -50,6 +50,18 @@ async def test_bad_input_is_a_400_naming_the_field_and_stores_nothing(inventory,
     assert await inventory.scalar("SELECT count(*) FROM organisations") == 0
 
 
+@pytest.mark.parametrize("org_id", ["-x", "wc%20woonbron", "%C3%A9", "a", "x" * 101])
+async def test_an_id_in_the_path_that_no_organisation_can_have_is_a_400_naming_it(inventory, org_id) -> None:
+    assert (await register(inventory)).status_code == 201
+    for method, body in (("GET", None), ("PATCH", {"active": False})):
+        r = await inventory.client.request(method, f"/api/v1/organisations/{org_id}", json=body, headers=inventory.marktmeester)
+        assert r.status_code == 400, r.text
+        assert [(p["name"], p["in"]) for p in r.json()["invalidParams"]] == [("id", "path")]
+    assert (await inventory.client.get("/api/v1/organisations/wc-woonbron", headers=inventory.marktmeester)).json()["active"] is True
+    assert (await inventory.client.get("/api/v1/organisations/GM0363", headers=inventory.marktmeester)).status_code == 200
+    assert (await inventory.client.get("/api/v1/organisations/no-such-org", headers=inventory.marktmeester)).status_code == 404
+
+
 async def test_id_and_kvk_number_are_unique(inventory) -> None:
     assert (await register(inventory)).status_code == 201
     r = await register(inventory)
