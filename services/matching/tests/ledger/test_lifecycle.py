@@ -50,13 +50,13 @@ async def ledger(client, settings, role=Role.marktmeester, org=None) -> dict:
     return body
 
 
-async def ledger_is(client, settings, registered: int, **states: int) -> dict:
+async def ledger_is(client, settings, homes: int, /, **states: int) -> dict:
     """Wait until the ledger shows these counts (states not named: 0)."""
     want = {s.value: 0 for s in HomeState} | states
 
     async def check():
         body = await ledger(client, settings)
-        return body["registered"] == registered and body["by_state"] == want and body
+        return body["registered"] == homes and body["by_state"] == want and body
     return await eventually(check)
 
 
@@ -339,3 +339,19 @@ async def test_moved_homes_expire_again_with_their_follow_up_placement(app_clien
     await publish("inventory.placement.ended", ended(follow_up), follow_up.placement_id)
     body = await ledger_is(app_client, settings, 4, in_storage=4)
     assert body["shortfall"] == 4 and [p["province_code"] for p in body["by_province"]] == ["PV25"]
+
+
+async def test_homes_of_a_complex_not_yet_placed_are_counted_as_registered_then_in_place(app_client, settings, publish):
+    spec = complex_spec(unit_count=6)
+    units = [uuid.uuid4() for _ in range(6)]
+    await publish("inventory.complex.registered", ev.ComplexRegistered(**spec.model_dump(), unit_ids=units), spec.complex_id)
+    body = await ledger_is(app_client, settings, 6, registered=6)
+    assert body["shortfall"] == 0 and body["in_books"] == 6  # on the books, not demand
+    r = await app_client.get("/api/v1/ledger/placements", headers=headers_for(settings, Role.marktmeester))
+    assert r.json()["data"] == []  # no placement to show yet
+
+    d = expiring(spec, end=dt.date(2034, 6, 30)).model_copy(update={"unit_ids": units})
+    await publish("inventory.placement.created", created_for(d), d.placement_id)
+    await ledger_is(app_client, settings, 6, in_place=6)
+    [row] = (await app_client.get("/api/v1/ledger/placements", headers=headers_for(settings, Role.marktmeester))).json()["data"]
+    assert (row["placement_id"], row["gemeente_code"], row["homes"]) == (str(d.placement_id), d.gemeente_code, 6)
