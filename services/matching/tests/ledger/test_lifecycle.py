@@ -355,3 +355,28 @@ async def test_homes_of_a_complex_not_yet_placed_are_counted_as_registered_then_
     await ledger_is(app_client, settings, 6, in_place=6)
     [row] = (await app_client.get("/api/v1/ledger/placements", headers=headers_for(settings, Role.marktmeester))).json()["data"]
     assert (row["placement_id"], row["gemeente_code"], row["homes"]) == (str(d.placement_id), d.gemeente_code, 6)
+
+
+async def test_the_remainder_is_proposed_right_after_the_acceptance_on_supply_that_came_meanwhile(app_client, settings, publish):
+    small = site(capacity=12)
+    await publish("sites.site.published", small, small.site_id)
+    await place(publish)
+    [p1] = await eventually(lambda: proposals(app_client, settings))
+    assert p1["shortfall_units"] == 8
+    # supply appears while the first part is still pending: one pending proposal per placement, so it waits
+    more = site(capacity=10, lat=52.22)
+    await publish("sites.site.published", more, more.site_id)
+    await eventually(lambda: _plot_known_and_no_rematch_outstanding(app_client, more.site_id))
+    assert [p["id"] for p in await proposals(app_client, settings)] == [p1["id"]]
+
+    await accept(app_client, settings, p1["id"])  # no further event: the acceptance itself asks for the remainder
+    [p2] = await eventually(lambda: proposals(app_client, settings, status="pending"))
+    assert p2["unit_count"] == 8 and p2["allocations"][0]["site_id"] == str(more.site_id)
+    await ledger_is(app_client, settings, 20, agreed=12, proposed=8)
+
+
+async def _plot_known_and_no_rematch_outstanding(app_client, site_id: uuid.UUID) -> bool:
+    """The plot is folded and the re-solve it asked for is served (the matcher deletes the request as it solves)."""
+    async with app_client.app.state.runtime.db.sessions() as session:
+        known = await session.scalar(sa.text("SELECT count(*) FROM plots WHERE site_id = :s"), {"s": site_id})
+        return known == 1 and await session.scalar(sa.text("SELECT count(*) FROM rematch_requests")) == 0
