@@ -101,9 +101,11 @@ async def _emit_ended(session: AsyncSession, runtime: ServiceRuntime, claimed: l
     now = utcnow()
     for p in claimed:
         relocated = p.relocation_id is not None
-        lifecycle.advance(p, Lifecycle.relocated if relocated else Lifecycle.in_storage)
+        # relocated in part: the homes no plan took are stored like any unrelocated home, and fall back in time
+        stored = not relocated or bool(await repository.left_behind(session, p))
+        lifecycle.advance(p, Lifecycle.in_storage if stored else Lifecycle.relocated)
         p.ended_emitted_at = now
-        if not relocated:
+        if stored:
             # The end day is the move day: storage starts then and counts up to the longest storage period.
             p.storage_since, p.storage_until = p.end_date, add_months(p.end_date, gap)
         await runtime.emit(
@@ -118,7 +120,7 @@ async def _emit_ended(session: AsyncSession, runtime: ServiceRuntime, claimed: l
                 relocated=relocated,
                 unit_count=p.unit_count,
                 unit_ids=unit_ids[p.id],
-                storage_until=p.storage_until if not relocated else None,
+                storage_until=p.storage_until if stored else None,
             ),
         )
     await session.flush()
@@ -132,6 +134,8 @@ async def _emit_ended(session: AsyncSession, runtime: ServiceRuntime, claimed: l
 async def _emit_fallback(session: AsyncSession, runtime: ServiceRuntime, claimed: list[Placement], today: dt.date) -> None:
     unit_ids = await placements.unit_ids_by_placement(session, [p.id for p in claimed])
     for p in claimed:
+        if p.relocation_id is not None:  # relocated in part: only the homes left behind fall back
+            unit_ids[p.id] = await repository.left_behind(session, p)
         claim = await fallback_claim(session, p, unit_ids[p.id], today)
         lifecycle.advance(p, Lifecycle.fallback)
         p.fallback_claim = claim.model_dump(mode="json")
