@@ -13,6 +13,7 @@ from herplaatsing.testing import eventually, headers_for
 from services.matching.app.readmodel.rebuild import rebuild_read_model
 from services.matching.tests.conftest import complex_spec, expiring, site
 from services.matching.tests.proposals.test_flow import _stream_types
+from shared.clock import add_months
 from shared.domain import HomeState, Role
 from shared.events import models as ev
 
@@ -380,3 +381,20 @@ async def _plot_known_and_no_rematch_outstanding(app_client, site_id: uuid.UUID)
     async with app_client.app.state.runtime.db.sessions() as session:
         known = await session.scalar(sa.text("SELECT count(*) FROM plots WHERE site_id = :s"), {"s": site_id})
         return known == 1 and await session.scalar(sa.text("SELECT count(*) FROM rematch_requests")) == 0
+
+
+async def test_the_solver_keeps_to_the_storage_period_inventory_set_not_the_policys_gap(app_client, settings, publish):
+    """Inventory stored the homes for nine months (its storage period); the policy's gap is six. A plot opening
+    eight months after the end is in time for these homes; one opening after the nine months is not."""
+    d = await place(publish)
+    await publish("inventory.placement.ended", ended(d).model_copy(update={"storage_until": add_months(END, 9)}), d.placement_id)
+    await ledger_is(app_client, settings, 20, in_storage=20)
+    too_late = site(capacity=30, available_from=add_months(END, 10))
+    await publish("sites.site.published", too_late, too_late.site_id)
+    await eventually(lambda: _plot_known_and_no_rematch_outstanding(app_client, too_late.site_id))
+    assert await proposals(app_client, settings) == []
+
+    in_time = site(capacity=30, available_from=add_months(END, 8), lat=52.22)
+    await publish("sites.site.published", in_time, in_time.site_id)
+    [proposal] = await eventually(lambda: proposals(app_client, settings))
+    assert proposal["allocations"][0]["site_id"] == str(in_time.site_id) and proposal["unit_count"] == 20
