@@ -75,7 +75,7 @@ class Decade:
     rng: random.Random
     placements: list[dict[str, Any]] = field(default_factory=list)
     refused: int = 0
-    decided: dict[str, int] = field(default_factory=lambda: {"accepted": 0, "declined": 0, "silent": 0})
+    decided: dict[str, int] = field(default_factory=lambda: {"accepted": 0, "accepted_in_part": 0, "declined": 0, "silent": 0})
 
     def as_(self, role: Role | str, org: str | None = None) -> dict[str, str]:
         return bearer(self.settings, role, org, sub=f"{role}-{org}")
@@ -155,15 +155,15 @@ async def load_market(d: Decade, placements: int = 40, plots: int = 40) -> None:
     for i in range(plots):
         gm, lat, lon = rng.choice(GEMEENTEN)
         shift = dict(lat=lat + rng.uniform(-0.004, 0.004), lon=lon + rng.uniform(-0.004, 0.004))
-        body = plot(gm, **shift, name=f"Kavel {i}", capacity_units=rng.choice((4, 8, 12, 20)),
+        body = plot(gm, **shift, name=f"Kavel {i}", capacity_units=rng.choice((2, 4, 6, 8)),
                     available_from=f"{rng.randint(2026, 2031)}-01-01")
         if i % 4 == 0:
-            body |= {"kind": "garantiekavel", "capacity_units": rng.choice((6, 10)), "garantiekavel": {"cluster_id": f"GK-{i}"}}
+            body |= {"kind": "garantiekavel", "capacity_units": rng.choice((3, 5)), "garantiekavel": {"cluster_id": f"GK-{i}"}}
         await d.ok("POST", "/sites", d.as_(Role.municipality, gm), 201, json=body)
     for i in range(placements + 2):
         org = rng.choice(INVESTORS)
         flex = await d.ok("POST", "/complexes", d.as_(Role.investor, org), 201,
-                          json=complex_registration(f"Flex {i}", units=rng.randint(2, 10)))
+                          json=complex_registration(f"Flex {i}", units=rng.randint(4, 16)))
         if i >= placements:
             continue  # registered, not placed (yet)
         gm, lat, lon = rng.choice(GEMEENTEN)
@@ -262,6 +262,7 @@ async def react(d: Decade, today: dt.date) -> None:
             r = await d.client.post(f"/api/v1/proposals/{p['id']}/accept", headers=d.as_(Role(party["role"]), party["org"]))
             assert r.status_code in (200, 409), r.text  # 409: it expired or was withdrawn meanwhile
         d.decided["accepted"] += 1
+        d.decided["accepted_in_part"] += bool(p["shortfall_units"])  # the remainder is demand of its own
 
 
 async def end_some(d: Decade) -> None:
