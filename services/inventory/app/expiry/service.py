@@ -58,10 +58,12 @@ async def _emit_started(session: AsyncSession, runtime: ServiceRuntime, claimed:
                 relocation_id=p.created_by_relocation_id,
             ),
         )
-    # A placement left from storage (it ended before its plan was made) is settled once its homes arrived.
+    # A placement left from storage (it ended before its plan was made) is settled once its homes arrived:
+    # relocated, or back in storage when the plan took only part of its homes (they fall back in time).
     for old in await repository.lock_relocated_from(session, [p.created_by_relocation_id for p in claimed]):
         if old.lifecycle == Lifecycle.relocation_scheduled.value and old.ended_emitted_at is not None:
-            lifecycle.advance(old, Lifecycle.relocated)
+            left = await repository.left_behind(session, old)
+            lifecycle.advance(old, Lifecycle.in_storage if left else Lifecycle.relocated)
     await session.flush()
 
 
