@@ -266,3 +266,27 @@ async def _unit_statuses(inventory, unit_ids: list[str]) -> list[tuple[str, str]
     async with inventory.runtime.db.sessions() as s:
         rows = await s.execute(sa.text("SELECT id::text, status FROM units WHERE id::text = ANY(:ids)"), {"ids": unit_ids})
         return [tuple(r) for r in rows]
+
+
+async def test_a_plan_from_storage_for_part_of_the_homes_leaves_the_rest_stored_to_fall_back(inventory):
+    c = await register(inventory, unit_count=10, min_group_size=1)
+    old = await place(inventory, c["id"], end_date="2028-06-30")
+
+    async def jump(today: str) -> dict:
+        r = await inventory.client.patch("/api/v1/clock", json={"today": today}, headers=inventory.marktmeester)
+        assert r.status_code == 200, r.text
+        await inventory.client.post("/api/v1/expiry-scans", headers=inventory.marktmeester)
+        return (await inventory.client.get(f"/api/v1/placements/{old['id']}", headers=inventory.headers())).json()
+
+    assert (await jump("2028-08-01"))["lifecycle"] == "in_storage"  # ended without a plan
+    await _publish(inventory, confirmation_of(old, c, 6))  # then a plot for six of the ten
+    await _drain(inventory)
+    [plan] = [e["data"] for e in await inventory.outbox("inventory.relocation.scheduled")]
+    left = [u for u in old["unit_ids"] if u not in set(plan["allocations"][0]["unit_ids"])]
+
+    got = await jump("2028-09-01")  # the six have moved: the four stay stored, in the same storage period
+    assert (got["lifecycle"], got["storage_until"]) == ("in_storage", "2028-12-30")
+    got = await jump("2029-01-15")
+    assert got["lifecycle"] == "fallback"
+    [fallback] = [e["data"] for e in await inventory.outbox("inventory.placement.fallback")]
+    assert fallback["unit_ids"] == left
