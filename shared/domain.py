@@ -64,12 +64,14 @@ class UnitStatus(str, enum.Enum):
 class HomeState(str, enum.Enum):
     """Where a home is in its relocation lifecycle (the home ledger, DESIGN "The lifecycle of a home").
 
-    Every registered home is in exactly one state. `in_place` on a first placement; `moved` once
+    Every registered home is in exactly one state. `registered` from the complex's registration until
+    its first placement (not demand, not a shortfall); `in_place` on a first placement; `moved` once
     its follow-up placement is active. Shortfall = the homes in states with no plot
     (`expiring` without a proposal, `in_storage`, `fallback`). `sold` and `dismantled` are end
     states: the home has left the books through an explicit choice, with an event.
     """
 
+    registered = "registered"  # the complex is registered, its homes have no placement yet
     in_place = "in_place"
     expiring = "expiring"  # signalled (verloopt), waiting for a plot: no open proposal
     proposed = "proposed"  # in a pending proposal

@@ -80,7 +80,8 @@ class ComplexSpec(EventData):
 
 
 class ComplexRegistered(ComplexSpec):
-    pass
+    unit_ids: list[uuid.UUID] = Field(default_factory=list, description="The homes registered with the complex "
+                                      "(the home ledger counts them before any placement); empty in older events.")
 
 
 class PlacementCreated(EventData):

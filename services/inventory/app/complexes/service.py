@@ -72,14 +72,13 @@ async def register(session: AsyncSession, runtime: ServiceRuntime, principal: Pr
         await session.flush()
     except IntegrityError:  # a concurrent registration took the short code
         raise conflict(f"The short code {short_code} is already used by another complex.") from None
-    await repository.insert_units(
-        session,
-        [
-            {"id": uuid.uuid4(), "complex_id": complex_id, "seq": n, "serial": f"{short_code}-{n:03d}", "status": UnitStatus.stored.value}
-            for n in range(1, body.unit_count + 1)
-        ],
-    )
-    await runtime.emit(session, "inventory.complex.registered", complex_id, ComplexRegistered(**spec_fields(item)))
+    units = [
+        {"id": uuid.uuid4(), "complex_id": complex_id, "seq": n, "serial": f"{short_code}-{n:03d}", "status": UnitStatus.stored.value}
+        for n in range(1, body.unit_count + 1)
+    ]
+    await repository.insert_units(session, units)
+    await runtime.emit(session, "inventory.complex.registered", complex_id,
+                       ComplexRegistered(**spec_fields(item), unit_ids=[u["id"] for u in units]))
     return item
 
 

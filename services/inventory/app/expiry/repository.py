@@ -61,9 +61,20 @@ async def claim_fallback(session: AsyncSession, today: dt.date, batch: int) -> l
     """Stored placements whose longest storage period has passed without a relocation."""
     return await _claim(
         session, batch,
-        Placement.lifecycle.in_(sources(Lifecycle.fallback)), Placement.storage_until < today, Placement.relocation_id.is_(None),
+        # a placement relocated in part is stored too (relocation_id set): its homes no plan took fall back
+        Placement.lifecycle.in_(sources(Lifecycle.fallback)), Placement.storage_until < today,
         order=(Placement.storage_until,),
     )
+
+
+async def left_behind(session: AsyncSession, placement: Placement) -> list:
+    """The homes of a placement that no later placement takes (a plan that housed only part of them), by serial."""
+    later = sa.select(PlacementUnit.unit_id).where(PlacementUnit.placement_id != placement.id,
+                                                   PlacementUnit.start_date >= placement.end_date)
+    query = (sa.select(PlacementUnit.unit_id).join(Unit, Unit.id == PlacementUnit.unit_id)
+             .where(PlacementUnit.placement_id == placement.id, PlacementUnit.unit_id.not_in(later), Unit.status.not_in(["sold", "dismantled"]))
+             .order_by(Unit.seq))
+    return list((await session.scalars(query)).all())
 
 
 async def lock_relocated_from(session: AsyncSession, relocation_ids: list) -> list[Placement]:

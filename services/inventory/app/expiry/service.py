@@ -58,10 +58,12 @@ async def _emit_started(session: AsyncSession, runtime: ServiceRuntime, claimed:
                 relocation_id=p.created_by_relocation_id,
             ),
         )
-    # A placement left from storage (it ended before its plan was made) is settled once its homes arrived.
+    # A placement left from storage (it ended before its plan was made) is settled once its homes arrived:
+    # relocated, or back in storage when the plan took only part of its homes (they fall back in time).
     for old in await repository.lock_relocated_from(session, [p.created_by_relocation_id for p in claimed]):
         if old.lifecycle == Lifecycle.relocation_scheduled.value and old.ended_emitted_at is not None:
-            lifecycle.advance(old, Lifecycle.relocated)
+            left = await repository.left_behind(session, old)
+            lifecycle.advance(old, Lifecycle.in_storage if left else Lifecycle.relocated)
     await session.flush()
 
 
@@ -101,9 +103,11 @@ async def _emit_ended(session: AsyncSession, runtime: ServiceRuntime, claimed: l
     now = utcnow()
     for p in claimed:
         relocated = p.relocation_id is not None
-        lifecycle.advance(p, Lifecycle.relocated if relocated else Lifecycle.in_storage)
+        # relocated in part: the homes no plan took are stored like any unrelocated home, and fall back in time
+        stored = not relocated or bool(await repository.left_behind(session, p))
+        lifecycle.advance(p, Lifecycle.in_storage if stored else Lifecycle.relocated)
         p.ended_emitted_at = now
-        if not relocated:
+        if stored:
             # The end day is the move day: storage starts then and counts up to the longest storage period.
             p.storage_since, p.storage_until = p.end_date, add_months(p.end_date, gap)
         await runtime.emit(
@@ -118,7 +122,7 @@ async def _emit_ended(session: AsyncSession, runtime: ServiceRuntime, claimed: l
                 relocated=relocated,
                 unit_count=p.unit_count,
                 unit_ids=unit_ids[p.id],
-                storage_until=p.storage_until if not relocated else None,
+                storage_until=p.storage_until if stored else None,
             ),
         )
     await session.flush()
@@ -132,6 +136,8 @@ async def _emit_ended(session: AsyncSession, runtime: ServiceRuntime, claimed: l
 async def _emit_fallback(session: AsyncSession, runtime: ServiceRuntime, claimed: list[Placement], today: dt.date) -> None:
     unit_ids = await placements.unit_ids_by_placement(session, [p.id for p in claimed])
     for p in claimed:
+        if p.relocation_id is not None:  # relocated in part: only the homes left behind fall back
+            unit_ids[p.id] = await repository.left_behind(session, p)
         claim = await fallback_claim(session, p, unit_ids[p.id], today)
         lifecycle.advance(p, Lifecycle.fallback)
         p.fallback_claim = claim.model_dump(mode="json")

@@ -47,6 +47,7 @@ TRANSITIONS: dict[tuple[Lifecycle, Lifecycle], str] = {
     (L.expiring, L.closed_dismantled): "closed",
     (L.relocation_scheduled, L.relocation_scheduled): "relocation scheduled (another part of its homes)",
     (L.relocation_scheduled, L.relocated): "ended, relocated",
+    (L.relocation_scheduled, L.in_storage): "ended, relocated in part: the homes no plan took are stored",
     (L.in_storage, L.active): "extended",
     (L.in_storage, L.relocation_scheduled): "relocation scheduled",
     (L.in_storage, L.fallback): "fallback",

@@ -219,7 +219,9 @@ async def test_a_follow_up_placement_starts_once_after_the_old_term_ended(invent
     [started] = await inventory.outbox("inventory.placement.started")
     assert started["data"]["relocation_id"] == relocation_id and started["data"]["start_date"] == "2028-06-30"
     assert len(started["data"]["unit_ids"]) == 4 and started["data"]["gemeente_code"] == "GM0363"
-    assert (await _get(inventory, old["id"])).json()["lifecycle"] == "relocated"
+    # relocated in part: the two homes left over are stored like any unrelocated home (and fall back in time)
+    got = (await _get(inventory, old["id"])).json()
+    assert (got["lifecycle"], got["storage_until"]) == ("in_storage", "2028-12-30")
     units = (await inventory.client.get(f"/api/v1/complexes/{c['id']}/units", headers=inventory.headers())).json()["data"]
     assert [u["status"] for u in units] == ["in_transit"] * 6 + ["in_use"] * 4 + ["stored"] * 2  # to A, at B, left over
     assert (await _scan(inventory))["started_emitted"] == 0

@@ -6,6 +6,7 @@ import datetime as dt
 import uuid
 
 import orjson
+import sqlalchemy as sa
 
 from services.inventory.app.db import bus_tables
 from services.inventory.tests.conftest import place, register
@@ -231,3 +232,61 @@ async def test_homes_the_investor_placed_later_meanwhile_refuse_the_confirmation
     await _drain(inventory)
     assert (await _refusals(inventory))[-1]["reason"] == f"unknown_placement: placement {unknown.placement_id} is not in the inventory"
     assert await inventory.scalar("SELECT count(*) FROM dead_letters") == 0
+
+
+async def test_the_homes_a_plan_left_behind_are_stored_at_the_end_and_fall_back_after_the_storage_period(inventory):
+    c = await register(inventory, unit_count=10, min_group_size=1)
+    old = await place(inventory, c["id"], end_date="2028-06-30")
+    await _publish(inventory, confirmation_of(old, c, 6))  # a plan for six of the ten homes
+    await _drain(inventory)
+    [plan] = [e["data"] for e in await inventory.outbox("inventory.relocation.scheduled")]
+    moving = set(plan["allocations"][0]["unit_ids"])
+    left = [u for u in old["unit_ids"] if u not in moving]
+
+    async def jump(today: str) -> dict:
+        r = await inventory.client.patch("/api/v1/clock", json={"today": today}, headers=inventory.marktmeester)
+        assert r.status_code == 200, r.text
+        await inventory.client.post("/api/v1/expiry-scans", headers=inventory.marktmeester)
+        return (await inventory.client.get(f"/api/v1/placements/{old['id']}", headers=inventory.headers())).json()
+
+    got = await jump("2028-08-01")  # past the end: six homes moved, four stored
+    assert (got["lifecycle"], got["storage_since"], got["storage_until"]) == ("in_storage", "2028-06-30", "2028-12-30")
+    [ended] = [e["data"] for e in await inventory.outbox("inventory.placement.ended")]
+    assert ended["relocated"] is True and ended["storage_until"] == "2028-12-30"
+    status = dict(await _unit_statuses(inventory, old["unit_ids"]))
+    assert {status[u] for u in left} == {"stored"} and {status[u] for u in moving} == {"in_use"}
+
+    got = await jump("2029-02-01")  # past the storage period: the four left behind fall back, the six do not
+    assert got["lifecycle"] == "fallback"
+    [fallback] = [e["data"] for e in await inventory.outbox("inventory.placement.fallback")]
+    assert fallback["unit_ids"] == left  # the valuation and the RTHF claim are for these four
+
+
+async def _unit_statuses(inventory, unit_ids: list[str]) -> list[tuple[str, str]]:
+    async with inventory.runtime.db.sessions() as s:
+        rows = await s.execute(sa.text("SELECT id::text, status FROM units WHERE id::text = ANY(:ids)"), {"ids": unit_ids})
+        return [tuple(r) for r in rows]
+
+
+async def test_a_plan_from_storage_for_part_of_the_homes_leaves_the_rest_stored_to_fall_back(inventory):
+    c = await register(inventory, unit_count=10, min_group_size=1)
+    old = await place(inventory, c["id"], end_date="2028-06-30")
+
+    async def jump(today: str) -> dict:
+        r = await inventory.client.patch("/api/v1/clock", json={"today": today}, headers=inventory.marktmeester)
+        assert r.status_code == 200, r.text
+        await inventory.client.post("/api/v1/expiry-scans", headers=inventory.marktmeester)
+        return (await inventory.client.get(f"/api/v1/placements/{old['id']}", headers=inventory.headers())).json()
+
+    assert (await jump("2028-08-01"))["lifecycle"] == "in_storage"  # ended without a plan
+    await _publish(inventory, confirmation_of(old, c, 6))  # then a plot for six of the ten
+    await _drain(inventory)
+    [plan] = [e["data"] for e in await inventory.outbox("inventory.relocation.scheduled")]
+    left = [u for u in old["unit_ids"] if u not in set(plan["allocations"][0]["unit_ids"])]
+
+    got = await jump("2028-09-01")  # the six have moved: the four stay stored, in the same storage period
+    assert (got["lifecycle"], got["storage_until"]) == ("in_storage", "2028-12-30")
+    got = await jump("2029-01-15")
+    assert got["lifecycle"] == "fallback"
+    [fallback] = [e["data"] for e in await inventory.outbox("inventory.placement.fallback")]
+    assert fallback["unit_ids"] == left

@@ -56,9 +56,20 @@ async def _insert_new(session: AsyncSession, unit_ids: Iterable[uuid.UUID], *, p
 # ----------------------------------------------------------------- inventory
 
 
+async def complex_registered(session: AsyncSession, data: ev.ComplexRegistered, on: dt.date) -> None:
+    """The homes of a new complex are counted from its registration on: `registered`, no placement yet."""
+    await repo.insert_new_homes(session, [
+        dict(unit_id=u, placement_id=None, complex_id=data.complex_id, investor_org=data.investor_org, gemeente_code=None,
+             province_code=None, phase="registered", stage=None, proposal_id=None, state="registered", since=on, reason=None)
+        for u in data.unit_ids])
+
+
 async def placement_created(session: AsyncSession, data: ev.PlacementCreated) -> None:
-    """A first placement registers its homes in place. A follow-up placement (of a relocation plan) changes
-    nothing yet: its homes are relocation_scheduled until the placement starts."""
+    """A first placement puts its homes in place (registered ones, or first seen here). A follow-up placement
+    (of a relocation plan) changes nothing yet: its homes are relocation_scheduled until the placement starts."""
+    await _update(session, [H.unit_id.in_(data.unit_ids), H.phase == "registered"], data.start_date, phase="in_place",
+                  placement_id=data.placement_id, gemeente_code=data.gemeente_code,
+                  province_code=data.province_code or province_of(data.gemeente_code))
     await _insert_new(session, data.unit_ids, placement_id=data.placement_id, complex_id=data.complex_id,
                       investor_org=data.investor_org, gemeente_code=data.gemeente_code, province_code=data.province_code,
                       phase="in_place", on=data.start_date)

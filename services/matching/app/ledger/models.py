@@ -13,7 +13,7 @@ from shared.domain import HomeState
 
 # Where inventory says the home is; a proposal stage (proposed/agreed/reserved) shows through while the
 # home is still at its place or in storage (see `state_of`).
-PHASES = ("in_place", "expiring", "in_storage", "fallback", "relocation_scheduled", "moved", "sold", "dismantled")
+PHASES = ("registered", "in_place", "expiring", "in_storage", "fallback", "relocation_scheduled", "moved", "sold", "dismantled")
 STAGES = ("proposed", "agreed", "reserved")
 # Phases in which a home is still demand: a proposal may cover it.
 DEMAND_PHASES = ("in_place", "expiring", "in_storage")
@@ -36,10 +36,10 @@ class LedgerHome(Base):
 
     __tablename__ = "home_ledger"
     unit_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    placement_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    placement_id: Mapped[uuid.UUID | None] = mapped_column(index=True)  # None while only registered
     complex_id: Mapped[uuid.UUID] = mapped_column(index=True)
     investor_org: Mapped[str] = mapped_column(sa.String(100), index=True)
-    gemeente_code: Mapped[str] = mapped_column(sa.String(6), index=True)
+    gemeente_code: Mapped[str | None] = mapped_column(sa.String(6), index=True)  # None while only registered
     province_code: Mapped[str | None] = mapped_column(sa.String(4), index=True)
     phase: Mapped[str] = mapped_column(sa.String(24))
     stage: Mapped[str | None] = mapped_column(sa.String(12))

@@ -104,7 +104,7 @@ async def page_placements(
                    sa.func.min(LedgerHome.gemeente_code).label("gemeente_code"),
                    sa.func.min(LedgerHome.province_code).label("province_code"),
                    sa.func.count().label("homes"), *per_state)
-         .where(visible(principal)).group_by(LedgerHome.placement_id))
+         .where(visible(principal), LedgerHome.placement_id.is_not(None)).group_by(LedgerHome.placement_id))
     if province is not None:
         q = q.where(LedgerHome.province_code == province)
     if complex_id is not None:

@@ -59,6 +59,7 @@ class Demand:
     gemeente_code: str
     province_code: str
     end_date: dt.date
+    storage_until: dt.date | None = None  # inventory's end of the storage period, once the term ended into storage
     bbl_level: BblLevel = BblLevel.nieuwbouw
     composition_changed: bool = False
     layers: int = 1

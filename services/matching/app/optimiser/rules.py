@@ -40,10 +40,11 @@ def hard_rule(name: str):
 
 
 def deadline(d: Demand, w: Weights) -> dt.date:
-    """The last day a plot may open: the placement's end plus the longest storage gap allowed."""
+    """The last day a plot may open: the end of the storage period inventory set for the stored homes, or
+    (before the term ended) the placement's end plus the longest storage gap the policy allows."""
     from shared.clock import add_months
 
-    return add_months(d.end_date, w.max_storage_gap_months)
+    return d.storage_until or add_months(d.end_date, w.max_storage_gap_months)
 
 
 # ----------------------------------------------------------------- derived columns

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 async def complex_registered(session: AsyncSession, runtime: "ServiceRuntime", data: ev.ComplexRegistered, react: bool = True) -> None:
     await readmodel.record_complex(session, data)
+    await ledger.complex_registered(session, data, runtime.clock.today())
 
 
 async def placement_created(session: AsyncSession, runtime: "ServiceRuntime", data: ev.PlacementCreated, react: bool = True) -> None:

@@ -295,6 +295,8 @@ async def accept(session: AsyncSession, runtime: "ServiceRuntime", principal: Pr
             move_window_start=proposal.move_window_start,
             parties=[ev.Party(role=Role(p["role"]), org=p["org"]) for p in proposal.parties],
         ))
+        if proposal.shortfall_units:  # the remainder (restvraag) may be proposed now, not at the next supply event
+            await rematch.request(session, runtime, [proposal.placement_id], reason="remainder_after_acceptance")
     await session.flush()
     return proposal
 

@@ -66,6 +66,8 @@ class PlacementDemand(Base):
     declined_allocations: Mapped[list] = mapped_column(JSONB, default=list)  # exact allocations not to repeat
     committed_units: Mapped[int] = mapped_column(default=0, server_default="0")
     storage_since: Mapped[dt.date | None]
+    # inventory's end of the storage period (PlacementEnded.storage_until): the solver's deadline when known
+    storage_until: Mapped[dt.date | None]
 
     @property
     def remaining_units(self) -> int:

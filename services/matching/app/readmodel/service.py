@@ -65,6 +65,7 @@ async def record_ended(session: AsyncSession, data: ev.PlacementEnded) -> Placem
         row.shortfall_units = 0
         return row
     row.storage_since = row.end_date = data.end_date
+    row.storage_until = data.storage_until  # None in older events: the solver uses the policy's storage gap
     if row.complex_spec is None:  # never signalled expiring (the clock jumped past it): the spec from the complex
         row.complex_spec = await repo.complex_spec(session, row.complex_id)
     if row.demand_status in ("active", "ended"):
@@ -101,6 +102,7 @@ async def record_updated(session: AsyncSession, data: ev.PlacementUpdated, today
         return row
     row.end_date, row.start_date, row.instrument = data.end_date, data.start_date, data.instrument.value
     row.storage_since = data.end_date if data.end_date < today else None
+    row.storage_until = None  # inventory's period was for the old end date; the policy's gap until it ends again
     if not within_horizon(data.end_date, today, horizon_months):
         if row.demand_status in OPEN_DEMAND_STATUSES:
             row.demand_status, row.shortfall_units = "active", 0
@@ -155,7 +157,7 @@ def to_demand(row: PlacementDemand, extra_excluded: set[str] = frozenset()) -> D
     spec = row.complex_spec or {}
     return Demand(
         key=str(row.placement_id), units=row.remaining_units, lat=row.lat, lon=row.lon, gemeente_code=row.gemeente_code,
-        province_code=row.province_code or "", end_date=row.end_date,
+        province_code=row.province_code or "", end_date=row.end_date, storage_until=row.storage_until,
         bbl_level=BblLevel(spec.get("bbl_level", "nieuwbouw")), composition_changed=bool(spec.get("composition_changed")),
         layers=int(spec.get("layers", 1)), doelgroepen=frozenset(Doelgroep(g) for g in spec.get("doelgroepen", [])),
         social_rent=is_social_rent(spec, row.end_date), min_group_size=int(spec.get("min_group_size", 1)),

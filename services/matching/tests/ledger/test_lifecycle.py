@@ -13,6 +13,7 @@ from herplaatsing.testing import eventually, headers_for
 from services.matching.app.readmodel.rebuild import rebuild_read_model
 from services.matching.tests.conftest import complex_spec, expiring, site
 from services.matching.tests.proposals.test_flow import _stream_types
+from shared.clock import add_months
 from shared.domain import HomeState, Role
 from shared.events import models as ev
 
@@ -50,13 +51,13 @@ async def ledger(client, settings, role=Role.marktmeester, org=None) -> dict:
     return body
 
 
-async def ledger_is(client, settings, registered: int, **states: int) -> dict:
+async def ledger_is(client, settings, homes: int, /, **states: int) -> dict:
     """Wait until the ledger shows these counts (states not named: 0)."""
     want = {s.value: 0 for s in HomeState} | states
 
     async def check():
         body = await ledger(client, settings)
-        return body["registered"] == registered and body["by_state"] == want and body
+        return body["registered"] == homes and body["by_state"] == want and body
     return await eventually(check)
 
 
@@ -339,3 +340,61 @@ async def test_moved_homes_expire_again_with_their_follow_up_placement(app_clien
     await publish("inventory.placement.ended", ended(follow_up), follow_up.placement_id)
     body = await ledger_is(app_client, settings, 4, in_storage=4)
     assert body["shortfall"] == 4 and [p["province_code"] for p in body["by_province"]] == ["PV25"]
+
+
+async def test_homes_of_a_complex_not_yet_placed_are_counted_as_registered_then_in_place(app_client, settings, publish):
+    spec = complex_spec(unit_count=6)
+    units = [uuid.uuid4() for _ in range(6)]
+    await publish("inventory.complex.registered", ev.ComplexRegistered(**spec.model_dump(), unit_ids=units), spec.complex_id)
+    body = await ledger_is(app_client, settings, 6, registered=6)
+    assert body["shortfall"] == 0 and body["in_books"] == 6  # on the books, not demand
+    r = await app_client.get("/api/v1/ledger/placements", headers=headers_for(settings, Role.marktmeester))
+    assert r.json()["data"] == []  # no placement to show yet
+
+    d = expiring(spec, end=dt.date(2034, 6, 30)).model_copy(update={"unit_ids": units})
+    await publish("inventory.placement.created", created_for(d), d.placement_id)
+    await ledger_is(app_client, settings, 6, in_place=6)
+    [row] = (await app_client.get("/api/v1/ledger/placements", headers=headers_for(settings, Role.marktmeester))).json()["data"]
+    assert (row["placement_id"], row["gemeente_code"], row["homes"]) == (str(d.placement_id), d.gemeente_code, 6)
+
+
+async def test_the_remainder_is_proposed_right_after_the_acceptance_on_supply_that_came_meanwhile(app_client, settings, publish):
+    small = site(capacity=12)
+    await publish("sites.site.published", small, small.site_id)
+    await place(publish)
+    [p1] = await eventually(lambda: proposals(app_client, settings))
+    assert p1["shortfall_units"] == 8
+    # supply appears while the first part is still pending: one pending proposal per placement, so it waits
+    more = site(capacity=10, lat=52.22)
+    await publish("sites.site.published", more, more.site_id)
+    await eventually(lambda: _plot_known_and_no_rematch_outstanding(app_client, more.site_id))
+    assert [p["id"] for p in await proposals(app_client, settings)] == [p1["id"]]
+
+    await accept(app_client, settings, p1["id"])  # no further event: the acceptance itself asks for the remainder
+    [p2] = await eventually(lambda: proposals(app_client, settings, status="pending"))
+    assert p2["unit_count"] == 8 and p2["allocations"][0]["site_id"] == str(more.site_id)
+    await ledger_is(app_client, settings, 20, agreed=12, proposed=8)
+
+
+async def _plot_known_and_no_rematch_outstanding(app_client, site_id: uuid.UUID) -> bool:
+    """The plot is folded and the re-solve it asked for is served (the matcher deletes the request as it solves)."""
+    async with app_client.app.state.runtime.db.sessions() as session:
+        known = await session.scalar(sa.text("SELECT count(*) FROM plots WHERE site_id = :s"), {"s": site_id})
+        return known == 1 and await session.scalar(sa.text("SELECT count(*) FROM rematch_requests")) == 0
+
+
+async def test_the_solver_keeps_to_the_storage_period_inventory_set_not_the_policys_gap(app_client, settings, publish):
+    """Inventory stored the homes for nine months (its storage period); the policy's gap is six. A plot opening
+    eight months after the end is in time for these homes; one opening after the nine months is not."""
+    d = await place(publish)
+    await publish("inventory.placement.ended", ended(d).model_copy(update={"storage_until": add_months(END, 9)}), d.placement_id)
+    await ledger_is(app_client, settings, 20, in_storage=20)
+    too_late = site(capacity=30, available_from=add_months(END, 10))
+    await publish("sites.site.published", too_late, too_late.site_id)
+    await eventually(lambda: _plot_known_and_no_rematch_outstanding(app_client, too_late.site_id))
+    assert await proposals(app_client, settings) == []
+
+    in_time = site(capacity=30, available_from=add_months(END, 8), lat=52.22)
+    await publish("sites.site.published", in_time, in_time.site_id)
+    [proposal] = await eventually(lambda: proposals(app_client, settings))
+    assert proposal["allocations"][0]["site_id"] == str(in_time.site_id) and proposal["unit_count"] == 20
