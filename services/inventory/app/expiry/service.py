@@ -27,7 +27,7 @@ from services.inventory.app.placements import lifecycle
 from services.inventory.app.placements import repository as placements
 from services.inventory.app.placements.lifecycle import Lifecycle
 from services.inventory.app.placements.models import Placement
-from services.inventory.app.placements.service import fallback_claim
+from services.inventory.app.placements.service import fallback_claim, homes_of
 from services.inventory.app.policy.service import horizon_months, storage_gap_months
 from shared.clock import add_months, utcnow
 from shared.domain import PermitInstrument, UnitStatus
@@ -49,11 +49,7 @@ async def _emit_started(session: AsyncSession, runtime: ServiceRuntime, claimed:
             "inventory.placement.started",
             p.id,
             PlacementStarted(
-                placement_id=p.id,
-                complex_id=p.complex_id,
-                investor_org=p.investor_org,
-                unit_ids=unit_ids[p.id],
-                gemeente_code=p.gemeente_code,
+                **homes_of(p, unit_ids[p.id]),
                 start_date=p.start_date,
                 relocation_id=p.created_by_relocation_id,
             ),
@@ -146,11 +142,7 @@ async def _emit_fallback(session: AsyncSession, runtime: ServiceRuntime, claimed
             "inventory.placement.fallback",
             p.id,
             PlacementFallback(
-                placement_id=p.id,
-                complex_id=p.complex_id,
-                investor_org=p.investor_org,
-                unit_ids=unit_ids[p.id],
-                gemeente_code=p.gemeente_code,
+                **homes_of(p, unit_ids[p.id]),
                 storage_since=p.storage_since or p.end_date,
                 claim=claim,
             ),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -79,6 +80,15 @@ def validate_placement(body: PlacementCreate) -> list[tuple[str, str]]:
         errors.append(("unit_ids", "lists a unit more than once"))
     return errors
 
+
+
+def homes_of(placement: Placement, unit_ids: list[uuid.UUID]) -> dict[str, Any]:
+    """What every lifecycle event about a placement's homes names: the placement, its complex and investor,
+    where it stands and which homes."""
+    return dict(
+        placement_id=placement.id, complex_id=placement.complex_id, investor_org=placement.investor_org,
+        unit_ids=unit_ids, gemeente_code=placement.gemeente_code,
+    )
 
 async def create(
     session: AsyncSession,
@@ -277,11 +287,7 @@ async def close(
         "inventory.placement.closed",
         placement.id,
         PlacementClosed(
-            placement_id=placement.id,
-            complex_id=placement.complex_id,
-            investor_org=placement.investor_org,
-            unit_ids=unit_ids,
-            gemeente_code=placement.gemeente_code,
+            **homes_of(placement, unit_ids),
             end_state=body.end_state,
             closed_on=today,
             reason=body.reason,
@@ -359,11 +365,7 @@ async def update(
         "inventory.placement.updated",
         placement.id,
         PlacementUpdated(
-            placement_id=placement.id,
-            complex_id=placement.complex_id,
-            investor_org=placement.investor_org,
-            unit_ids=unit_ids,
-            gemeente_code=placement.gemeente_code,
+            **homes_of(placement, unit_ids),
             instrument=PermitInstrument(placement.instrument),
             start_date=placement.start_date,
             end_date=placement.end_date,
