@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 from prometheus_client import Counter, Histogram
 
 from services.matching.app.db import clock_table
+from services.matching.app.ledger import fold as ledger
 from services.matching.app.policy import service as policies
 from services.matching.app.proposals import repository as proposals_repo
 from services.matching.app.proposals import service as proposals
@@ -222,10 +223,17 @@ class Matcher:
                             offers: list[proposals.Offer], rows: dict[uuid.UUID, PlacementDemand],
                             free: dict[uuid.UUID, int], stale: list[uuid.UUID], policy: policies.Policy) -> int:
         made = 0
+        homes: list[tuple[uuid.UUID, uuid.UUID, int]] = []  # the ledger's part, one statement per chunk
+
+        async def flush() -> None:
+            await batch.write(session)
+            await session.flush()
+            await ledger.proposals_created(session, homes, self.runtime.clock.now().date())
+            homes.clear()
+
         for n, offer in enumerate(offers):
             if n and n % WRITE_CHUNK == 0:
-                await batch.write(session)
-                await session.flush()
+                await flush()
             placement_id = inputs.rows[offer.index].placement_id
             row = rows.get(placement_id)
             if row is None or row.demand_status != "waiting":
@@ -245,8 +253,9 @@ class Matcher:
                 continue
             for site, units in need.items():
                 free[site] -= units
-            await proposals.write_offer(session, self.runtime, row, inputs.plots, offer, policy=policy)
+            await proposals.write_offer(session, self.runtime, row, inputs.plots, offer, policy=policy, ledger_batch=homes)
             made += 1
+        await flush()
         return made
 
     # -- leadership and the loop
