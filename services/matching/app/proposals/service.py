@@ -114,6 +114,7 @@ def plan_offers(demands: list[Demand], plots: list[Plot], declined: list[list], 
     groups = _groups(demands)
     capacity = np.array([max(0, p.free_units) for p in plots], dtype=np.int64)
     binding = explain.BindingConstraints(demands, plots, w)
+    coords = explain.plot_coords(plots)  # the plots' places do not change while offers count their units down
     offers: list[Offer] = []
     for i, demand in enumerate(demands):
         allocations = by_demand.get(i, [])
@@ -135,7 +136,7 @@ def plan_offers(demands: list[Demand], plots: list[Plot], declined: list[list], 
             cost=explain.demand_cost(sol_i, i_in, groups_i, w),
             binding_constraints=binding.of(i, allocations, demand),
             alternatives=explain.alternatives(sol_i, i_in, demand, plots, capacity_i, w),
-            passed_over=explain.passed_over(sol_i, i_in, demand, plots, capacity_i, w),
+            passed_over=explain.passed_over(sol_i, i_in, demand, plots, capacity_i, w, coords=coords),
         ))
         # later demands in this batch see the capacity this offer promised
         for a in allocations:
