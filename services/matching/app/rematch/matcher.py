@@ -7,9 +7,10 @@ lock, as the outbox relay), waits a short window after it sees a request so the 
 burst ride along, then:
 
 1. reads every outstanding request and the inputs they need (no locks, plain snapshot reads);
-2. solves and explains in a worker thread or process (`matcher_executor`) at a lower CPU priority
-   (`matcher_nice`), with a solver budget that scales with the size of the solve: the event loop keeps
-   serving the API and the consumers meanwhile, and wins the CPU from the solver under a burst;
+2. solves and explains in a worker thread or process (`matcher_executor`; a process runs at a lower
+   CPU priority, `matcher_nice`), with a solver budget that scales with the size of the solve: the
+   event loop keeps serving the API and the consumers meanwhile (and with a process, wins the CPU
+   from the solver under a burst);
 3. writes in one short transaction under the allocator lock, re-validating optimistically: a
    demand is still waiting and unchanged, each plot still published at the planned version with
    the units still free (after reservations and other open proposals). Offers that fail the check
@@ -30,7 +31,6 @@ import contextlib
 import logging
 import multiprocessing
 import os
-import threading
 import time
 import uuid
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
@@ -72,12 +72,11 @@ def _fingerprint(row: PlacementDemand) -> tuple:
 
 
 def _lower_priority(nice: int) -> None:
-    """Worker initializer: this worker (a process, or the one thread) runs at a lower CPU priority."""
-    if nice <= 0:
-        return
-    with contextlib.suppress(OSError, AttributeError):
-        # Linux: a thread's own id names it alone; in a worker process it is that process's main thread
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
+    """Worker process initializer: the solver runs at a lower CPU priority than the API and the consumers.
+    (Not for a worker thread: a thread of low priority holding the GIL would hold up the event loop.)"""
+    if nice > 0:
+        with contextlib.suppress(OSError):
+            os.nice(nice)
 
 
 def _warm() -> bool:
@@ -181,15 +180,14 @@ class Matcher:
         return made
 
     def _executor(self) -> Executor:
-        """The one worker the matcher plans in, at a lower CPU priority (`matcher_nice`)."""
+        """The one worker the matcher plans in (a process at a lower CPU priority, `matcher_nice`)."""
         if self._pool is None:
             s = self.settings
             if s.matcher_executor == "process":
                 self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
                                                  initializer=_lower_priority, initargs=(s.matcher_nice,))
             else:
-                self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="matcher",
-                                                initializer=_lower_priority, initargs=(s.matcher_nice,))
+                self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="matcher")
         return self._pool
 
     async def warm_up(self) -> None:

@@ -231,12 +231,12 @@ def _own_priority() -> int:
     return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
 
 
-@pytest.mark.parametrize("executor", ["thread", "process"])
-async def test_the_matcher_plans_at_a_lower_cpu_priority_than_the_api(settings, executor):
+async def test_the_matcher_plans_in_a_worker_process_at_a_lower_cpu_priority_than_the_api(settings):
     # under a burst the API, the consumers and PostgreSQL must win the CPU from the solver
     import types
-    matcher = Matcher(types.SimpleNamespace(settings=settings.model_copy(update={"matcher_executor": executor, "matcher_nice": 7})))
+    matcher = Matcher(types.SimpleNamespace(settings=settings.model_copy(update={"matcher_executor": "process", "matcher_nice": 7})))
     try:
+        await matcher.warm_up()
         assert await _worker_priority(matcher) == min(19, _own_priority() + 7)
         assert _own_priority() < await _worker_priority(matcher)  # the caller (the event loop) keeps its priority
     finally:
