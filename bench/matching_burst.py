@@ -217,15 +217,16 @@ class Bench:
 
     async def watch_folds(self, ids: list[uuid.UUID], stop: asyncio.Event, seen: dict[uuid.UUID, float]) -> None:
         """When each placement was folded into matching's read model (first seen, polled every 0.1 s)."""
-        while not stop.is_set() or len(seen) < len(ids):
-            rest = [i for i in ids if i not in seen]
-            if not rest:
-                return
-            for r in await self.db.fetch("SELECT placement_id FROM placements WHERE placement_id = ANY($1::uuid[])", rest):
-                seen[r["placement_id"]] = time.time()
-            if stop.is_set():
-                return
-            await asyncio.sleep(0.1)
+        db = await asyncpg.connect(self.system.db_urls["matching"])  # its own: the others poll meanwhile
+        try:
+            while rest := [i for i in ids if i not in seen]:
+                for r in await db.fetch("SELECT placement_id FROM placements WHERE placement_id = ANY($1::uuid[])", rest):
+                    seen[r["placement_id"]] = time.time()
+                if stop.is_set():
+                    return
+                await asyncio.sleep(0.1)
+        finally:
+            await db.close()
 
     async def proposals_since(self, since: float) -> list[asyncpg.Record]:
         return await self.db.fetch(
