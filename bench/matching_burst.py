@@ -17,7 +17,7 @@ then redeliveries of matching's consumers, and from matching's log the coalesced
 where each one's time goes (load inputs / plan = solve + explain, off the event loop / write).
 
 Run: .venv/bin/python bench/matching_burst.py [--placements 2000] [--plots 500] [--expiring 1000]
-       [--executor thread|process] [--seed 7]
+       [--executor thread|process] [--nice 10] [--seed 7]
 The last line printed is one JSON object with all figures.
 """
 
@@ -343,7 +343,7 @@ async def run(system: SystemUnderTest, args: argparse.Namespace) -> dict[str, An
         full_p50 = api_summary(idle_full)["p50_ms"]
         figures = {
             "scale": {"placements": args.placements, "plots": args.plots, "expiring": args.expiring, "waiting_homes": homes},
-            "executor": args.executor, "proposal_time_limit_s": args.proposal_time_limit_s, "load_avg": os.getloadavg(), "cpus": os.cpu_count(),
+            "executor": args.executor, "nice": args.nice, "proposal_time_limit_s": args.proposal_time_limit_s, "load_avg": os.getloadavg(), "cpus": os.cpu_count(),
             "api_idle": api_summary(idle), "plots_burst": plots_a, "placements_burst": placements_b,
             "api_p50_ratio_plots_burst": round(plots_a["api_during"]["p50_ms"] / idle_p50, 2) if idle_p50 else None,
             "api_p50_ratio_placements_burst": round(placements_b["api_during"]["p50_ms"] / idle_p50, 2) if idle_p50 else None,
@@ -367,6 +367,7 @@ def main() -> None:
     parser.add_argument("--plots", type=int, default=500, help="plots POSTed in burst (a)")
     parser.add_argument("--expiring", type=int, default=1000, help="expiring placements in burst (b)")
     parser.add_argument("--executor", choices=("thread", "process"), default="thread", help="where matching solves")
+    parser.add_argument("--nice", type=int, default=None, help="the worker process's lower CPU priority (MATCHER_NICE)")
     parser.add_argument("--proposal-time-limit-s", type=float, default=None, help="matching's solver budget per re-solve")
     parser.add_argument("--idle-s", type=float, default=5.0)
     parser.add_argument("--seed", type=int, default=7)
@@ -375,6 +376,8 @@ def main() -> None:
     system = SystemUnderTest(Path(tempfile.mkdtemp(prefix="matching-burst-")))
     # the default ack deadline (30 s), as in production: a redelivery here means slow handling
     system.extra_env.update({"LOG_LEVEL": "INFO", "MATCHER_EXECUTOR": args.executor, "CONSUMER_ACK_WAIT_S": "30"})
+    if args.nice is not None:
+        system.extra_env["MATCHER_NICE"] = str(args.nice)
     if args.proposal_time_limit_s is not None:
         system.extra_env["PROPOSAL_TIME_LIMIT_S"] = str(args.proposal_time_limit_s)
     try:
