@@ -6,16 +6,18 @@ to the stream as inventory's relay would (seeded complexes at real gemeenten); s
 service, which emits `sites.site.published` through its outbox. Phases:
 
 0. setup: N waiting placements (no supply yet: all waiting, reported as shortfall);
-1. idle: GET /proposals (straight to matching, marktmeester identity) for a few seconds: the idle p50;
+1. idle: GET /proposals (straight to matching, marktmeester identity) for a few seconds: the idle p50 (of an
+   empty page; after (a) it is measured again with a full page, the fair baseline for the ratios);
 2. (a) a burst of P plots POSTed (8 concurrent): time from the last POST until the last proposal it caused,
    consumer lag over time, GET /proposals p50 during the burst, matching's CPU;
 3. (b) a burst of E more expiring placements published at once: event -> proposal p50/p95 (proposal
-   created_at minus the moment the event was published), lag, API p50, CPU;
+   created_at minus the moment the event was published), split into event -> fold (the consumer's queue)
+   and fold -> proposal (the matcher's part), lag, API p50, CPU;
 then redeliveries of matching's consumers, and from matching's log the coalesced re-solves: how many, and
 where each one's time goes (load inputs / plan = solve + explain, off the event loop / write).
 
 Run: .venv/bin/python bench/matching_burst.py [--placements 2000] [--plots 500] [--expiring 1000]
-       [--executor thread|process] [--seed 7]
+       [--executor thread|process] [--nice 10] [--seed 7]
 The last line printed is one JSON object with all figures.
 """
 
@@ -213,6 +215,19 @@ class Bench:
             sent[data.placement_id] = await self.publish(data)
         return sent
 
+    async def watch_folds(self, ids: list[uuid.UUID], stop: asyncio.Event, seen: dict[uuid.UUID, float]) -> None:
+        """When each placement was folded into matching's read model (first seen, polled every 0.1 s)."""
+        db = await asyncpg.connect(self.system.db_urls["matching"])  # its own: the others poll meanwhile
+        try:
+            while rest := [i for i in ids if i not in seen]:
+                for r in await db.fetch("SELECT placement_id FROM placements WHERE placement_id = ANY($1::uuid[])", rest):
+                    seen[r["placement_id"]] = time.time()
+                if stop.is_set():
+                    return
+                await asyncio.sleep(0.1)
+        finally:
+            await db.close()
+
     async def proposals_since(self, since: float) -> list[asyncpg.Record]:
         return await self.db.fetch(
             "SELECT placement_id, extract(epoch FROM created_at) AS at FROM proposals WHERE created_at >= to_timestamp($1)", since)
@@ -283,20 +298,39 @@ async def run(system: SystemUnderTest, args: argparse.Namespace) -> dict[str, An
         print(f"(a) plots: {json.dumps({k: v for k, v in plots_a.items() if k != 'lag'})}")
         print(f"    lag (t s, events pending): {plots_a['lag']['series_t_s_pending']}")
 
+        # idle again, now that GET /proposals returns a full page (20 proposals with their explanations, as
+        # during the bursts, not the empty page of the first idle phase): the fair baseline for the ratios
+        idle_full = await b.idle_api(args.idle_s)
+        print(f"idle (full page): GET /proposals {api_summary(idle_full)}")
+
         # (b) burst of expiring placements
         t_b = time.time()
         sent: dict[uuid.UUID, float] = {}
 
+        # the placements are made up front, so their folds can be watched while they are published
+        events_b = [expiring_event(b.rng, b.codes) for _ in range(args.expiring)]
+        folded: dict[uuid.UUID, float] = {}
+        stop_watch = asyncio.Event()
+        watcher = asyncio.create_task(b.watch_folds([e.placement_id for e in events_b], stop_watch, folded))
+
         async def burst() -> None:
-            sent.update(await b.publish_expiring(args.expiring))
+            for data in events_b:
+                sent[data.placement_id] = await b.publish(data)
 
         bb = await b.observed(burst)
+        stop_watch.set()
+        await watcher
         made_b = {r["placement_id"]: float(r["at"]) for r in await b.proposals_since(t_b)}
         latencies = [made_b[p] - at for p, at in sent.items() if p in made_b]
+        # the matcher's part alone: from the fold (the request committed) to the proposal
+        after_fold = [made_b[p] - folded[p] for p in sent if p in made_b and p in folded]
+        queued = [folded[p] - at for p, at in sent.items() if p in folded]
         placements_b = {
             "published": args.expiring, "publishing_s": round(max(sent.values()) - t_b, 2), "proposals_made": len(latencies),
             "event_to_proposal_p50_s": round(statistics.median(latencies), 2) if latencies else None,
             "event_to_proposal_p95_s": round(pct(latencies, 0.95), 2), "event_to_proposal_max_s": round(max(latencies, default=0), 2),
+            "event_to_fold_p50_s": round(pct(queued, 0.5), 2), "event_to_fold_p95_s": round(pct(queued, 0.95), 2),
+            "fold_to_proposal_p50_s": round(pct(after_fold, 0.5), 2), "fold_to_proposal_p95_s": round(pct(after_fold, 0.95), 2),
             "api_during": api_summary(bb["api_ms"]), "lag": lag_summary(bb["lag"]), "cpu_pct_of_one_core": bb["cpu_pct_of_one_core"],
             "rematch": solves_from_log(system.logs("matching"), t_b, bb["settled_at"]),
         }
@@ -306,16 +340,22 @@ async def run(system: SystemUnderTest, args: argparse.Namespace) -> dict[str, An
         _, redelivered = await b.lag()
         dead = await b.db.fetchval("SELECT count(*) FROM dead_letters")
         idle_p50 = api_summary(idle)["p50_ms"]
+        full_p50 = api_summary(idle_full)["p50_ms"]
         figures = {
             "scale": {"placements": args.placements, "plots": args.plots, "expiring": args.expiring, "waiting_homes": homes},
-            "executor": args.executor, "proposal_time_limit_s": args.proposal_time_limit_s, "load_avg": os.getloadavg(), "cpus": os.cpu_count(),
+            "executor": args.executor, "nice": args.nice, "proposal_time_limit_s": args.proposal_time_limit_s, "load_avg": os.getloadavg(), "cpus": os.cpu_count(),
             "api_idle": api_summary(idle), "plots_burst": plots_a, "placements_burst": placements_b,
             "api_p50_ratio_plots_burst": round(plots_a["api_during"]["p50_ms"] / idle_p50, 2) if idle_p50 else None,
             "api_p50_ratio_placements_burst": round(placements_b["api_during"]["p50_ms"] / idle_p50, 2) if idle_p50 else None,
+            "api_idle_full_page": api_summary(idle_full),
+            "api_p50_ratio_plots_burst_vs_full_page": round(plots_a["api_during"]["p50_ms"] / full_p50, 2) if full_p50 else None,
+            "api_p50_ratio_placements_burst_vs_full_page": round(placements_b["api_during"]["p50_ms"] / full_p50, 2) if full_p50 else None,
             "redeliveries": redelivered, "dead_letters": dead,
         }
         print(f"API p50 ratio (burst/idle): plots {figures['api_p50_ratio_plots_burst']}x, "
-              f"placements {figures['api_p50_ratio_placements_burst']}x; redeliveries {redelivered}, dead letters {dead}")
+              f"placements {figures['api_p50_ratio_placements_burst']}x; against a full page's idle p50: plots "
+              f"{figures['api_p50_ratio_plots_burst_vs_full_page']}x, placements "
+              f"{figures['api_p50_ratio_placements_burst_vs_full_page']}x; redeliveries {redelivered}, dead letters {dead}")
         return figures
     finally:
         await b.close()
@@ -327,6 +367,7 @@ def main() -> None:
     parser.add_argument("--plots", type=int, default=500, help="plots POSTed in burst (a)")
     parser.add_argument("--expiring", type=int, default=1000, help="expiring placements in burst (b)")
     parser.add_argument("--executor", choices=("thread", "process"), default="thread", help="where matching solves")
+    parser.add_argument("--nice", type=int, default=None, help="the worker process's lower CPU priority (MATCHER_NICE)")
     parser.add_argument("--proposal-time-limit-s", type=float, default=None, help="matching's solver budget per re-solve")
     parser.add_argument("--idle-s", type=float, default=5.0)
     parser.add_argument("--seed", type=int, default=7)
@@ -335,6 +376,8 @@ def main() -> None:
     system = SystemUnderTest(Path(tempfile.mkdtemp(prefix="matching-burst-")))
     # the default ack deadline (30 s), as in production: a redelivery here means slow handling
     system.extra_env.update({"LOG_LEVEL": "INFO", "MATCHER_EXECUTOR": args.executor, "CONSUMER_ACK_WAIT_S": "30"})
+    if args.nice is not None:
+        system.extra_env["MATCHER_NICE"] = str(args.nice)
     if args.proposal_time_limit_s is not None:
         system.extra_env["PROPOSAL_TIME_LIMIT_S"] = str(args.proposal_time_limit_s)
     try:

@@ -38,6 +38,14 @@ class MatchingSettings(ServiceSettings):
     # background matcher (services/matching/app/rematch/matcher.py)
     matcher_enabled: bool = True  # off: requests are recorded but not served (a replica that only serves the API)
     matcher_executor: str = "thread"  # where a re-solve runs: "thread" or "process" (a worker process)
+    # a worker process runs at this lower CPU priority (os.nice): under a burst the API, the consumers
+    # and PostgreSQL win the CPU; the solver takes what is left (0: the same priority). Not a thread:
+    # one of low priority holding the GIL would hold up the event loop.
+    matcher_nice: int = 10
+    # a re-solve's solver budget scales with its size: this much per demand, at least the floor, at most
+    # `proposal_time_limit_s`; a small window (a few placements) is served in a fraction of a second
+    proposal_time_per_demand_s: float = 0.004
+    proposal_time_floor_s: float = 0.25
     rematch_window_s: float = 0.15  # requests within this window after the first are served by one solve
     rematch_poll_interval_s: float = 0.25  # how often to look for requests another replica's commit made
     rematch_bisect_after_failures: int = 3  # then serve in halves, so one demand that fails holds up no other

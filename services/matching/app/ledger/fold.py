@@ -144,10 +144,13 @@ async def proposal_created(session: AsyncSession, proposal_id: uuid.UUID, placem
                            on: dt.date) -> None:
     """The proposal covers `housed` homes of its placement: the first free ones by unit id; the others are
     the remainder (restvraag), still demand."""
-    covered = await repo.free_homes(session, placement_id, housed)
-    await _update(session, [H.unit_id.in_(covered)], on, stage="proposed", proposal_id=proposal_id, reason=None)
-    await _update(session, [H.placement_id == placement_id, H.phase.in_(DEMAND_PHASES), H.proposal_id.is_(None),
-                            H.unit_id.not_in(covered)], on, reason="remainder")
+    await repo.proposals_created(session, [(proposal_id, placement_id, housed)], on)
+
+
+async def proposals_created(session: AsyncSession, created: list[tuple[uuid.UUID, uuid.UUID, int]], on: dt.date) -> None:
+    """Many `proposal_created` at once (proposal, placement, housed), at most one per placement: the
+    background matcher writes hundreds of proposals in a burst, one statement per chunk."""
+    await repo.proposals_created(session, created, on)
 
 
 async def proposal_accepted(session: AsyncSession, proposal_id: uuid.UUID, on: dt.date) -> None:

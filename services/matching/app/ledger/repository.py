@@ -54,6 +54,39 @@ async def update_homes(session: AsyncSession, where: list[sa.ColumnElement[bool]
     await session.execute(sa.update(LedgerHome).where(*where).values(values).execution_options(synchronize_session=False))
 
 
+_PROPOSALS_CREATED = sa.text(f"""
+UPDATE home_ledger AS h SET
+    stage = CASE WHEN p.covered THEN 'proposed' ELSE h.stage END,
+    proposal_id = CASE WHEN p.covered THEN p.proposal_id ELSE h.proposal_id END,
+    reason = CASE WHEN p.covered THEN NULL ELSE 'remainder' END,
+    state = CASE WHEN p.covered THEN 'proposed' ELSE coalesce(h.stage, h.phase) END,
+    since = CASE WHEN (CASE WHEN p.covered THEN 'proposed' ELSE coalesce(h.stage, h.phase) END) <> h.state
+                 THEN CAST(:on AS date) ELSE h.since END
+FROM (
+    SELECT f.unit_id, v.proposal_id,
+           row_number() OVER (PARTITION BY f.placement_id ORDER BY f.unit_id) <= v.housed AS covered
+    FROM unnest(CAST(:placements AS uuid[]), CAST(:proposals AS uuid[]), CAST(:housed AS int[]))
+         AS v(placement_id, proposal_id, housed)
+    JOIN home_ledger AS f ON f.placement_id = v.placement_id
+    WHERE f.phase IN ({", ".join(repr(p) for p in DEMAND_PHASES)}) AND f.proposal_id IS NULL
+) AS p
+WHERE h.unit_id = p.unit_id
+""")
+
+
+async def proposals_created(session: AsyncSession, created: list[tuple[uuid.UUID, uuid.UUID, int]], on: dt.date) -> None:
+    """Proposals (proposal, placement, homes housed), at most one per placement, in one statement: each
+    covers the first `housed` free homes of its placement by unit id (stage proposed); the placement's
+    other free homes are its remainder (restvraag). The same rule as `update_homes` for the state: in a
+    demand phase, the stage shows through."""
+    if not created:
+        return
+    assert len({placement for _, placement, _ in created}) == len(created), "one proposal per placement"
+    await session.execute(_PROPOSALS_CREATED, {
+        "placements": [placement for _, placement, _ in created], "proposals": [proposal for proposal, _, _ in created],
+        "housed": [housed for _, _, housed in created], "on": on})
+
+
 async def free_homes(session: AsyncSession, placement_id: uuid.UUID, limit: int) -> list[uuid.UUID]:
     """The first `limit` homes of the placement still demand and in no proposal, by unit id (locked)."""
     q = (sa.select(LedgerHome.unit_id)

@@ -16,6 +16,7 @@ from services.matching.app.optimiser.pairs import Columns
 from services.matching.app.optimiser.rules import pair_breaches, violation_blocks
 from services.matching.app.optimiser.solver import Allocation, Demand, Plot, Solution, Weights
 from shared.events.models import CostBreakdown
+from shared.reference import haversine_km
 
 
 def demand_cost(solution: Solution, i: int, groups: np.ndarray, w: Weights) -> CostBreakdown:
@@ -60,8 +61,12 @@ class BindingConstraints:
         return out
 
 
+def plot_coords(plots: Sequence[Plot]) -> tuple[np.ndarray, np.ndarray]:
+    return np.array([p.lat for p in plots], dtype=float), np.array([p.lon for p in plots], dtype=float)
+
+
 def passed_over(solution: Solution, i: int, demand: Demand, plots: Sequence[Plot], capacity: np.ndarray, w: Weights,
-                n: int = 5) -> list[dict]:
+                n: int = 5, coords: tuple[np.ndarray, np.ndarray] | None = None) -> list[dict]:
     """The `n` plots nearest to demand i that its plan does not use, each with why not (a person can check it).
 
     Reasons, in this order: every hard rule of the registry the pair breaks (its name in rules.py);
@@ -69,6 +74,7 @@ def passed_over(solution: Solution, i: int, demand: Demand, plots: Sequence[Plot
     is on a higher rung than every plot the plan uses: a lower rung was available); else "split"
     (cheaper per home, but taking it would spread the complex over one more plot or leave a piece
     below its minimum group); else "cost" (dearer per home than the plots the plan uses).
+    `coords`: the plots' (lat, lon) arrays, when the caller explains many demands against the same plots.
     """
     if not plots:
         return []
@@ -76,14 +82,17 @@ def passed_over(solution: Solution, i: int, demand: Demand, plots: Sequence[Plot
     own = np.nonzero(arcs.demand == i)[0] if arcs is not None else np.zeros(0, dtype=np.int64)
     used = own[flow[own] > 0] if len(own) else own
     chosen = {int(arcs.plot[a]) for a in used}
-    cols = Columns([demand], plots, w)
-    everyone = np.arange(len(plots))
-    pc = pair_costs(*cols.pairs(np.zeros(len(plots), dtype=np.int64), everyone), w)
-    order = [int(j) for j in np.argsort(pc.dist, kind="stable") if int(j) not in chosen][:n]
+    # the nearest first (the same distance as the pairs'), then costs and rules for those n alone: a
+    # burst explains thousands of offers, and every plot's columns per offer cost ~10 ms each
+    lat, lon = coords or plot_coords(plots)
+    dist = np.atleast_1d(haversine_km(demand.lat, demand.lon, lat, lon))
+    order = [int(j) for j in np.argsort(dist, kind="stable") if int(j) not in chosen][:n]
     if not order:
         return []
-    pj = np.array(order, dtype=np.int64)
-    broken = pair_breaches(cols, np.zeros(len(pj), dtype=np.int64), pj, w)
+    cols = Columns([demand], [plots[j] for j in order], w)
+    nearest = np.arange(len(order), dtype=np.int64)
+    pc = pair_costs(*cols.pairs(np.zeros(len(order), dtype=np.int64), nearest), w)
+    broken = pair_breaches(cols, np.zeros(len(order), dtype=np.int64), nearest, w)
     residual = capacity.astype(np.int64).copy()
     if arcs is not None and len(arcs.demand):
         residual -= np.bincount(arcs.plot, weights=flow, minlength=len(capacity)).astype(np.int64)
@@ -93,7 +102,7 @@ def passed_over(solution: Solution, i: int, demand: Demand, plots: Sequence[Plot
     out: list[dict] = []
     for k, j in enumerate(order):
         rules = [name for name, b in broken.items() if b[k]]
-        rung, eur_home = int(pc.rung[j]), float(pc.eur[j])
+        rung, eur_home = int(pc.rung[k]), float(pc.eur[k])
         if rules:
             reasons, detail = rules, "breaks " + ", ".join(rules)
         elif residual[j] <= 0:
@@ -107,7 +116,7 @@ def passed_over(solution: Solution, i: int, demand: Demand, plots: Sequence[Plot
         else:
             reasons, detail = ["cost"], f"EUR {eur_home - worst_eur:,.0f} more per home than the plots used"
         out.append({"site_id": plots[j].key, "gemeente_code": plots[j].gemeente_code,
-                    "distance_km": round(float(pc.dist[j]), 2), "rung": RUNGS[rung].value, "free_units": int(max(residual[j], 0)),
+                    "distance_km": round(float(pc.dist[k]), 2), "rung": RUNGS[rung].value, "free_units": int(max(residual[j], 0)),
                     "reasons": reasons, "detail": detail})
     return out
 

@@ -114,6 +114,7 @@ def plan_offers(demands: list[Demand], plots: list[Plot], declined: list[list], 
     groups = _groups(demands)
     capacity = np.array([max(0, p.free_units) for p in plots], dtype=np.int64)
     binding = explain.BindingConstraints(demands, plots, w)
+    coords = explain.plot_coords(plots)  # the plots' places do not change while offers count their units down
     offers: list[Offer] = []
     for i, demand in enumerate(demands):
         allocations = by_demand.get(i, [])
@@ -135,7 +136,7 @@ def plan_offers(demands: list[Demand], plots: list[Plot], declined: list[list], 
             cost=explain.demand_cost(sol_i, i_in, groups_i, w),
             binding_constraints=binding.of(i, allocations, demand),
             alternatives=explain.alternatives(sol_i, i_in, demand, plots, capacity_i, w),
-            passed_over=explain.passed_over(sol_i, i_in, demand, plots, capacity_i, w),
+            passed_over=explain.passed_over(sol_i, i_in, demand, plots, capacity_i, w, coords=coords),
         ))
         # later demands in this batch see the capacity this offer promised
         for a in allocations:
@@ -188,18 +189,24 @@ async def propose(
 
 
 async def write_offer(session: AsyncSession, runtime: "ServiceRuntime", row: PlacementDemand, plots: list[Plot],
-                      offer: Offer, run_id: uuid.UUID | None = None, *, policy: policies.Policy | None = None) -> Proposal:
+                      offer: Offer, run_id: uuid.UUID | None = None, *, policy: policies.Policy | None = None,
+                      ledger_batch: list[tuple[uuid.UUID, uuid.UUID, int]] | None = None) -> Proposal:
     assert offer.cost is not None
     return await create_proposal(session, runtime, row, plots, offer.allocations, run_id, cost=offer.cost,
                                  binding_constraints=offer.binding_constraints, alternatives=offer.alternatives,
-                                 policy=policy, passed_over=offer.passed_over)
+                                 policy=policy, passed_over=offer.passed_over, ledger_batch=ledger_batch)
 
 
 async def create_proposal(
     session: AsyncSession, runtime: "ServiceRuntime", row: PlacementDemand, plots: list[Plot],
     allocations: list[Allocation], run_id: uuid.UUID | None, *, cost: ev.CostBreakdown, binding_constraints: list[str],
     alternatives: list[dict], policy: policies.Policy | None = None, passed_over: list[dict] | None = None,
+    ledger_batch: list[tuple[uuid.UUID, uuid.UUID, int]] | None = None,
 ) -> Proposal:
+    """A pending proposal, its allocations, its homes in the ledger and its event, in the caller's transaction.
+
+    `ledger_batch`: the ledger's part is appended here, for the caller to write for many proposals in
+    one statement (`ledger.proposals_created`, before its transaction commits) instead of now."""
     policy = policy or await policies.current(session, runtime)
     now = runtime.clock.now()  # product time: the deadline passes when the product's clock passes it
     rung = max((a.rung for a in allocations), key=lambda r: RUNG_INDEX[r])  # the highest rung climbed
@@ -222,7 +229,10 @@ async def create_proposal(
         session.add(ProposalAllocation(proposal_id=proposal.id, site_id=uuid.UUID(p.key), gemeente_code=p.gemeente_code,
                                        units=a.units, distance_km=round(a.distance_km, 3), rung=a.rung.value))
     row.demand_status = "proposed"
-    await ledger.proposal_created(session, proposal.id, row.placement_id, housed_units(proposal), now.date())
+    if ledger_batch is None:
+        await ledger.proposal_created(session, proposal.id, row.placement_id, housed_units(proposal), now.date())
+    else:
+        ledger_batch.append((proposal.id, row.placement_id, housed_units(proposal)))
     await runtime.emit(session, "matching.proposal.created", proposal.id, ev.ProposalCreated(
         proposal_id=proposal.id, placement_id=row.placement_id, complex_id=row.complex_id, investor_org=row.investor_org,
         unit_count=proposal.unit_count, allocations=event_allocations(plots, allocations), rung=rung,

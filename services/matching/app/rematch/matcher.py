@@ -7,8 +7,10 @@ lock, as the outbox relay), waits a short window after it sees a request so the 
 burst ride along, then:
 
 1. reads every outstanding request and the inputs they need (no locks, plain snapshot reads);
-2. solves and explains in a worker thread or process (`matcher_executor`): the event loop keeps
-   serving the API and the consumers meanwhile;
+2. solves and explains in a worker thread or process (`matcher_executor`; a process runs at a lower
+   CPU priority, `matcher_nice`), with a solver budget that scales with the size of the solve: the
+   event loop keeps serving the API and the consumers meanwhile (and with a process, wins the CPU
+   from the solver under a burst);
 3. writes in one short transaction under the allocator lock, re-validating optimistically: a
    demand is still waiting and unchanged, each plot still published at the planned version with
    the units still free (after reservations and other open proposals). Offers that fail the check
@@ -28,14 +30,16 @@ import asyncio
 import contextlib
 import logging
 import multiprocessing
+import os
 import time
 import uuid
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from prometheus_client import Counter, Histogram
 
 from services.matching.app.db import clock_table
+from services.matching.app.ledger import fold as ledger
 from services.matching.app.policy import service as policies
 from services.matching.app.proposals import repository as proposals_repo
 from services.matching.app.proposals import service as proposals
@@ -65,6 +69,25 @@ def _fingerprint(row: PlacementDemand) -> tuple:
     """What a planned offer depends on: if any of it changed meanwhile, the offer is stale."""
     return (row.unit_count, row.remaining_units, row.storage_since, row.end_date, row.lat, row.lon, row.complex_spec,
             row.excluded_sites, row.declined_allocations)
+
+
+def _lower_priority(nice: int) -> None:
+    """Worker process initializer: the solver runs at a lower CPU priority than the API and the consumers.
+    (Not for a worker thread: a thread of low priority holding the GIL would hold up the event loop.)"""
+    if nice > 0:
+        with contextlib.suppress(OSError):
+            os.nice(nice)
+
+
+def _warm() -> bool:
+    """Runs once in a new worker process: the imports done before the first burst needs them."""
+    return True
+
+
+def time_limit_for(settings: "MatchingSettings", demands: int) -> float:
+    """The solver budget of one re-solve: proportional to its demand, between the floor and the cap."""
+    return min(settings.proposal_time_limit_s,
+               max(settings.proposal_time_floor_s, settings.proposal_time_per_demand_s * demands))
 
 
 class Matcher:
@@ -151,18 +174,32 @@ class Matcher:
         log.info("rematch served", extra={
             "requests": len(request_ids), "demands": len(inputs.demands), "plots": len(inputs.plots), "proposals": made,
             "stale": len(stale), "oldest_request_s": round(oldest, 3), "load_s": round(started - t0, 3),
+            "time_limit_s": round(time_limit_for(self.settings, len(inputs.demands)), 3),
             "plan_s": round(planned - started, 3), "write_s": round(time.perf_counter() - planned, 3),
             "solver": {k: stats.get(k) for k in ("method", "wall_s", "arc_build_s", "arcs", "mip_status", "mip_gap")}})
         return made
 
+    def _executor(self) -> Executor:
+        """The one worker the matcher plans in (a process at a lower CPU priority, `matcher_nice`)."""
+        if self._pool is None:
+            s = self.settings
+            if s.matcher_executor == "process":
+                self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                                 initializer=_lower_priority, initargs=(s.matcher_nice,))
+            else:
+                self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="matcher")
+        return self._pool
+
+    async def warm_up(self) -> None:
+        """Start the worker (a process imports the solver) before a burst needs it."""
+        if self.settings.matcher_executor == "process":
+            await asyncio.get_running_loop().run_in_executor(self._executor(), _warm)
+
     async def _plan(self, inputs: proposals.MatchInputs, declined: list[list], w: Any) -> tuple[list[proposals.Offer], dict]:
         s = self.settings
-        args = (inputs.demands, inputs.plots, declined, w, s.arc_k, s.proposal_time_limit_s, s.proposal_time_limit_s)
-        if s.matcher_executor == "process":
-            if self._pool is None:
-                self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-            return await asyncio.get_running_loop().run_in_executor(self._pool, proposals.plan_offers, *args)
-        return await asyncio.to_thread(proposals.plan_offers, *args)
+        limit = time_limit_for(s, len(inputs.demands))
+        args = (inputs.demands, inputs.plots, declined, w, s.arc_k, limit, s.proposal_time_limit_s)
+        return await asyncio.get_running_loop().run_in_executor(self._executor(), proposals.plan_offers, *args)
 
     async def _write(self, session: Any, inputs: proposals.MatchInputs, fingerprints: list[tuple],
                      offers: list[proposals.Offer], policy: policies.Policy) -> tuple[int, list[uuid.UUID]]:
@@ -184,10 +221,17 @@ class Matcher:
                             offers: list[proposals.Offer], rows: dict[uuid.UUID, PlacementDemand],
                             free: dict[uuid.UUID, int], stale: list[uuid.UUID], policy: policies.Policy) -> int:
         made = 0
+        homes: list[tuple[uuid.UUID, uuid.UUID, int]] = []  # the ledger's part, one statement per chunk
+
+        async def flush() -> None:
+            await batch.write(session)
+            await session.flush()
+            await ledger.proposals_created(session, homes, self.runtime.clock.now().date())
+            homes.clear()
+
         for n, offer in enumerate(offers):
             if n and n % WRITE_CHUNK == 0:
-                await batch.write(session)
-                await session.flush()
+                await flush()
             placement_id = inputs.rows[offer.index].placement_id
             row = rows.get(placement_id)
             if row is None or row.demand_status != "waiting":
@@ -207,8 +251,9 @@ class Matcher:
                 continue
             for site, units in need.items():
                 free[site] -= units
-            await proposals.write_offer(session, self.runtime, row, inputs.plots, offer, policy=policy)
+            await proposals.write_offer(session, self.runtime, row, inputs.plots, offer, policy=policy, ledger_batch=homes)
             made += 1
+        await flush()
         return made
 
     # -- leadership and the loop
@@ -224,6 +269,8 @@ class Matcher:
                             await _sleep_or_stop(stop, 2.0)
                             continue
                         log.info("matcher is leader")
+                        with contextlib.suppress(Exception):
+                            await self.warm_up()
                         try:
                             await self._lead(stop, lock_conn)
                         finally:

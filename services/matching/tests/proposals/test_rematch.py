@@ -218,3 +218,69 @@ async def test_a_demand_the_matcher_fails_on_holds_up_no_other(settings, publish
         proposed = {p["placement_id"] for p in await _proposals(client, idle)}
         assert proposed == {str(d.placement_id) for d in demands} - {bad}
         assert await _count(db, RematchRequest) == 0  # the failing one is logged and dropped, not retried forever
+
+
+async def _worker_priority(matcher: Matcher) -> int:
+    import asyncio
+    return await asyncio.get_running_loop().run_in_executor(matcher._executor(), _own_priority)
+
+
+def _own_priority() -> int:
+    import os
+    import threading
+    return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+
+async def test_the_matcher_plans_in_a_worker_process_at_a_lower_cpu_priority_than_the_api(settings):
+    # under a burst the API, the consumers and PostgreSQL must win the CPU from the solver
+    import types
+    matcher = Matcher(types.SimpleNamespace(settings=settings.model_copy(update={"matcher_executor": "process", "matcher_nice": 7})))
+    try:
+        await matcher.warm_up()
+        assert await _worker_priority(matcher) == min(19, _own_priority() + 7)
+        assert _own_priority() < await _worker_priority(matcher)  # the caller (the event loop) keeps its priority
+    finally:
+        matcher._pool.shutdown(wait=True)
+
+
+def test_the_solver_budget_of_a_re_solve_scales_with_its_demand(settings):
+    from services.matching.app.rematch.matcher import time_limit_for
+    s = settings.model_copy(update={"proposal_time_limit_s": 2.0, "proposal_time_floor_s": 0.25,
+                                    "proposal_time_per_demand_s": 0.004})
+    assert time_limit_for(s, 1) == 0.25  # a few placements: served in a fraction of a second
+    assert time_limit_for(s, 250) == pytest.approx(1.0)
+    assert time_limit_for(s, 2000) == 2.0  # never more than the cap
+
+
+async def test_a_burst_solved_in_a_worker_process_records_each_proposals_homes_and_remainder_in_the_ledger(settings, publish):
+    from services.matching.app.ledger.models import LedgerHome
+    settings = settings.model_copy(update={"rematch_window_s": 0.5, "matcher_executor": "process"})
+    publish.settings = settings
+    app = create_app(settings)
+    async with running_app(app) as client:
+        # 6 x 20 homes against 9 x 10 units: every demand is proposed, some only in part (a remainder)
+        for i in range(9):
+            s = site(capacity=10, lat=52.20 + i * 0.003)
+            await publish("sites.site.published", s, s.site_id)
+        demands = [expiring(complex_spec(unit_count=20), lat=52.21 + i * 0.002) for i in range(6)]
+        for d in demands:
+            await publish("inventory.placement.expiring", d, d.placement_id)
+
+        async def settled():
+            rows = await _proposals(client, settings, status="pending", limit=100)
+            return await _no_requests(app) and await _all_acked(app.state.runtime) and rows
+        rows = await eventually(settled, timeout=60)
+        assert sum(sum(a["units"] for a in r["allocations"]) for r in rows) == 90  # all supply proposed, none twice
+        async with app.state.runtime.db.sessions() as s:
+            homes = (await s.execute(sa.select(LedgerHome.placement_id, LedgerHome.proposal_id, LedgerHome.state,
+                                               LedgerHome.reason))).all()
+        for r in rows:
+            mine = [h for h in homes if str(h.placement_id) == r["placement_id"]]
+            housed = sum(a["units"] for a in r["allocations"])
+            assert len(mine) == 20
+            covered = [h for h in mine if h.proposal_id is not None]
+            assert {str(h.proposal_id) for h in covered} == {r["id"]} and len(covered) == housed
+            assert {h.state for h in covered} == {"proposed"}
+            rest = [h for h in mine if h.proposal_id is None]
+            assert len(rest) == r["shortfall_units"] == 20 - housed
+            assert all(h.state == "expiring" and h.reason == "remainder" for h in rest)
