@@ -87,14 +87,6 @@ async def proposals_created(session: AsyncSession, created: list[tuple[uuid.UUID
         "housed": [housed for _, _, housed in created], "on": on})
 
 
-async def free_homes(session: AsyncSession, placement_id: uuid.UUID, limit: int) -> list[uuid.UUID]:
-    """The first `limit` homes of the placement still demand and in no proposal, by unit id (locked)."""
-    q = (sa.select(LedgerHome.unit_id)
-         .where(LedgerHome.placement_id == placement_id, LedgerHome.phase.in_(DEMAND_PHASES), LedgerHome.proposal_id.is_(None))
-         .order_by(LedgerHome.unit_id).limit(limit).with_for_update())
-    return list((await session.scalars(q)).all())
-
-
 def forget(session: AsyncSession, homes: list[LedgerHome]) -> None:
     """Out of the session's identity map: later set-based updates must not meet stale copies."""
     for home in homes:
