@@ -6,7 +6,7 @@
   const box = document.getElementById("cijfers");
   const ledgerBox = document.getElementById("woningregister");
   const STATE_NL = {
-    in_place: "Op locatie", expiring: "Termijn verloopt (zonder voorstel)", proposed: "In voorstel", agreed: "Akkoord",
+    registered: "Geregistreerd, nog niet geplaatst", in_place: "Op locatie", expiring: "Termijn verloopt (zonder voorstel)", proposed: "In voorstel", agreed: "Akkoord",
     reserved: "Kavel gereserveerd", relocation_scheduled: "Verplaatsing ingepland", moved: "Verplaatst",
     in_storage: "In opslag", fallback: "Terugvaloptie (te koop)", sold: "Verkocht", dismantled: "Gedemonteerd",
   };
