@@ -84,10 +84,8 @@ async def test_a_refusal_is_acked_once_with_its_compensation_and_never_retried_o
     await nc.close()
 
 
-async def test_dead_letters_are_listed_retried_once_the_cause_is_fixed_and_resolved(
-    producer_db, consumer_db, make_settings
-):
-    settings = settings_for(make_settings, "sites")
+def breakable_handlers() -> tuple[EventHandlers[ServiceRuntime], dict[str, bool]]:
+    """A handler that fails while `broken["yes"]` (its cause not fixed yet), then records its effect."""
     handlers = EventHandlers[ServiceRuntime]()
     broken = {"yes": True}
 
@@ -96,6 +94,15 @@ async def test_dead_letters_are_listed_retried_once_the_cause_is_fixed_and_resol
         if broken["yes"]:
             raise RuntimeError("plot register unavailable")
         await session.execute(sa.text("INSERT INTO effects (event_id) VALUES (:e)"), {"e": str(data.site_id)})
+
+    return handlers, broken
+
+
+async def test_dead_letters_are_listed_retried_once_the_cause_is_fixed_and_resolved(
+    producer_db, consumer_db, make_settings
+):
+    settings = settings_for(make_settings, "sites")
+    handlers, broken = breakable_handlers()
 
     csettings = settings_for(make_settings, "matching", database_url=consumer_db.url, consumer_backoff_s=[0.01],
                              consumer_max_deliver=2, outbox_poll_interval_s=0.05)
@@ -167,14 +174,7 @@ async def test_dead_letters_are_listed_retried_once_the_cause_is_fixed_and_resol
 async def test_a_retry_of_an_event_handled_meanwhile_has_no_second_effect(producer_db, consumer_db, make_settings):
     """The inbox guards retries too: the event came through after all (a redelivery), then the retry is a duplicate."""
     settings = settings_for(make_settings, "sites")
-    handlers = EventHandlers[ServiceRuntime]()
-    broken = {"yes": True}
-
-    @handlers.on("sites.>", SUBJECT)
-    async def withdrawn(session, runtime, data) -> None:
-        if broken["yes"]:
-            raise RuntimeError("plot register unavailable")
-        await session.execute(sa.text("INSERT INTO effects (event_id) VALUES (:e)"), {"e": str(data.site_id)})
+    handlers, broken = breakable_handlers()
 
     csettings = settings_for(make_settings, "matching", database_url=consumer_db.url, consumer_backoff_s=[0.01],
                              consumer_max_deliver=1, start_background=False)
