@@ -47,15 +47,16 @@ class LadderFace:
     ladder_min: float  # the least ladder priority (points)
 
 
-def ladder_face(n: int, arcs: Arcs, supply: np.ndarray, capacity: np.ndarray, housed: int) -> LadderFace | None:
-    """One optimal dual of min ladder s.t. flow limits, sum x = housed (HiGHS LP); None if not solved."""
+def _ladder_lp(n: int, arcs: Arcs, supply: np.ndarray, capacity: np.ndarray, housed: int):
+    """min ladder s.t. flow limits, sum x = housed (HiGHS LP, in ladder steps): (rc, complex duals, plot duals,
+    housed dual, value in points), duals as HiGHS gives them (<= 0 on the <= rows); None if not solved."""
     import highspy
 
     A, m = len(arcs.demand), len(capacity)
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("threads", 1)
-    steps = arcs.priority / max(float(arcs.priority[arcs.priority > 0].min(initial=1.0)), 1.0)  # small integers
+    steps = arcs.priority / _step_unit(arcs)  # small integers
     h.addVars(A, np.zeros(A), arcs.cap.astype(float))
     h.changeColsCost(A, np.arange(A, dtype=np.int32), steps)
     rows = np.concatenate([arcs.demand, n + arcs.plot, np.full(A, n + m)])
@@ -72,8 +73,84 @@ def ladder_face(n: int, arcs: Arcs, supply: np.ndarray, capacity: np.ndarray, ho
         return None
     sol = h.getSolution()
     rc, dual = np.asarray(sol.col_dual), np.asarray(sol.row_dual)
-    return LadderFace(free=np.abs(rc) <= TOL, full=rc < -TOL, plot_full=dual[n:n + m] < -TOL,
-                      complex_full=dual[:n] < -TOL, ladder_min=float(np.dot(arcs.priority, np.asarray(sol.col_value))))
+    return rc, dual[:n], dual[n:n + m], float(dual[n + m]), float(np.dot(arcs.priority, np.asarray(sol.col_value)))
+
+
+def _step_unit(arcs: Arcs) -> float:
+    """Ladder points of the smallest rung step: the ladder LP's unit (its costs are then small integers)."""
+    return max(float(arcs.priority[arcs.priority > 0].min(initial=1.0)), 1.0)
+
+
+def ladder_face(n: int, arcs: Arcs, supply: np.ndarray, capacity: np.ndarray, housed: int) -> LadderFace | None:
+    """One optimal dual of min ladder s.t. flow limits, sum x = housed (HiGHS LP); None if not solved."""
+    lp = _ladder_lp(n, arcs, supply, capacity, housed)
+    if lp is None:
+        return None
+    rc, u, v, _, value = lp
+    return LadderFace(free=np.abs(rc) <= TOL, full=rc < -TOL, plot_full=v < -TOL, complex_full=u < -TOL, ladder_min=value)
+
+
+@dataclass
+class NearFace:
+    """The plans housing `housed` homes with at most `ladder` points, arc by arc (reduced-cost fixing).
+
+    With one dual (u <= 0 per complex, v <= 0 per plot, l for the homes housed) of the ladder LP and
+    rc_a = steps_a - u_i - v_j - l, every plan x housing `housed` homes has, in ladder steps,
+
+        ladder(x) - D = sum_{rc>0} rc_a x_a + sum_{rc<0} |rc_a| (cap_a - x_a)
+                        + sum_i |u_i| (supply_i - X_i) + sum_j |v_j| (capacity_j - load_j)
+
+    (D: the dual objective, the ladder minimum when the dual is optimal), each term >= 0. A plan within
+    `budget` = ladder - D steps thus carries at most budget / rc_a homes on an arc with rc_a > 0, leaves
+    at most budget / |rc_a| unused on one with rc_a < 0, and so on per complex and plot: integral
+    plans, so each such limit is rounded down. At the ladder minimum (budget 0) this is the face.
+    """
+
+    keep: np.ndarray  # arcs any such plan may use (index into the arcs)
+    lo: np.ndarray  # per kept arc: the least it carries in every such plan
+    hi: np.ndarray  # per kept arc: the most
+    complex_lo: np.ndarray  # per complex: the fewest homes housed
+    plot_lo: np.ndarray  # per plot: the least load
+    budget: float  # ladder steps above the dual's floor
+    step: float  # ladder points per step
+    ladder_min: float  # the least ladder priority (points)
+
+    @property
+    def on_face(self) -> bool:
+        return self.budget < 1e-3  # less than a thousandth of a step: no home can climb
+
+
+def near_face(n: int, arcs: Arcs, supply: np.ndarray, capacity: np.ndarray, housed: int, ladder: float) -> NearFace | None:
+    """The near-face restriction for plans housing `housed` homes with at most `ladder` points (None: LP not solved)."""
+    lp = _ladder_lp(n, arcs, supply, capacity, housed)
+    if lp is None:
+        return None
+    _, u, v, lam, value = lp
+    step = _step_unit(arcs)
+    u, v = np.minimum(u, 0.0), np.minimum(v, 0.0)  # dual feasible as used below, whatever the solver's rounding
+    rc = arcs.priority / step - u[arcs.demand] - v[arcs.plot] - lam
+    dual_value = float(np.dot(u, supply) + np.dot(v, capacity) + lam * housed + np.dot(np.minimum(rc, 0.0), arcs.cap))
+    budget = max(0.0, ladder / step - dual_value) + 1e-6  # a hair looser: rounding can only admit more plans
+    # a coefficient within the LP's tolerance of zero limits nothing (looser, so still valid)
+    rc, u, v = np.where(np.abs(rc) <= TOL, 0.0, rc), np.where(u >= -TOL, 0.0, u), np.where(v >= -TOL, 0.0, v)
+
+    def slack(coef: np.ndarray, size: np.ndarray) -> np.ndarray:
+        """How far below `size` a quantity whose unit costs |coef| of the budget may stay (size where coef is 0)."""
+        with np.errstate(divide="ignore"):
+            return np.where(coef != 0, np.minimum(size, np.floor(budget / np.abs(coef))), size).astype(np.int64)
+
+    cap = arcs.cap.astype(np.int64)
+    hi = np.where(rc > 0, slack(rc, cap), cap)
+    lo = np.where(rc < 0, cap - slack(rc, cap), 0)
+    complex_lo = supply.astype(np.int64) - slack(u, supply.astype(np.int64))
+    plot_lo = capacity.astype(np.int64) - slack(v, capacity.astype(np.int64))
+    # what the other arcs must carry leaves an arc less room in its complex and its plot
+    lo_d = np.bincount(arcs.demand, weights=lo, minlength=n).astype(np.int64)
+    lo_p = np.bincount(arcs.plot, weights=lo, minlength=len(capacity)).astype(np.int64)
+    hi = np.minimum(hi, np.minimum(supply[arcs.demand] - (lo_d[arcs.demand] - lo), capacity[arcs.plot] - (lo_p[arcs.plot] - lo)))
+    keep = np.nonzero(hi > 0)[0]
+    return NearFace(keep=keep, lo=lo[keep], hi=hi[keep], complex_lo=complex_lo, plot_lo=plot_lo, budget=budget, step=step,
+                    ladder_min=value)
 
 
 def face_arcs(face: LadderFace, arcs: Arcs, supply: np.ndarray, capacity: np.ndarray) -> tuple[np.ndarray, Arcs, np.ndarray]:
@@ -178,46 +255,61 @@ class ComplexPatterns:
         return best, x
 
 
+def near_face_arcs(nf: NearFace, arcs: Arcs) -> Arcs:
+    """The near-face's arcs, each capped at the most any plan in it can carry."""
+    sub = arcs.subset(nf.keep)
+    sub.cap = nf.hi.copy()
+    return sub
+
+
 def lagrangian_bound(
     n: int, arcs: Arcs, supply: np.ndarray, capacity: np.ndarray, w: Weights, housed: int, ladder: float,
     upper: float | None = None, time_limit_s: float = 60.0, max_rounds: int = 1000,
 ) -> dict:
-    """The best bound found (each round's is valid) on plans housing `housed` homes with the plan's `ladder` points.
+    """The best bound found (each round's is valid) on plans housing `housed` homes with at most `ladder` points.
 
-    At the ladder minimum: over the ladder face, from the LP relaxation's duals there. Above it (a
-    plan that climbed to keep groups together): the LP relaxation with the ladder row only.
-    `upper`: the plan's cost (the Polyak step's target).
+    Over the near-face (`near_face`: the ladder face itself at the ladder minimum) with the ladder row
+    kept: the LP relaxation there, then the Lagrangian from its duals, with the ladder row priced too
+    (a multiplier <= 0 per ladder step). `upper`: the plan's cost (the Polyak step's target).
     """
     t0 = time.perf_counter()
     m = len(capacity)
-    face = ladder_face(n, arcs, supply, capacity, housed)
-    on_face = face is not None and ladder <= face.ladder_min + 1e-6 * max(1.0, abs(face.ladder_min))
-    out: dict = {"ladder_face": on_face}
     lp = lower_bound(n, arcs, supply, capacity, w, housed, ladder_max=ladder)
     if lp is None:
-        return {**out, "bound": None, "lp_bound": None}
-    out["lp_bound"] = lp
-    if not on_face:
+        return {"ladder_face": None, "bound": None, "lp_bound": None}
+    nf = near_face(n, arcs, supply, capacity, housed, ladder)
+    out: dict = {"ladder_face": None if nf is None else nf.on_face, "lp_bound": lp}
+    if nf is None:
         return {**out, "bound": lp, "rounds": 0, "seconds": round(time.perf_counter() - t0, 3)}
-    # the LP relaxation over the face (the same value, a sharper description) gives the starting multipliers
-    _, arcs, full = face_arcs(face, arcs, supply, capacity)
-    face_lp = lower_bound(n, arcs, supply, capacity, w, housed, with_duals=True, arc_lower=np.where(full, arcs.cap, 0),
-                          plot_full=face.plot_full, complex_full=face.complex_full)
+    arcs, lo = near_face_arcs(nf, arcs), nf.lo
+    # each plot's load lies in [plot_lo, capacity]: a multiplier > 0 prices the lower side, < 0 the upper
+    plot_lo = np.minimum(nf.plot_lo, capacity).astype(float)
+    exact = nf.complex_lo >= supply
+    face_lp = lower_bound(n, arcs, supply, capacity, w, housed, ladder_max=ladder, with_duals=True, arc_lower=lo,
+                          complex_min=nf.complex_lo, plot_min=nf.plot_lo)
     if face_lp is None:
         return {**out, "bound": lp, "rounds": 0, "seconds": round(time.perf_counter() - t0, 3)}
-    lp_value, y_cap, y_housed, _ = face_lp
-    out.update({"face_lp_bound": lp_value, "arcs_free": int(face.free.sum()), "arcs_full": int(face.full.sum())})
-    patterns = ComplexPatterns(arcs, supply, ~full, full, face.complex_full)
+    lp_value, y_cap, y_housed, y_ladder = face_lp
+    out.update({"face_lp_bound": lp_value, "arcs_near_face": len(nf.keep), "arcs_full": int(((lo == arcs.cap) & (lo > 0)).sum()),
+                "ladder_budget_steps": round(nf.budget, 6)})
+    # an arc every such plan fills is in every pattern; one that must carry some but not all is left free (a relaxation)
+    full = (lo == arcs.cap) & (lo > 0)
+    patterns = ComplexPatterns(arcs, supply, ~full, full, exact)
     f = w.split_fixed_eur
     cap_f = capacity.astype(float)
-    best, best_y = -np.inf, None
+    y_cap = np.where(plot_lo > 0, y_cap, np.minimum(y_cap, 0.0))
+    y_ladder = min(y_ladder, 0.0)
+    level = arcs.priority / max(w.ladder_step_per_unit, 1.0)  # the ladder row's unit, as in `lower_bound`
+    ladder_rhs = ladder / max(w.ladder_step_per_unit, 1.0) + 1e-6
+    best = -np.inf
     theta, stale, rounds = 2.0, 0, 0
     target = upper if upper is not None else lp_value * 1.02
     while rounds < max_rounds and time.perf_counter() - t0 < time_limit_s:
         rounds += 1
-        r = arcs.cost - y_cap[arcs.plot] - y_housed
+        r = arcs.cost - y_cap[arcs.plot] - y_housed - y_ladder * level
         values, x = patterns.solve(r, f)
-        value = float(values.sum() + np.dot(y_cap, cap_f) + y_housed * housed)
+        value = float(values.sum() + np.dot(y_cap, np.where(y_cap > 0, plot_lo, cap_f)) + y_housed * housed
+                      + y_ladder * ladder_rhs)
         if rounds == 1:
             out["first_round"] = value  # >= the face LP: each complex's problem solved exactly, not relaxed
         if value > best + 1e-6:
@@ -228,17 +320,24 @@ def lagrangian_bound(
                 theta, stale = theta / 2, 0
                 if theta < 1e-3:
                     break
-        g_cap = cap_f - np.bincount(arcs.plot, weights=x, minlength=m)
+        load = np.bincount(arcs.plot, weights=x, minlength=m)
+        # the subgradient of each side in force; at zero, whichever side the patterns break (none: no move)
+        g_cap = np.where(y_cap < 0, cap_f - load, np.where(y_cap > 0, plot_lo - load,
+                                                           np.minimum(cap_f - load, 0.0) + np.maximum(plot_lo - load, 0.0)))
         g_housed = float(housed - x.sum())
-        # a plot every face plan fills is an equality (free multiplier); the others stay <= (multiplier <= 0)
-        g_cap = np.where(face.plot_full | (y_cap < 0) | (g_cap < 0), g_cap, 0.0)
-        norm = float(np.dot(g_cap, g_cap) + g_housed**2)
+        g_ladder = float(ladder_rhs - np.dot(level, x))
+        g_ladder = g_ladder if (y_ladder < 0 or g_ladder < 0) else 0.0
+        norm = float(np.dot(g_cap, g_cap) + g_housed**2 + g_ladder**2)
         if norm < 1e-12:
-            break  # the patterns meet every relaxed row: the bound is the optimum over the face
+            break  # the patterns meet every relaxed row: the bound is the optimum over the near-face
         step = theta * max(target - value, 1e-4 * abs(target)) / norm
-        y_cap = y_cap + step * g_cap
-        y_cap = np.where(face.plot_full, y_cap, np.minimum(y_cap, 0.0))
+        y_new = y_cap + step * g_cap
+        # a multiplier crossing zero stops there (its other side's row takes over from the next step on)
+        # (a plot every such plan fills: an equality, its multiplier free)
+        y_cap = np.where(plot_lo >= cap_f, y_new,
+                         np.where(plot_lo > 0, np.where(y_cap * y_new < 0, 0.0, y_new), np.minimum(y_new, 0.0)))
         y_housed = y_housed + step * g_housed
+        y_ladder = min(y_ladder + step * g_ladder, 0.0)
     lagrangian = best if np.isfinite(best) else None  # no round within the time: the LP stands
     out.update({"bound": max(lagrangian or lp_value, lp_value, lp), "lagrangian": lagrangian, "rounds": rounds,
                 "seconds": round(time.perf_counter() - t0, 3)})

@@ -667,7 +667,8 @@ def verify(demands: Sequence[Demand], plots: Sequence[Plot], allocations: Sequen
 def lower_bound(n: int, arcs: Arcs, supply: np.ndarray, capacity: np.ndarray, w: Weights, housed: int,
                 time_limit_s: float = 600.0, ladder_max: float | None = None, with_duals: bool = False,
                 arc_lower: np.ndarray | None = None, plot_full: np.ndarray | None = None,
-                complex_full: np.ndarray | None = None):
+                complex_full: np.ndarray | None = None, complex_min: np.ndarray | None = None,
+                plot_min: np.ndarray | None = None):
     """LP-relaxation bound of the fixed-charge problem among plans housing `housed` homes (HiGHS LP).
 
     Relaxing the split binaries, a complex housed over arcs a pays at least
@@ -678,7 +679,8 @@ def lower_bound(n: int, arcs: Arcs, supply: np.ndarray, capacity: np.ndarray, w:
     None when HiGHS stops before the LP optimum: an unfinished simplex value is no bound.
     `with_duals`: (bound, per-plot capacity duals, housed dual, ladder dual) for `bounds.lagrangian_bound`.
     `arc_lower`, `plot_full`, `complex_full`: arcs at least this full, plots filled, complexes housed in full
-    (the ladder face of `bounds.ladder_face`).
+    (the ladder face of `bounds.ladder_face`); `complex_min`, `plot_min`: the fewest homes per complex, the least
+    load per plot (the near-face of `bounds.near_face`).
     """
     import highspy
 
@@ -708,8 +710,9 @@ def lower_bound(n: int, arcs: Arcs, supply: np.ndarray, capacity: np.ndarray, w:
         cols = order[bounds[i] : bounds[i + 1]]
         if len(cols) == 0:
             continue
-        add(cols, np.ones(len(cols)), float(supply[i]) if complex_full is not None and complex_full[i] else -inf,
-            float(supply[i]))
+        least = float(supply[i]) if complex_full is not None and complex_full[i] else \
+            float(complex_min[i]) if complex_min is not None and complex_min[i] > 0 else -inf
+        add(cols, np.ones(len(cols)), least, float(supply[i]))
         add(np.concatenate([[A + i], cols]), np.concatenate([[1.0], -1.0 / np.maximum(arcs.cap[cols], 1)]), -1.0, inf)
     porder = np.argsort(arcs.plot, kind="stable")
     pb = np.searchsorted(arcs.plot[porder], np.arange(len(capacity) + 1))
@@ -718,8 +721,9 @@ def lower_bound(n: int, arcs: Arcs, supply: np.ndarray, capacity: np.ndarray, w:
         cols = porder[pb[j] : pb[j + 1]]
         if len(cols):
             cap_row[j] = len(lo)
-            add(cols, np.ones(len(cols)), float(capacity[j]) if plot_full is not None and plot_full[j] else -inf,
-                float(capacity[j]))
+            least = float(capacity[j]) if plot_full is not None and plot_full[j] else \
+                float(plot_min[j]) if plot_min is not None and plot_min[j] > 0 else -inf
+            add(cols, np.ones(len(cols)), least, float(capacity[j]))
     housed_row = len(lo)
     add(np.arange(A), np.ones(A), float(housed), float(housed))
     if ladder_max is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import itertools
 
 import numpy as np
@@ -86,3 +87,101 @@ def test_the_search_on_the_ladder_face_never_loses_a_home_a_group_or_a_rung(dema
     assert (np.bincount(arcs.plot, weights=flow, minlength=len(plots)) <= capacity).all()
     assert (np.bincount(arcs.demand, weights=flow, minlength=len(demands)) <= supply).all()
     assert stats["face_arcs"] is not None  # the ladder-minimum start is on the face
+
+
+
+def _plans_above_the_minimum(arcs, supply, capacity, n, m):
+    """Max-flow plans at and above the ladder minimum: the ladder weighed less and less against the EUR cost."""
+    from services.matching.app.optimiser import solver as S
+
+    for weight in (1.0, 1e-2, 1e-3, 0.0):
+        yield S.min_cost_max_flow(n, m, arcs, supply, capacity, weight * arcs.priority + arcs.cost)
+
+
+def _near_face_holds_the_optimum(demands, plots) -> int:
+    """For plans above the ladder minimum by Δ: the exact optimum over every plan within Δ (same homes housed)
+    uses only near-face arcs, within their limits, and no bound over the near-face exceeds its cost.
+    Returns how many of the plans checked were above the minimum."""
+    from services.matching.app.optimiser import solver as S
+    from services.matching.app.optimiser.bounds import near_face
+
+    n, m = len(demands), len(plots)
+    arcs = S.build_arcs(demands, plots, W, k=None)
+    if not len(arcs.demand):
+        return 0
+    supply = np.array([d.units for d in demands], dtype=np.int64)
+    capacity = np.array([p.free_units for p in plots], dtype=np.int64)
+    groups = np.minimum(np.array([max(1, d.min_group_size) for d in demands]), supply)
+    ladder_min = S.ladder_minimum(n, m, arcs, supply, capacity)
+    above = 0
+    for start in _plans_above_the_minimum(arcs, supply, capacity, n, m):
+        ladder = float(np.dot(arcs.priority, start))
+        housed = int(start.sum())
+        # the exact optimum among plans housing as many homes with no more ladder points (the MIP's ladder row)
+        best, stats = S.mip_improve(arcs, start, supply, capacity, groups, W, np.arange(n), 120.0)
+        assert stats.get("mip_status", "Optimal") == "Optimal"
+        optimum = S.eur_cost(arcs, best, groups, W)
+        nf = near_face(n, arcs, supply, capacity, housed, ladder)
+        assert nf.on_face == (ladder <= ladder_min + 1e-6)
+        above += not nf.on_face
+        for plan in (start, best):  # both are in the class: the near-face holds them arc by arc
+            assert not np.delete(plan, nf.keep).any()
+            assert (plan[nf.keep] >= nf.lo).all() and (plan[nf.keep] <= nf.hi).all()
+            assert (np.bincount(arcs.demand, weights=plan, minlength=n) >= nf.complex_lo).all()
+            assert (np.bincount(arcs.plot, weights=plan, minlength=m) >= nf.plot_lo).all()
+        result = lagrangian_bound(n, arcs, supply, capacity, W, housed, ladder, upper=optimum, time_limit_s=30.0,
+                                  max_rounds=60)
+        assert result["lp_bound"] - 1.0 <= result["bound"] <= optimum + 1.0  # cost terms are rounded to cents
+        assert result["face_lp_bound"] <= optimum + 1.0
+    return above
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(open_demands_st, open_plots_st)
+def test_the_near_face_holds_every_plan_within_its_ladder_budget_and_bounds_their_optimum(demands, plots):
+    _near_face_holds_the_optimum(demands, plots)
+
+
+def _random_instance(rng: np.random.Generator, n: int, m: int):
+    """Complexes and plots scattered over a few gemeenten in two provinces: every rung of the ladder occurs."""
+    from services.matching.tests.optimiser.test_properties import BASE, GEMEENTEN
+    from services.matching.app.optimiser.solver import Demand, Plot
+
+    def place(k: int):
+        gm = GEMEENTEN[k]
+        return dict(lat=gm[2] + rng.normal(0, 0.05), lon=gm[3] + rng.normal(0, 0.05), gemeente_code=gm[0], province_code=gm[1])
+
+    demands = [Demand(key=f"d{i}", units=int(rng.integers(1, 25)), end_date=BASE + dt.timedelta(days=int(rng.integers(0, 200))),
+                      min_group_size=int(rng.integers(1, 8)), **place(int(rng.integers(len(GEMEENTEN))))) for i in range(n)]
+    plots = [Plot(key=f"p{j}", free_units=int(rng.integers(2, 30)), available_from=BASE + dt.timedelta(days=int(rng.integers(-100, 150))),
+                  bouwrijp=bool(rng.random() < 0.5), utilities_complete=bool(rng.random() < 0.5),
+                  **place(int(rng.integers(len(GEMEENTEN))))) for j in range(m)]
+    return demands, plots
+
+
+def test_the_near_face_holds_the_optimum_above_the_ladder_minimum_on_many_seeds():
+    above = sum(_near_face_holds_the_optimum(*_random_instance(np.random.default_rng(seed), 6, 5)) for seed in range(25))
+    assert above >= 10  # the property was checked where it matters: plans that climbed
+
+
+def test_at_the_ladder_minimum_the_near_face_is_the_face():
+    from services.matching.app.optimiser import solver as S
+    from services.matching.app.optimiser.bounds import face_arcs, near_face
+
+    demands, plots = _random_instance(np.random.default_rng(3), 60, 30)
+    n, m = len(demands), len(plots)
+    arcs = S.build_arcs(demands, plots, W, k=None)
+    supply = np.array([d.units for d in demands], dtype=np.int64)
+    capacity = np.array([p.free_units for p in plots], dtype=np.int64)
+    start = S.min_cost_max_flow(n, m, arcs, supply, capacity, arcs.priority / S.COST_SCALE)
+    housed, ladder = int(start.sum()), float(np.dot(arcs.priority, start))
+    nf = near_face(n, arcs, supply, capacity, housed, ladder)
+    face = ladder_face(n, arcs, supply, capacity, housed)
+    keep, sub, full = face_arcs(face, arcs, supply, capacity)
+    assert nf.on_face
+    assert np.array_equal(nf.keep, keep) and np.array_equal(nf.hi, sub.cap)
+    assert np.array_equal(nf.lo > 0, full)
+    # two steps more: more arcs may carry homes, the new ones only a few
+    wider = near_face(n, arcs, supply, capacity, housed, ladder + 2 * W.ladder_step_per_unit)
+    assert not wider.on_face and set(keep) < set(wider.keep)
+    assert (wider.hi[~np.isin(wider.keep, keep)] <= 2).all()
