@@ -186,6 +186,8 @@ def rss_mb() -> float:
 def run_scale(name: str, seed: int, spec: dict) -> dict:
     sys.stdout.reconfigure(line_buffering=True)  # a child process writing to a pipe: show progress as it comes
     w = S.Weights()
+    if spec.get("min_follow_up_years") is not None:
+        w = dataclasses.replace(w, min_follow_up_years=spec["min_follow_up_years"])
     t = time.perf_counter()
     demands, plots = generate(seed, spec["complexes"], spec["homes"], spec["plots"])
     print(f"[{name}] generated {len(demands)} complexes / {sum(d.units for d in demands)} homes / {len(plots)} plots "
@@ -231,32 +233,63 @@ def run_scale(name: str, seed: int, spec: dict) -> dict:
     lag = LB.lagrangian_bound(n, arcs, supply, capacity, w, ours.housed, ladder_min, upper=face_plan_eur,
                               time_limit_s=spec["bound_s"])
     lag_wall = time.perf_counter() - t
-    face_mip_bound = None
-    if spec.get("face_mip_s") and lag.get("ladder_face"):
+    def near_face_mip(start: np.ndarray, ladder: float, label: str) -> float | None:
+        """HiGHS's dual bound on the fixed-charge MIP over the near-face's arcs (the plans with at most `ladder` points)."""
+        if not spec.get("face_mip_s"):
+            return None
         t = time.perf_counter()
-        face = LB.ladder_face(n, arcs, supply, capacity, ours.housed)
-        keep, face_sub, _ = LB.face_arcs(face, arcs, supply, capacity)
-        start = ours.flow if abs(ours.cost.ladder - ladder_min) < 1e-3 else S.min_cost_max_flow(
-            n, len(plots), arcs, supply, capacity, arcs.priority / S.COST_SCALE)
-        _, fm = S.mip_improve(face_sub, start[keep], supply, capacity, groups, eur_w, np.arange(n), spec["face_mip_s"])
-        face_mip_bound = fm.get("mip_dual_bound")
-        print(f"[{name}] MIP over the ladder face ({len(keep)} arcs, {spec['face_mip_s']}s): dual bound EUR "
-              f"{(face_mip_bound or float('nan')):,.0f} ({time.perf_counter() - t:.0f}s)")
+        nf = LB.near_face(n, arcs, supply, capacity, ours.housed, ladder)
+        if nf is None or start[np.setdiff1d(np.arange(len(start)), nf.keep)].any():
+            return None
+        sub = LB.near_face_arcs(nf, arcs)
+        # its ladder row holds the start's points: the MIP's plans are exactly those within the budget
+        _, fm = S.mip_improve(sub, start[nf.keep], supply, capacity, groups, eur_w, np.arange(n), spec["face_mip_s"])
+        print(f"[{name}] MIP over the {label} ({len(nf.keep)} arcs, {spec['face_mip_s']}s): dual bound EUR "
+              f"{(fm.get('mip_dual_bound') or float('nan')):,.0f} ({time.perf_counter() - t:.0f}s)")
+        return fm.get("mip_dual_bound")
+
+    face_mip_bound = None
+    if lag.get("ladder_face"):
+        face_mip_bound = near_face_mip(ours.flow if abs(ours.cost.ladder - ladder_min) < 1e-3 else S.min_cost_max_flow(
+            n, len(plots), arcs, supply, capacity, arcs.priority / S.COST_SCALE), ladder_min, "ladder face")
     face_bound = max(x for x in (lag.get("bound"), face_mip_bound, lb, 0.0) if x is not None)
     print(f"[{name}] bound at the ladder minimum: LP EUR {lb or float('nan'):,.0f}, Lagrangian EUR "
           f"{lag.get('lagrangian') or float('nan'):,.0f} ({lag.get('rounds')} rounds, {lag_wall:.0f}s), face MIP EUR "
           f"{face_mip_bound or float('nan'):,.0f}: EUR {face_bound:,.0f}")
-    # A plan that climbed the ladder to keep groups together is bounded among plans with its ladder points
-    # (the LP with the ladder row; its readiness is then no longer fixed by the rules: the least readiness
-    # any such plan can have is subtracted instead).
+    # A plan that climbed the ladder to keep groups together is bounded among plans with its ladder points:
+    # over the near-face (`bounds.near_face`: reduced-cost fixing on the ladder LP; the LP with the ladder row
+    # alone was the bound before). Its readiness is then no longer fixed by the rules: the least readiness any
+    # such plan can have is subtracted instead.
     on_face = abs(ours.cost.ladder - ladder_min) < 1e-3
+    near = {}
+    off_face_lp = None
     if on_face:
         plan_bound = face_bound
     else:
-        plan_bound = S.lower_bound(n, arcs, supply, capacity, w, ours.housed, ladder_max=ours.cost.ladder) or 0.0
+        t = time.perf_counter()
+        near = LB.lagrangian_bound(n, arcs, supply, capacity, w, ours.housed, ours.cost.ladder, upper=ours.cost.total,
+                                   time_limit_s=spec["bound_s"])
+        near_lag_wall = time.perf_counter() - t
+        near_mip = near_face_mip(ours.flow, ours.cost.ladder, "near-face")
+        off_face_lp = near.get("lp_bound")
+        plan_bound = max(x for x in (near.get("bound"), near_mip, off_face_lp, 0.0) if x is not None)
+        near.update({"mip": near_mip, "lagrangian_s": round(near_lag_wall, 1)})
+        print(f"[{name}] bound at the plan's ladder ({(ours.cost.ladder - ladder_min) / w.ladder_step_per_unit:.0f} steps "
+              f"above the minimum): LP with the ladder row EUR {off_face_lp or float('nan'):,.0f}, near-face LP EUR "
+              f"{near.get('face_lp_bound') or float('nan'):,.0f} ({near.get('arcs_near_face')} arcs), Lagrangian EUR "
+              f"{near.get('lagrangian') or float('nan'):,.0f} ({near.get('rounds')} rounds, {near_lag_wall:.0f}s), near-face "
+              f"MIP EUR {near_mip or float('nan'):,.0f}: EUR {plan_bound:,.0f}")
     readiness_arcs = dataclasses.replace(arcs, cost=arcs.eur_per_home("readiness", w))
     plan_floor = S.lower_bound(n, readiness_arcs, supply, capacity, dataclasses.replace(w, split_fixed_eur=0.0),
                                ours.housed, ladder_max=ours.cost.ladder) or 0.0
+    if not on_face:  # the same least readiness over the near-face (integral plans: possibly higher), for comparison
+        nf = LB.near_face(n, arcs, supply, capacity, ours.housed, ours.cost.ladder)
+        near["readiness_floor"] = S.lower_bound(
+            n, dataclasses.replace(LB.near_face_arcs(nf, arcs), cost=arcs.eur_per_home("readiness", w)[nf.keep]), supply,
+            capacity, dataclasses.replace(w, split_fixed_eur=0.0), ours.housed, ladder_max=ours.cost.ladder,
+            arc_lower=nf.lo, complex_min=nf.complex_lo, plot_min=nf.plot_lo)
+        print(f"[{name}] least readiness of a plan with the plan's ladder points: LP EUR {plan_floor:,.0f}, over the "
+              f"near-face EUR {near['readiness_floor'] or float('nan'):,.0f}")
     # A stronger bound where the instance allows: HiGHS on the whole fixed-charge MIP (root cuts and
     # branching) from our plan, same homes housed and ladder; its dual bound holds for every such plan.
     mip_bound = mip_plan_cost = None
@@ -331,6 +364,14 @@ def run_scale(name: str, seed: int, spec: dict) -> dict:
         "face_gap_pct": None if face_plan_eur is None else
         round(100 * (face_plan_eur - face_bound) / max(face_bound - r_low, 1e-9), 2),
         "greedy_unassigned": g_unassigned,
+        # off the face: the bound over the near-face, and the LP with the ladder row alone (the bound before it)
+        "near_face_lp_eur": near.get("face_lp_bound"), "near_face_lagrangian_eur": near.get("lagrangian"),
+        "near_face_lagrangian_s": near.get("lagrangian_s"), "near_face_mip_bound_eur": near.get("mip"),
+        "near_face_arcs": near.get("arcs_near_face"), "off_face_lp_eur": off_face_lp,
+        "gap_pct_with_lp_only": None if off_face_lp is None else
+        round(100 * (ours.cost.total - off_face_lp) / max(off_face_lp - plan_floor, 1e-9), 2),
+        "near_face_readiness_floor_eur": near.get("readiness_floor"),
+        "min_follow_up_years": w.min_follow_up_years,
         "stats": {k: v for k, v in ours.stats.items()},
     }
     print(f"[{name}] saving vs plain MCF {res['saving_vs_plain_mcf_pct']}%  ratio to greedy (EUR) {res['ratio_to_greedy']}  "
@@ -380,7 +421,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--whole-mip-s", type=float, default=0.0,
                         help="also run HiGHS on the whole fixed-charge MIP for this long (its dual bound; minutes)")
+    parser.add_argument("--min-follow-up-years", type=float, default=None)
     args = parser.parse_args()
+    for spec in SCALES.values():
+        spec["min_follow_up_years"] = args.min_follow_up_years
     if args.whole_mip_s:
         for spec in SCALES.values():
             spec["mip_bound_s"] = args.whole_mip_s
