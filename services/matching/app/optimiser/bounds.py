@@ -47,15 +47,22 @@ class LadderFace:
     ladder_min: float  # the least ladder priority (points)
 
 
-def _ladder_lp(n: int, arcs: Arcs, supply: np.ndarray, capacity: np.ndarray, housed: int):
+def _ladder_lp(n: int, arcs: Arcs, supply: np.ndarray, capacity: np.ndarray, housed: int, interior: bool = False):
     """min ladder s.t. flow limits, sum x = housed (HiGHS LP, in ladder steps): (rc, complex duals, plot duals,
-    housed dual, value in points), duals as HiGHS gives them (<= 0 on the <= rows); None if not solved."""
+    housed dual, value in points), duals as HiGHS gives them (<= 0 on the <= rows); None if not solved.
+
+    `interior`: the interior-point dual without crossover, near the centre of the optimal duals (strictly
+    complementary: reduced costs non-zero wherever some optimal dual has them so), not a vertex.
+    """
     import highspy
 
     A, m = len(arcs.demand), len(capacity)
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("threads", 1)
+    if interior:
+        h.setOptionValue("solver", "ipm")
+        h.setOptionValue("run_crossover", "off")
     steps = arcs.priority / _step_unit(arcs)  # small integers
     h.addVars(A, np.zeros(A), arcs.cap.astype(float))
     h.changeColsCost(A, np.arange(A, dtype=np.int32), steps)
@@ -78,7 +85,8 @@ def _ladder_lp(n: int, arcs: Arcs, supply: np.ndarray, capacity: np.ndarray, hou
 
 def _step_unit(arcs: Arcs) -> float:
     """Ladder points of the smallest rung step: the ladder LP's unit (its costs are then small integers)."""
-    return max(float(arcs.priority[arcs.priority > 0].min(initial=1.0)), 1.0)
+    climbs = arcs.priority[arcs.priority > 0]
+    return float(climbs.min()) if len(climbs) else 1.0
 
 
 def ladder_face(n: int, arcs: Arcs, supply: np.ndarray, capacity: np.ndarray, housed: int) -> LadderFace | None:
@@ -120,13 +128,36 @@ class NearFace:
         return self.budget < 1e-3  # less than a thousandth of a step: no home can climb
 
 
-def near_face(n: int, arcs: Arcs, supply: np.ndarray, capacity: np.ndarray, housed: int, ladder: float) -> NearFace | None:
-    """The near-face restriction for plans housing `housed` homes with at most `ladder` points (None: LP not solved)."""
+def near_face(n: int, arcs: Arcs, supply: np.ndarray, capacity: np.ndarray, housed: int, ladder: float,
+              interior: bool = True) -> NearFace | None:
+    """The near-face restriction for plans housing `housed` homes with at most `ladder` points (None: LP not solved).
+
+    Every dual gives a valid restriction, so two (the simplex's vertex and, with `interior`, the interior
+    point's) give their intersection: the vertex dual leaves zero reduced costs where the interior one
+    often has none (a smaller face); the interior one's fractional ones limit arcs the vertex leaves free.
+    """
     lp = _ladder_lp(n, arcs, supply, capacity, housed)
     if lp is None:
         return None
-    _, u, v, lam, value = lp
     step = _step_unit(arcs)
+    nf = _restriction(n, arcs, supply, capacity, housed, ladder, step, *lp[1:4])
+    centre = _ladder_lp(n, arcs, supply, capacity, housed, interior=True) if interior else None
+    if centre is not None:
+        other = _restriction(n, arcs, supply, capacity, housed, ladder, step, *centre[1:4])
+        nf = {k: np.maximum(nf[k], other[k]) if k.endswith("lo") else np.minimum(nf[k], other[k]) for k in nf}
+    lo, hi = nf["lo"], nf["hi"]
+    # what the other arcs must carry leaves an arc less room in its complex and its plot
+    lo_d = np.bincount(arcs.demand, weights=lo, minlength=n).astype(np.int64)
+    lo_p = np.bincount(arcs.plot, weights=lo, minlength=len(capacity)).astype(np.int64)
+    hi = np.minimum(hi, np.minimum(supply[arcs.demand] - (lo_d[arcs.demand] - lo), capacity[arcs.plot] - (lo_p[arcs.plot] - lo)))
+    keep = np.nonzero(hi > 0)[0]
+    return NearFace(keep=keep, lo=lo[keep], hi=hi[keep], complex_lo=nf["complex_lo"], plot_lo=nf["plot_lo"],
+                    budget=float(nf["budget"]), step=step, ladder_min=lp[4])
+
+
+def _restriction(n: int, arcs: Arcs, supply: np.ndarray, capacity: np.ndarray, housed: int, ladder: float, step: float,
+                 u: np.ndarray, v: np.ndarray, lam: float) -> dict:
+    """The limits one dual of the ladder LP puts on every plan within `ladder` (see `NearFace`)."""
     u, v = np.minimum(u, 0.0), np.minimum(v, 0.0)  # dual feasible as used below, whatever the solver's rounding
     rc = arcs.priority / step - u[arcs.demand] - v[arcs.plot] - lam
     dual_value = float(np.dot(u, supply) + np.dot(v, capacity) + lam * housed + np.dot(np.minimum(rc, 0.0), arcs.cap))
@@ -140,17 +171,9 @@ def near_face(n: int, arcs: Arcs, supply: np.ndarray, capacity: np.ndarray, hous
             return np.where(coef != 0, np.minimum(size, np.floor(budget / np.abs(coef))), size).astype(np.int64)
 
     cap = arcs.cap.astype(np.int64)
-    hi = np.where(rc > 0, slack(rc, cap), cap)
-    lo = np.where(rc < 0, cap - slack(rc, cap), 0)
-    complex_lo = supply.astype(np.int64) - slack(u, supply.astype(np.int64))
-    plot_lo = capacity.astype(np.int64) - slack(v, capacity.astype(np.int64))
-    # what the other arcs must carry leaves an arc less room in its complex and its plot
-    lo_d = np.bincount(arcs.demand, weights=lo, minlength=n).astype(np.int64)
-    lo_p = np.bincount(arcs.plot, weights=lo, minlength=len(capacity)).astype(np.int64)
-    hi = np.minimum(hi, np.minimum(supply[arcs.demand] - (lo_d[arcs.demand] - lo), capacity[arcs.plot] - (lo_p[arcs.plot] - lo)))
-    keep = np.nonzero(hi > 0)[0]
-    return NearFace(keep=keep, lo=lo[keep], hi=hi[keep], complex_lo=complex_lo, plot_lo=plot_lo, budget=budget, step=step,
-                    ladder_min=value)
+    return {"hi": np.where(rc > 0, slack(rc, cap), cap), "lo": np.where(rc < 0, cap - slack(rc, cap), 0),
+            "complex_lo": supply.astype(np.int64) - slack(u, supply.astype(np.int64)),
+            "plot_lo": capacity.astype(np.int64) - slack(v, capacity.astype(np.int64)), "budget": budget}
 
 
 def face_arcs(face: LadderFace, arcs: Arcs, supply: np.ndarray, capacity: np.ndarray) -> tuple[np.ndarray, Arcs, np.ndarray]:
@@ -342,3 +365,80 @@ def lagrangian_bound(
     out.update({"bound": max(lagrangian or lp_value, lp_value, lp), "lagrangian": lagrangian, "rounds": rounds,
                 "seconds": round(time.perf_counter() - t0, 3)})
     return out
+
+
+def fctp_mip_bound(
+    n: int, arcs: Arcs, supply: np.ndarray, capacity: np.ndarray, w: Weights, housed: int, ladder: float,
+    time_limit_s: float = 60.0, start: np.ndarray | None = None,
+) -> dict:
+    """HiGHS's dual bound on the fixed-charge MIP over the near-face: plans housing `housed` homes within `ladder` points.
+
+    Lean on purpose: only x (homes per arc), y (arc used) and z (complex housed at all), split cost
+    f * (sum y - z); the min-group penalty is left out (a cost >= 0 dropped: still a bound), so the
+    model is a third smaller than the plan's MIP and its root and nodes are faster. The near-face's
+    limits enter as bounds (arcs every such plan uses have y = 1), with the ladder row, and a cover
+    row per complex that no single arc can house: at least as many arcs as its largest caps need.
+    `start`: a plan in the class (all arcs), a warm start for the primal side. The dual bound holds
+    whenever HiGHS reports one (time limit or not); None where it has none.
+    """
+    import highspy
+
+    t0 = time.perf_counter()
+    nf = near_face(n, arcs, supply, capacity, housed, ladder)
+    if nf is None:
+        return {"bound": None}
+    sub, lo, hi = near_face_arcs(nf, arcs), nf.lo.astype(float), nf.hi.astype(float)
+    A, m, f = len(hi), len(capacity), w.split_fixed_eur
+    has_arcs = np.bincount(sub.demand, minlength=n) > 0  # z of a complex without arcs stays 0
+    sure = (nf.complex_lo >= 1) & has_arcs
+    ox, oy, oz = 0, A, 2 * A
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("threads", 1)
+    h.setOptionValue("time_limit", float(max(time_limit_s, 0.05)))
+    h.setOptionValue("mip_rel_gap", 1e-6)
+    h.addVars(2 * A + n, np.concatenate([lo, (lo > 0).astype(float), sure.astype(float)]),
+              np.concatenate([hi, np.ones(A), has_arcs.astype(float)]))
+    h.changeColsCost(2 * A + n, np.arange(2 * A + n, dtype=np.int32), np.concatenate([sub.cost, np.full(A, f), np.full(n, -f)]))
+    icols = np.arange(2 * A, dtype=np.int32)
+    h.changeColsIntegrality(len(icols), icols, np.full(len(icols), highspy.HighsVarType.kInteger))
+    inf = highspy.kHighsInf
+    rows: list[tuple[np.ndarray, np.ndarray, float, float]] = []
+    by_d = np.split(np.argsort(sub.demand, kind="stable"), np.cumsum(np.bincount(sub.demand, minlength=n))[:-1])
+    by_p = np.split(np.argsort(sub.plot, kind="stable"), np.cumsum(np.bincount(sub.plot, minlength=m))[:-1])
+    covers = 0
+    for i, a in enumerate(by_d):
+        if not len(a):
+            continue
+        rows.append((ox + a, np.ones(len(a)), float(nf.complex_lo[i]) if nf.complex_lo[i] > 0 else -inf, float(supply[i])))
+        rows.append((np.concatenate([[oz + i], oy + a]), np.concatenate([[1.0], -np.ones(len(a))]), -inf, 0.0))  # z <= sum y
+        need = int(nf.complex_lo[i])
+        k = int(np.searchsorted(np.cumsum(np.sort(hi[a])[::-1]), need - 0.5) + 1) if need > 0 else 0
+        if k > 1:  # no k-1 arcs can carry what the complex must house
+            rows.append((oy + a, np.ones(len(a)), float(k), inf))
+            covers += 1
+    for j, a in enumerate(by_p):
+        if len(a):
+            rows.append((ox + a, np.ones(len(a)), float(nf.plot_lo[j]) if nf.plot_lo[j] > 0 else -inf, float(capacity[j])))
+    ar = np.arange(A)
+    lengths = [len(r[0]) for r in rows] + [2] * A + [A, A]
+    cols = np.concatenate([r[0] for r in rows] + [np.stack([ox + ar, oy + ar], axis=1).ravel(), ox + ar, ox + ar])
+    vals = np.concatenate([r[1] for r in rows] + [np.stack([np.ones(A), -hi], axis=1).ravel(), np.ones(A),
+                                                  sub.priority / max(w.ladder_step_per_unit, 1.0)])
+    lo_r = [r[2] for r in rows] + [-inf] * A + [float(housed), -inf]
+    hi_r = [r[3] for r in rows] + [0.0] * A + [float(housed), ladder / max(w.ladder_step_per_unit, 1.0) + 1e-6]
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int32)
+    h.addRows(len(lo_r), np.array(lo_r), np.array(hi_r), len(cols), starts, cols.astype(np.int32), vals)
+    if start is not None and not np.delete(start, nf.keep).any():
+        x = start[nf.keep].astype(float)
+        y = (x > 0).astype(float)
+        warm = highspy.HighsSolution()
+        warm.col_value = list(np.concatenate([x, y, (np.bincount(sub.demand, weights=y, minlength=n) > 0).astype(float)]))
+        warm.value_valid = True
+        h.setSolution(warm)
+    h.run()
+    info = h.getInfo()
+    bound, primal = float(info.mip_dual_bound), float(info.objective_function_value)
+    return {"bound": bound if np.isfinite(bound) and abs(bound) < 1e300 else None, "plan_eur_without_min_group":
+            primal if np.isfinite(primal) and abs(primal) < 1e300 else None, "status": h.modelStatusToString(h.getModelStatus()),
+            "nodes": int(info.mip_node_count), "arcs": A, "covers": covers, "seconds": round(time.perf_counter() - t0, 3)}

@@ -103,7 +103,7 @@ def _near_face_holds_the_optimum(demands, plots) -> int:
     uses only near-face arcs, within their limits, and no bound over the near-face exceeds its cost.
     Returns how many of the plans checked were above the minimum."""
     from services.matching.app.optimiser import solver as S
-    from services.matching.app.optimiser.bounds import near_face
+    from services.matching.app.optimiser.bounds import fctp_mip_bound, near_face
 
     n, m = len(demands), len(plots)
     arcs = S.build_arcs(demands, plots, W, k=None)
@@ -133,6 +133,12 @@ def _near_face_holds_the_optimum(demands, plots) -> int:
                                   max_rounds=60)
         assert result["lp_bound"] - 1.0 <= result["bound"] <= optimum + 1.0  # cost terms are rounded to cents
         assert result["face_lp_bound"] <= optimum + 1.0
+        mip = fctp_mip_bound(n, arcs, supply, capacity, W, housed, ladder, time_limit_s=60.0, start=start)
+        assert mip["status"] == "Optimal" and mip["bound"] <= optimum + 1.0
+        # without the min-group penalty (the one term it leaves out) it is the exact optimum itself
+        free_groups = dataclasses.replace(W, min_group_penalty_eur=0.0)
+        exact, _ = S.mip_improve(arcs, start, supply, capacity, groups, free_groups, np.arange(n), 120.0)
+        assert np.isclose(mip["bound"], S.eur_cost(arcs, exact, groups, free_groups), rtol=1e-6, atol=1.0)
     return above
 
 
@@ -175,12 +181,16 @@ def test_at_the_ladder_minimum_the_near_face_is_the_face():
     capacity = np.array([p.free_units for p in plots], dtype=np.int64)
     start = S.min_cost_max_flow(n, m, arcs, supply, capacity, arcs.priority / S.COST_SCALE)
     housed, ladder = int(start.sum()), float(np.dot(arcs.priority, start))
-    nf = near_face(n, arcs, supply, capacity, housed, ladder)
+    nf = near_face(n, arcs, supply, capacity, housed, ladder, interior=False)
     face = ladder_face(n, arcs, supply, capacity, housed)
     keep, sub, full = face_arcs(face, arcs, supply, capacity)
     assert nf.on_face
     assert np.array_equal(nf.keep, keep) and np.array_equal(nf.hi, sub.cap)
     assert np.array_equal(nf.lo > 0, full)
+    # a second dual (the interior point's) can only narrow it, and the plan it started from still fits
+    both = near_face(n, arcs, supply, capacity, housed, ladder)
+    assert set(both.keep) <= set(keep) and not np.delete(start, both.keep).any()
+    assert (start[both.keep] >= both.lo).all() and (start[both.keep] <= both.hi).all()
     # two steps more: more arcs may carry homes, the new ones only a few
     wider = near_face(n, arcs, supply, capacity, housed, ladder + 2 * W.ladder_step_per_unit)
     assert not wider.on_face and set(keep) < set(wider.keep)
