@@ -11,8 +11,14 @@ counted net of the unavoidable shortfall: every compared plan houses the max-flo
 shortfall penalty enters. It also prints the range of plot-readiness cost over all plans that house
 the maximum at the ladder minimum: where that range is one number, the rules fix it and no plan can
 save on it (the saving is then also shown on the cost without it).
+The bound holds for every plan housing as many homes with no more ladder points than ours. At the ladder
+minimum it is taken over the ladder face; a plan that climbed (to keep groups together) is bounded over
+the near-face (`bounds.near_face`: the arcs and limits any plan within its ladder budget must keep), by its
+LP, the Lagrangian and the lean fixed-charge MIP there (`bounds.fctp_mip_bound`); the LP with the ladder
+row alone, the bound before, is printed beside it (`gap_pct_with_lp_only`).
+`bench/face_mip_curve.py` runs the face MIP for minutes and prints its dual bound and best plan over time.
 
-Run: .venv/bin/python bench/matching_solver.py [--scales national,large] [--seed 7]
+Run: .venv/bin/python bench/matching_solver.py [--scales national,large] [--seed 7] [--min-follow-up-years 5]
 The last printed line is one JSON object with all figures.
 """
 
@@ -248,14 +254,27 @@ def run_scale(name: str, seed: int, spec: dict) -> dict:
               f"{(fm.get('mip_dual_bound') or float('nan')):,.0f} ({time.perf_counter() - t:.0f}s)")
         return fm.get("mip_dual_bound")
 
-    face_mip_bound = None
+    def lean_mip(start: np.ndarray, ladder: float, label: str) -> dict:
+        """The lean fixed-charge MIP over the near-face (`bounds.fctp_mip_bound`): its dual bound and best plan."""
+        if not spec.get("face_mip_s"):
+            return {}
+        out = LB.fctp_mip_bound(n, arcs, supply, capacity, w, ours.housed, ladder, spec["face_mip_s"], start=start)
+        print(f"[{name}] lean MIP over the {label} ({out.get('arcs')} arcs, {out.get('covers')} cover rows, "
+              f"{spec['face_mip_s']}s, {out.get('nodes')} nodes): dual bound EUR {out.get('bound') or float('nan'):,.0f}, "
+              f"its best plan EUR {out.get('plan_eur_without_min_group') or float('nan'):,.0f} without min-group "
+              f"penalties ({out.get('seconds'):.0f}s)")
+        return out
+
+    face_mip_bound = face_lean = None
+    face_start = ours.flow if abs(ours.cost.ladder - ladder_min) < 1e-3 else S.min_cost_max_flow(
+        n, len(plots), arcs, supply, capacity, arcs.priority / S.COST_SCALE)
     if lag.get("ladder_face"):
-        face_mip_bound = near_face_mip(ours.flow if abs(ours.cost.ladder - ladder_min) < 1e-3 else S.min_cost_max_flow(
-            n, len(plots), arcs, supply, capacity, arcs.priority / S.COST_SCALE), ladder_min, "ladder face")
-    face_bound = max(x for x in (lag.get("bound"), face_mip_bound, lb, 0.0) if x is not None)
+        face_mip_bound = near_face_mip(face_start, ladder_min, "ladder face")  # the plan's MIP (min-group columns too)
+        face_lean = lean_mip(face_start, ladder_min, "ladder face").get("bound")
+    face_bound = max(x for x in (lag.get("bound"), face_mip_bound, face_lean, lb, 0.0) if x is not None)
     print(f"[{name}] bound at the ladder minimum: LP EUR {lb or float('nan'):,.0f}, Lagrangian EUR "
           f"{lag.get('lagrangian') or float('nan'):,.0f} ({lag.get('rounds')} rounds, {lag_wall:.0f}s), face MIP EUR "
-          f"{face_mip_bound or float('nan'):,.0f}: EUR {face_bound:,.0f}")
+          f"{face_mip_bound or float('nan'):,.0f}, lean face MIP EUR {face_lean or float('nan'):,.0f}: EUR {face_bound:,.0f}")
     # A plan that climbed the ladder to keep groups together is bounded among plans with its ladder points:
     # over the near-face (`bounds.near_face`: reduced-cost fixing on the ladder LP; the LP with the ladder row
     # alone was the bound before). Its readiness is then no longer fixed by the rules: the least readiness any
@@ -270,7 +289,7 @@ def run_scale(name: str, seed: int, spec: dict) -> dict:
         near = LB.lagrangian_bound(n, arcs, supply, capacity, w, ours.housed, ours.cost.ladder, upper=ours.cost.total,
                                    time_limit_s=spec["bound_s"])
         near_lag_wall = time.perf_counter() - t
-        near_mip = near_face_mip(ours.flow, ours.cost.ladder, "near-face")
+        near_mip = lean_mip(ours.flow, ours.cost.ladder, "near-face").get("bound")
         off_face_lp = near.get("lp_bound")
         plan_bound = max(x for x in (near.get("bound"), near_mip, off_face_lp, 0.0) if x is not None)
         near.update({"mip": near_mip, "lagrangian_s": round(near_lag_wall, 1)})
@@ -360,7 +379,7 @@ def run_scale(name: str, seed: int, spec: dict) -> dict:
         # at the ladder minimum (before any climb for groups): the plan, the bound and their gap
         "face_plan_eur": face_plan_eur, "face_plan_min_group_pieces": ours.stats.get("face_plan_small_pieces"),
         "face_bound_eur": round(face_bound, 2), "face_lp_eur": lb, "face_lagrangian_eur": lag.get("lagrangian"),
-        "face_lagrangian_rounds": lag.get("rounds"), "face_lagrangian_s": round(lag_wall, 1), "face_mip_bound_eur": face_mip_bound,
+        "face_lagrangian_rounds": lag.get("rounds"), "face_lagrangian_s": round(lag_wall, 1), "face_mip_bound_eur": face_mip_bound, "face_lean_mip_bound_eur": face_lean,
         "face_gap_pct": None if face_plan_eur is None else
         round(100 * (face_plan_eur - face_bound) / max(face_bound - r_low, 1e-9), 2),
         "greedy_unassigned": g_unassigned,
