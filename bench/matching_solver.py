@@ -183,9 +183,11 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_scale(name: str, seed: int, spec: dict) -> dict:
+def run_scale(name: str, seed: int, spec: dict, min_follow_up_years: float | None = None) -> dict:
     sys.stdout.reconfigure(line_buffering=True)  # a child process writing to a pipe: show progress as it comes
     w = S.Weights()
+    if min_follow_up_years is not None:
+        w = dataclasses.replace(w, min_follow_up_years=min_follow_up_years)
     t = time.perf_counter()
     demands, plots = generate(seed, spec["complexes"], spec["homes"], spec["plots"])
     print(f"[{name}] generated {len(demands)} complexes / {sum(d.units for d in demands)} homes / {len(plots)} plots "
@@ -380,6 +382,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--whole-mip-s", type=float, default=0.0,
                         help="also run HiGHS on the whole fixed-charge MIP for this long (its dual bound; minutes)")
+    parser.add_argument("--min-follow-up-years", type=float, default=None,
+                        help="policy: the least years a plot must be available after placement (default: Weights())")
     args = parser.parse_args()
     if args.whole_mip_s:
         for spec in SCALES.values():
@@ -388,7 +392,7 @@ def main() -> None:
     results = {}
     for name in args.scales.split(","):
         with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
-            results[name] = pool.submit(run_scale, name, args.seed, SCALES[name]).result()
+            results[name] = pool.submit(run_scale, name, args.seed, SCALES[name], args.min_follow_up_years).result()
     results["proposals_500"] = proposals_for_waiting(args.seed)
     print(json.dumps({"bench": "matching_solver", "seed": args.seed, "results": results}))
 
