@@ -182,6 +182,8 @@ def arcs_for(cols: Columns, w: Weights, di: np.ndarray, pj: np.ndarray, feasible
 # ----------------------------------------------------------------- solvers
 
 
+SMALL_SCALE = 50.0
+CHAIN_EUR_UNIT = 100.0
 COST_SCALE = 10  # integer costs for the network simplex: tenths of a euro
 
 
@@ -385,6 +387,9 @@ def mip_improve(
             stats["ladder_status"] = h.modelStatusToString(h.getModelStatus())
         stats["ladder_at_fewest"] = float(np.dot(arcs.priority[sub], cols_now[:A]))
         h.changeRowBounds(ladder_row, -inf, float(np.dot(level, cols_now[:A])) + 1e-6)
+    if w.min_group_before_ladder and S:
+        # groups rank above EUR: the EUR stage may not buy a saving with a piece below a minimum group
+        h.changeRowBounds(small_row, -inf, float(cols_now[ov:ov + S].sum()) + 1e-6)
     # last stage: the EUR cost at those priorities
     cols_now = stage(cost, cols_now, 1.0)
     info = h.getInfo()
@@ -467,6 +472,7 @@ def consolidation_moves(
 def consolidation_search(
     arcs: Arcs, flow: np.ndarray, supply: np.ndarray, capacity: np.ndarray, groups: np.ndarray, w: Weights,
     time_limit_s: float, neighbourhood: int = 20, sub_time_s: float = 0.3, seed: int = 0, only_small: bool = False,
+    spare_members: int = 0,
 ) -> tuple[np.ndarray, dict]:
     """Large-neighbourhood search: re-solve split complexes with their competitors exactly (MIP).
 
@@ -507,6 +513,20 @@ def consolidation_search(
                 members.setdefault(int(arcs.demand[a]), float(arcs.dist[a]))
         if len(members) > neighbourhood:
             members = dict(sorted(members.items(), key=lambda kv: kv[1])[:neighbourhood])
+        if spare_members:
+            # complexes with homes left unhoused that could go to these plots: housed stays at the
+            # maximum, but WHICH complex houses a home may change, the cheapest move for a small piece
+            spare = supply - np.bincount(arcs.demand, weights=flow, minlength=len(supply)).astype(np.int64)
+            cand = np.concatenate([by_plot[p_bounds[j] : p_bounds[j + 1]] for j in plots])
+            cand = cand[spare[arcs.demand[cand]] > 0]
+            cand = cand[np.argsort(arcs.priority[cand] + arcs.cost[cand], kind="stable")]
+            added = 0
+            for d in arcs.demand[cand]:
+                if added >= spare_members:
+                    break
+                if int(d) not in members:
+                    members[int(d)] = 0.0
+                    added += 1
         rounds += 1
         new, _ = mip_improve(arcs, flow, supply, capacity, groups, w, np.array(sorted(members)),
                              min(sub_time_s, max(0.05, time_limit_s - (time.perf_counter() - t0))))
@@ -516,6 +536,93 @@ def consolidation_search(
             tried.difference_update(members)  # their situation changed: worth another look
             tried.add(i)
     return flow, {"lns_rounds": rounds, "lns_improved": improved, "lns_s": round(time.perf_counter() - t0, 3)}
+
+
+def ejection_chains(
+    arcs: Arcs, flow: np.ndarray, supply: np.ndarray, capacity: np.ndarray, groups: np.ndarray, w: Weights,
+    deadline: float, target: str = "min_group", keep_ladder: bool = False, rounds: int = 3,
+) -> tuple[np.ndarray, dict]:
+    """Take out each piece a per-plan term charges and re-house its homes by an ejection chain (min-cost flow).
+
+    `target`: "min_group" (pieces below a minimum group) or "split" (every piece but a complex's largest).
+    Removing a piece of u homes frees u places on its plot and leaves u homes to house again
+    somewhere, so that homes housed stay at the maximum: u units from the complexes with homes
+    left unhoused (the piece's own complex among them) to the plots with free places, through the
+    residual graph of the plan, where a home may push another complex's home to another of its
+    plots or let a complex with homes left over take its place. Costs: a new piece below a minimum
+    group, or a piece cut below one, costs more than any ladder difference; then the ladder points,
+    then EUR per home added (with the split cost of a new piece). Exact network simplex, hundredths
+    of a second on a national plan where one MIP neighbourhood takes tenths; each result is judged
+    by the exact objective and kept only when lexicographically better (`keep_ladder`: and at no
+    more ladder points, for the plan at the ladder minimum).
+    """
+    t0 = time.perf_counter()
+    n, m, A = len(supply), len(capacity), len(arcs.demand)
+    g_arc = groups[arcs.demand]
+    group = group_of(arcs, groups)
+    tried = improved = 0
+    best = objective(arcs, flow, groups, w)
+    for _ in range(rounds):
+        pieces = paying_pieces(target, arcs.demand, flow, group)
+        progress = False
+        for a in pieces[np.argsort(flow[pieces], kind="stable")]:
+            if time.perf_counter() > deadline:
+                break
+            u = int(flow[a])
+            if u <= 0:  # an earlier chain emptied it
+                continue
+            tried += 1
+            x = flow.copy()
+            x[a] = 0
+            new = _reroute(arcs, x, supply, capacity, g_arc, w, u, a, n, m, A)
+            if new is None:
+                continue
+            obj = objective(arcs, new, groups, w)
+            if obj < best and (not keep_ladder or obj[2] <= best[2]):
+                flow, best, progress = new, obj, True
+                improved += 1
+        if not progress or time.perf_counter() > deadline:
+            break
+    return flow, {f"chains_{target}_tried": tried, f"chains_{target}_improved": improved,
+                  f"chains_{target}_s": round(time.perf_counter() - t0, 3)}
+
+
+def _reroute(arcs: Arcs, x: np.ndarray, supply: np.ndarray, capacity: np.ndarray, g_arc: np.ndarray, w: Weights,
+             u: int, banned: int, n: int, m: int, A: int) -> np.ndarray | None:
+    """House `u` more homes in plan `x` along the cheapest ejection chains (arc `banned` unused); None if none."""
+    spare_home = supply - np.bincount(arcs.demand, weights=x, minlength=n).astype(np.int64)
+    spare_place = capacity - np.bincount(arcs.plot, weights=x, minlength=m).astype(np.int64)
+    small = SMALL_SCALE * float(arcs.priority.max(initial=0.0) + arcs.cost.max(initial=0.0) + w.split_fixed_eur)
+    src, snk = n + m, n + m + 1
+    fwd_cap = np.where(np.arange(A) == banned, 0, arcs.cap - x)
+    # a new piece of fewer homes than the group, or one cut below it (not to zero), is a small piece
+    opens = x == 0
+    fwd_cost = arcs.priority + arcs.cost + np.where(opens, w.split_fixed_eur / u, 0.0) \
+        + np.where(opens & (g_arc > u), small / u, 0.0) + np.where(~opens & (x < g_arc) & (x + u >= g_arc), -small / u, 0.0)
+    # Taking homes off an arc credits its ladder points but not its EUR: the plan is not the optimum of
+    # the per-home EUR (splits cost), so crediting it would let the flow chase cycles all over the plan.
+    back_cost = -arcs.priority + np.where((x > u) & (x - u < g_arc), small / u, 0.0)
+    fwd_cost = np.maximum(fwd_cost, arcs.priority)  # a small piece grown to its group: no cycle below zero
+    tail = np.concatenate([arcs.demand, n + arcs.plot, np.full(n, src), n + np.arange(m)])
+    head = np.concatenate([n + arcs.plot, arcs.demand, np.arange(n), np.full(m, snk)])
+    cap = np.concatenate([fwd_cap, np.where(np.arange(A) == banned, 0, x), np.maximum(spare_home, 0), np.maximum(spare_place, 0)])
+    cost = np.concatenate([fwd_cost, back_cost, np.zeros(n + m)])
+    use = cap > 0
+    mcf = min_cost_flow.SimpleMinCostFlow()
+    idx = np.nonzero(use)[0]
+    mcf.add_arcs_with_capacity_and_unit_cost(tail[idx], head[idx], cap[idx].astype(np.int64),
+                                             np.rint(cost[idx] / CHAIN_EUR_UNIT).astype(np.int64))
+    supplies = np.zeros(n + m + 2, dtype=np.int64)
+    supplies[src], supplies[snk] = u, -u
+    mcf.set_nodes_supplies(np.arange(n + m + 2), supplies)
+    if mcf.solve() != mcf.OPTIMAL:
+        return None
+    f = np.zeros(len(tail), dtype=np.int64)
+    f[idx] = np.asarray(mcf.flows(np.arange(len(idx))), dtype=np.int64)
+    out = x + f[:A] - f[A : 2 * A]
+    if (out < 0).any() or (out > arcs.cap).any():
+        return None
+    return out
 
 
 def face_search(
@@ -536,25 +643,69 @@ def face_search(
     face = ladder_face(n, arcs, supply, capacity, int(flow.sum()))
     on = None if face is None else face.free | face.full
     if on is None or flow[~on].any() or float(np.dot(arcs.priority, flow)) > face.ladder_min + 1e-6 * max(1.0, face.ladder_min):
-        flow, extra = consolidation_search(arcs, flow, supply, capacity, groups, w, deadline - time.perf_counter())
+        flow, extra = chains_then_lns(arcs, flow, supply, capacity, groups, w, deadline)
         return flow, {**extra, "face_arcs": None}
     keep, face_sub, _ = face_arcs(face, arcs, supply, capacity)
     if (flow[keep] > face_sub.cap).any() or int(flow[keep].sum()) != int(flow.sum()):  # numerically off the face: all arcs
-        flow, extra = consolidation_search(arcs, flow, supply, capacity, groups, w, deadline - time.perf_counter())
+        flow, extra = chains_then_lns(arcs, flow, supply, capacity, groups, w, deadline)
         return flow, {**extra, "face_arcs": None}
-    share = 0.7 if w.min_group_before_ladder and small_pieces(arcs, flow, groups) else 1.0
-    face_flow, extra = consolidation_search(face_sub, flow[keep], supply, capacity, groups, w,
-                                            share * (deadline - time.perf_counter()))
+    face_flow, extra = ejection_chains(face_sub, flow[keep], supply, capacity, groups, w, deadline, "min_group",
+                                       keep_ladder=True)
+    stats.update({f"face_{k}": v for k, v in extra.items()})
+    # small pieces the face cannot remove are left for the last 30% of the time, on every arc
+    share = 0.7 if w.min_group_before_ladder and small_pieces(face_sub, face_flow, groups) else 1.0
+    face_flow, extra = chains_then_lns(face_sub, face_flow, supply, capacity, groups, w,
+                                       time.perf_counter() + share * (deadline - time.perf_counter()), keep_ladder=True,
+                                       groups_first=False)
+    if share < 1.0 and not small_pieces(face_sub, face_flow, groups) and deadline - time.perf_counter() > 0.1:
+        # the face search removed them after all: the time kept for the climb goes to the face too
+        face_flow, more = chains_then_lns(face_sub, face_flow, supply, capacity, groups, w, deadline, keep_ladder=True,
+                                          groups_first=False)
+        extra = {k: v + more.get(k, 0) for k, v in extra.items()}
     flow = np.zeros_like(flow)
     flow[keep] = face_flow
     stats.update({"face_arcs": len(keep), **{f"face_{k}": v for k, v in extra.items()},
                   # the plan at the ladder minimum before any climb for groups: its cost is what the face bound bounds
                   "face_plan_eur": round(eur_cost(arcs, flow, groups, w), 2), "face_plan_small_pieces": small_pieces(arcs, flow, groups)})
     if w.min_group_before_ladder and small_pieces(arcs, flow, groups) and deadline - time.perf_counter() > 0.1:
-        flow, extra = consolidation_search(arcs, flow, supply, capacity, groups, w, deadline - time.perf_counter(),
-                                           only_small=True)
+        flow, extra = ejection_chains(arcs, flow, supply, capacity, groups, w, deadline, "min_group")
         stats.update(extra)
+        if small_pieces(arcs, flow, groups) and deadline - time.perf_counter() > 0.1:
+            flow, extra = consolidation_search(arcs, flow, supply, capacity, groups, w, deadline - time.perf_counter(),
+                                               only_small=True)
+            stats.update(extra)
     return flow, stats
+
+
+def chains_then_lns(
+    arcs: Arcs, flow: np.ndarray, supply: np.ndarray, capacity: np.ndarray, groups: np.ndarray, w: Weights,
+    deadline: float, keep_ladder: bool = False, chain_share: float = 0.5, groups_first: bool = True,
+) -> tuple[np.ndarray, dict]:
+    """Ejection chains (small pieces, then splits) for up to `chain_share` of the time, then the MIP neighbourhoods.
+
+    Measured on the national bench: the chains take a piece out in milliseconds and merge most
+    splits a single move can; the exact MIP neighbourhoods then find the moves that need several
+    complexes re-planned at once. When both have run out of moves with time left, again: each
+    changes what the other can do.
+    """
+    stats: dict = defaultdict(float)
+    if groups_first:
+        flow, extra = ejection_chains(arcs, flow, supply, capacity, groups, w, deadline, "min_group", keep_ladder)
+        stats.update(extra)
+    passes = 0
+    while time.perf_counter() < deadline - 0.05:
+        passes += 1
+        now = time.perf_counter()
+        flow, chains = ejection_chains(arcs, flow, supply, capacity, groups, w, now + chain_share * (deadline - now),
+                                       "split", keep_ladder)
+        flow, lns = consolidation_search(arcs, flow, supply, capacity, groups, w, deadline - time.perf_counter(),
+                                         seed=passes - 1)
+        for k, v in {**chains, **lns}.items():
+            stats[k] += v
+        if not chains["chains_split_improved"] and not lns["lns_improved"]:
+            break
+    stats["passes"] = passes
+    return flow, {k: round(v, 3) if isinstance(v, float) else v for k, v in stats.items()}
 
 
 def ladder_minimum(n: int, m: int, arcs: Arcs, supply: np.ndarray, capacity: np.ndarray) -> float:
