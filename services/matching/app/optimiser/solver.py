@@ -25,11 +25,14 @@ Solving.
    a second one on priority alone gives the exact ladder minimum.
 2. exact (small instances, the per-placement proposals): one HiGHS MIP over all arcs with split
    binaries and min-group penalties, homes housed and ladder priority held at the optimum.
-3. search (national runs): from the min-cost flow, a large-neighbourhood search that re-solves
-   each split complex together with the complexes competing for its plots as a small exact MIP
-   (warm-started, so it never gets worse), first on the ladder face (the arcs a plan at the
-   ladder minimum may use, `bounds.ladder_face`), then on every arc for pieces below a minimum group. slope_scaling (dynamic slope scaling) is kept as a
-   method for comparison; on the bench it did not beat the min-cost flow.
+3. search (national runs): from the min-cost flow, first on the ladder face (the arcs a plan at
+   the ladder minimum may use, `bounds.ladder_face`), then on every arc for pieces below a minimum
+   group: ejection chains take out one piece at a time (below a minimum group, then every split
+   piece) and re-house its homes by a min-cost flow through the residual plan, milliseconds a move;
+   then a large-neighbourhood search re-solves each split complex together with the complexes
+   competing for its plots as a small exact MIP (warm-started, so it never gets worse), tenths of
+   a second a neighbourhood; both again while they still improve. slope_scaling (dynamic slope
+   scaling) is kept as a method for comparison; on the bench it did not beat the min-cost flow.
 Every step keeps homes housed at the maximum and the ladder priority at its minimum.
 """
 
@@ -472,7 +475,6 @@ def consolidation_moves(
 def consolidation_search(
     arcs: Arcs, flow: np.ndarray, supply: np.ndarray, capacity: np.ndarray, groups: np.ndarray, w: Weights,
     time_limit_s: float, neighbourhood: int = 20, sub_time_s: float = 0.3, seed: int = 0, only_small: bool = False,
-    spare_members: int = 0,
 ) -> tuple[np.ndarray, dict]:
     """Large-neighbourhood search: re-solve split complexes with their competitors exactly (MIP).
 
@@ -513,20 +515,6 @@ def consolidation_search(
                 members.setdefault(int(arcs.demand[a]), float(arcs.dist[a]))
         if len(members) > neighbourhood:
             members = dict(sorted(members.items(), key=lambda kv: kv[1])[:neighbourhood])
-        if spare_members:
-            # complexes with homes left unhoused that could go to these plots: housed stays at the
-            # maximum, but WHICH complex houses a home may change, the cheapest move for a small piece
-            spare = supply - np.bincount(arcs.demand, weights=flow, minlength=len(supply)).astype(np.int64)
-            cand = np.concatenate([by_plot[p_bounds[j] : p_bounds[j + 1]] for j in plots])
-            cand = cand[spare[arcs.demand[cand]] > 0]
-            cand = cand[np.argsort(arcs.priority[cand] + arcs.cost[cand], kind="stable")]
-            added = 0
-            for d in arcs.demand[cand]:
-                if added >= spare_members:
-                    break
-                if int(d) not in members:
-                    members[int(d)] = 0.0
-                    added += 1
         rounds += 1
         new, _ = mip_improve(arcs, flow, supply, capacity, groups, w, np.array(sorted(members)),
                              min(sub_time_s, max(0.05, time_limit_s - (time.perf_counter() - t0))))
@@ -557,13 +545,22 @@ def ejection_chains(
     more ladder points, for the plan at the ladder minimum).
     """
     t0 = time.perf_counter()
-    n, m, A = len(supply), len(capacity), len(arcs.demand)
+    n, m = len(supply), len(capacity)
     g_arc = groups[arcs.demand]
+    by_demand = np.argsort(arcs.demand, kind="stable")
+    by_plot = np.argsort(arcs.plot, kind="stable")
+    index = (by_demand, np.searchsorted(arcs.demand[by_demand], np.arange(n + 1)),
+             by_plot, np.searchsorted(arcs.plot[by_plot], np.arange(m + 1)))
     group = group_of(arcs, groups)
     tried = improved = 0
-    best = objective(arcs, flow, groups, w)
     for _ in range(rounds):
         pieces = paying_pieces(target, arcs.demand, flow, group)
+        if target == "min_group" and len(pieces):
+            # every piece below the group of an offending complex, its remainder too: taking the
+            # remainder out may be what lets the other piece grow to a group
+            offending = np.zeros(len(supply), dtype=bool)
+            offending[arcs.demand[pieces]] = True
+            pieces = np.nonzero(offending[arcs.demand] & (flow > 0) & (flow < g_arc))[0]
         progress = False
         for a in pieces[np.argsort(flow[pieces], kind="stable")]:
             if time.perf_counter() > deadline:
@@ -574,12 +571,18 @@ def ejection_chains(
             tried += 1
             x = flow.copy()
             x[a] = 0
-            new = _reroute(arcs, x, supply, capacity, g_arc, w, u, a, n, m, A)
+            new = _reroute(arcs, x, supply, capacity, g_arc, w, u, a, n, m, index)
             if new is None:
                 continue
-            obj = objective(arcs, new, groups, w)
-            if obj < best and (not keep_ladder or obj[2] <= best[2]):
-                flow, best, progress = new, obj, True
+            # the objective is a sum over complexes: compare the complexes the chain changed only
+            changed = np.unique(arcs.demand[np.nonzero(new != flow)[0]])
+            part = np.concatenate([index[0][index[1][k] : index[1][k + 1]] for k in changed])
+            sub = Arcs(arcs.demand[part], arcs.plot[part], arcs.cap[part], arcs.cost[part], arcs.priority[part],
+                       arcs.rung[part], arcs.dist[part], {})
+            before, after = objective(sub, flow[part], groups, w), objective(sub, new[part], groups, w)
+            better = after[:3] < before[:3] or (after[:3] == before[:3] and after[3] < before[3] - 0.005)  # not float noise
+            if better and (not keep_ladder or after[2] <= before[2]):
+                flow, progress = new, True
                 improved += 1
         if not progress or time.perf_counter() > deadline:
             break
@@ -587,39 +590,82 @@ def ejection_chains(
                   f"chains_{target}_s": round(time.perf_counter() - t0, 3)}
 
 
+CHAIN_REGION_ARCS = 12_000  # above this many arcs a chain searches the plan around its piece only
+
+
+def _region(arcs: Arcs, x: np.ndarray, spare_home: np.ndarray, index: tuple, i: int, limit: int) -> np.ndarray:
+    """The arcs around complex i: its plots, the complexes on them or with homes left for them, their plots, ..."""
+    by_demand, d_bounds, by_plot, p_bounds = index
+    seen_d = np.zeros(len(d_bounds) - 1, dtype=bool)
+    seen_p = np.zeros(len(p_bounds) - 1, dtype=bool)
+    frontier = np.array([i])
+    seen_d[i] = True
+    parts: list[np.ndarray] = []
+    total = 0
+    while len(frontier) and (not parts or total < limit):
+        own = np.concatenate([by_demand[d_bounds[k] : d_bounds[k + 1]] for k in frontier])
+        parts.append(own)
+        total += len(own)
+        plots = np.unique(arcs.plot[own])
+        plots = plots[~seen_p[plots]]
+        seen_p[plots] = True
+        if not len(plots):
+            break
+        near = np.concatenate([by_plot[p_bounds[j] : p_bounds[j + 1]] for j in plots])
+        near = near[(x[near] > 0) | (spare_home[arcs.demand[near]] > 0)]
+        frontier = np.unique(arcs.demand[near])
+        frontier = frontier[~seen_d[frontier]]
+        seen_d[frontier] = True
+    return np.concatenate(parts)
+
+
 def _reroute(arcs: Arcs, x: np.ndarray, supply: np.ndarray, capacity: np.ndarray, g_arc: np.ndarray, w: Weights,
-             u: int, banned: int, n: int, m: int, A: int) -> np.ndarray | None:
-    """House `u` more homes in plan `x` along the cheapest ejection chains (arc `banned` unused); None if none."""
+             u: int, banned: int, n: int, m: int, index: tuple | None = None) -> np.ndarray | None:
+    """House `u` more homes in plan `x` along the cheapest ejection chains (arc `banned` unused); None if none.
+
+    With `index` (arcs by complex and by plot) and more than CHAIN_REGION_ARCS arcs, only the arcs
+    around the banned arc's complex may change: a chain is short, and a large plan's whole graph
+    takes a network simplex ten times as long.
+    """
     spare_home = supply - np.bincount(arcs.demand, weights=x, minlength=n).astype(np.int64)
     spare_place = capacity - np.bincount(arcs.plot, weights=x, minlength=m).astype(np.int64)
     small = SMALL_SCALE * float(arcs.priority.max(initial=0.0) + arcs.cost.max(initial=0.0) + w.split_fixed_eur)
-    src, snk = n + m, n + m + 1
-    fwd_cap = np.where(np.arange(A) == banned, 0, arcs.cap - x)
+    if index is not None and len(arcs.demand) > CHAIN_REGION_ARCS:
+        r = _region(arcs, x, spare_home, index, int(arcs.demand[banned]), CHAIN_REGION_ARCS // 4)
+    else:
+        r = np.arange(len(arcs.demand))
+    r = r[r != banned]
+    d, p, xr, g, prio = arcs.demand[r], arcs.plot[r], x[r], g_arc[r], arcs.priority[r]
+    ds, d_node = np.unique(d, return_inverse=True)
+    ps, p_node = np.unique(p, return_inverse=True)
+    # nodes numbered within the region (complexes, plots, source, sink): the simplex works on every node it is given
+    nd, npl = len(ds), len(ps)
+    src, snk = nd + npl, nd + npl + 1
     # a new piece of fewer homes than the group, or one cut below it (not to zero), is a small piece
-    opens = x == 0
-    fwd_cost = arcs.priority + arcs.cost + np.where(opens, w.split_fixed_eur / u, 0.0) \
-        + np.where(opens & (g_arc > u), small / u, 0.0) + np.where(~opens & (x < g_arc) & (x + u >= g_arc), -small / u, 0.0)
+    opens = xr == 0
+    fwd_cost = prio + arcs.cost[r] + np.where(opens, w.split_fixed_eur / u, 0.0) \
+        + np.where(opens & (g > u), small / u, 0.0) + np.where(~opens & (xr < g) & (xr + u >= g), -small / u, 0.0)
     # Taking homes off an arc credits its ladder points but not its EUR: the plan is not the optimum of
     # the per-home EUR (splits cost), so crediting it would let the flow chase cycles all over the plan.
-    back_cost = -arcs.priority + np.where((x > u) & (x - u < g_arc), small / u, 0.0)
-    fwd_cost = np.maximum(fwd_cost, arcs.priority)  # a small piece grown to its group: no cycle below zero
-    tail = np.concatenate([arcs.demand, n + arcs.plot, np.full(n, src), n + np.arange(m)])
-    head = np.concatenate([n + arcs.plot, arcs.demand, np.arange(n), np.full(m, snk)])
-    cap = np.concatenate([fwd_cap, np.where(np.arange(A) == banned, 0, x), np.maximum(spare_home, 0), np.maximum(spare_place, 0)])
-    cost = np.concatenate([fwd_cost, back_cost, np.zeros(n + m)])
-    use = cap > 0
+    back_cost = -prio + np.where((xr > u) & (xr - u < g), small / u, 0.0)
+    fwd_cost = np.maximum(fwd_cost, prio)  # a small piece grown to its group: no cycle below zero
+    tail = np.concatenate([d_node, nd + p_node, np.full(nd, src), nd + np.arange(npl)])
+    head = np.concatenate([nd + p_node, d_node, np.arange(nd), np.full(npl, snk)])
+    cap = np.concatenate([arcs.cap[r] - xr, xr, np.maximum(spare_home[ds], 0), np.maximum(spare_place[ps], 0)])
+    cost = np.concatenate([fwd_cost, back_cost, np.zeros(len(ds) + len(ps))])
+    idx = np.nonzero(cap > 0)[0]
     mcf = min_cost_flow.SimpleMinCostFlow()
-    idx = np.nonzero(use)[0]
     mcf.add_arcs_with_capacity_and_unit_cost(tail[idx], head[idx], cap[idx].astype(np.int64),
                                              np.rint(cost[idx] / CHAIN_EUR_UNIT).astype(np.int64))
-    supplies = np.zeros(n + m + 2, dtype=np.int64)
+    supplies = np.zeros(nd + npl + 2, dtype=np.int64)
     supplies[src], supplies[snk] = u, -u
-    mcf.set_nodes_supplies(np.arange(n + m + 2), supplies)
+    mcf.set_nodes_supplies(np.arange(nd + npl + 2), supplies)
     if mcf.solve() != mcf.OPTIMAL:
         return None
     f = np.zeros(len(tail), dtype=np.int64)
     f[idx] = np.asarray(mcf.flows(np.arange(len(idx))), dtype=np.int64)
-    out = x + f[:A] - f[A : 2 * A]
+    out = x.copy()
+    out[r] += f[: len(r)] - f[len(r) : 2 * len(r)]
     if (out < 0).any() or (out > arcs.cap).any():
         return None
     return out
@@ -679,7 +725,7 @@ def face_search(
 
 def chains_then_lns(
     arcs: Arcs, flow: np.ndarray, supply: np.ndarray, capacity: np.ndarray, groups: np.ndarray, w: Weights,
-    deadline: float, keep_ladder: bool = False, chain_share: float = 0.5, groups_first: bool = True,
+    deadline: float, keep_ladder: bool = False, chain_share: float = 0.8, groups_first: bool = True,
 ) -> tuple[np.ndarray, dict]:
     """Ejection chains (small pieces, then splits) for up to `chain_share` of the time, then the MIP neighbourhoods.
 

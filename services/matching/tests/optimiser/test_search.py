@@ -6,6 +6,7 @@ import time
 
 import numpy as np
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from services.matching.app.optimiser import solver as S
 from services.matching.app.optimiser.solver import Arcs, Weights
@@ -58,8 +59,17 @@ def test_a_chain_that_would_climb_the_ladder_is_refused_on_the_ladder_face():
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(open_demands_st, open_plots_st)
-def test_ejection_chains_never_lose_a_home_a_group_or_a_rung(demands, plots):
+@given(open_demands_st, open_plots_st, st.sampled_from([S.CHAIN_REGION_ARCS, 0, 8]))
+def test_ejection_chains_never_lose_a_home_a_group_or_a_rung(demands, plots, region_arcs):
+    """Over the whole plan and (a large plan's way) over the region around each piece only."""
+    S.CHAIN_REGION_ARCS, default = region_arcs, S.CHAIN_REGION_ARCS
+    try:
+        check_chains(demands, plots)
+    finally:
+        S.CHAIN_REGION_ARCS = default
+
+
+def check_chains(demands, plots) -> None:
     arcs = S.build_arcs(demands, plots, W, k=None)
     supply = np.array([d.units for d in demands])
     capacity = np.array([p.free_units for p in plots])
