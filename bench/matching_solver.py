@@ -12,7 +12,7 @@ shortfall penalty enters. It also prints the range of plot-readiness cost over a
 the maximum at the ladder minimum: where that range is one number, the rules fix it and no plan can
 save on it (the saving is then also shown on the cost without it).
 
-Run: .venv/bin/python bench/matching_solver.py [--scales national,large] [--seed 7]
+Run: .venv/bin/python bench/matching_solver.py [--scales national,large] [--seed 7] [--min-follow-up-years 5] [--solve-s 30]
 The last printed line is one JSON object with all figures.
 """
 
@@ -384,7 +384,12 @@ def main() -> None:
                         help="also run HiGHS on the whole fixed-charge MIP for this long (its dual bound; minutes)")
     parser.add_argument("--min-follow-up-years", type=float, default=None,
                         help="policy: the least years a plot must be available after placement (default: Weights())")
+    parser.add_argument("--solve-s", type=float, default=None,
+                        help="the optimiser's time budget at every scale (default: the scale's own, national 4 s)")
     args = parser.parse_args()
+    if args.solve_s is not None:
+        for spec in SCALES.values():
+            spec["time_limit_s"] = args.solve_s
     if args.whole_mip_s:
         for spec in SCALES.values():
             spec["mip_bound_s"] = args.whole_mip_s
