@@ -590,6 +590,8 @@ def ejection_chains(
                   f"chains_{target}_s": round(time.perf_counter() - t0, 3)}
 
 
+FACE_GROUP_SHARE = 0.5  # of the time: groups kept on the face, the ladder at its minimum
+CLIMB_SHARE = 0.5  # the face search's share when small pieces are left for the climb
 CHAIN_REGION_ARCS = 12_000  # above this many arcs a chain searches the plan around its piece only
 
 
@@ -695,11 +697,12 @@ def face_search(
     if (flow[keep] > face_sub.cap).any() or int(flow[keep].sum()) != int(flow.sum()):  # numerically off the face: all arcs
         flow, extra = chains_then_lns(arcs, flow, supply, capacity, groups, w, deadline)
         return flow, {**extra, "face_arcs": None}
-    face_flow, extra = ejection_chains(face_sub, flow[keep], supply, capacity, groups, w, deadline, "min_group",
-                                       keep_ladder=True)
+    now = time.perf_counter()
+    face_flow, extra = ejection_chains(face_sub, flow[keep], supply, capacity, groups, w,
+                                       now + FACE_GROUP_SHARE * (deadline - now), "min_group", keep_ladder=True)
     stats.update({f"face_{k}": v for k, v in extra.items()})
-    # small pieces the face cannot remove are left for the last 30% of the time, on every arc
-    share = 0.7 if w.min_group_before_ladder and small_pieces(face_sub, face_flow, groups) else 1.0
+    # small pieces the face cannot remove are left for the last part of the time, on every arc
+    share = CLIMB_SHARE if w.min_group_before_ladder and small_pieces(face_sub, face_flow, groups) else 1.0
     face_flow, extra = chains_then_lns(face_sub, face_flow, supply, capacity, groups, w,
                                        time.perf_counter() + share * (deadline - time.perf_counter()), keep_ladder=True,
                                        groups_first=False)
@@ -720,6 +723,10 @@ def face_search(
             flow, extra = consolidation_search(arcs, flow, supply, capacity, groups, w, deadline - time.perf_counter(),
                                                only_small=True)
             stats.update(extra)
+        if deadline - time.perf_counter() > 0.1:  # groups done with time left: the EUR, at the ladder reached
+            flow, extra = chains_then_lns(arcs, flow, supply, capacity, groups, w, deadline, keep_ladder=True,
+                                          groups_first=False)
+            stats.update({f"climbed_{k}": v for k, v in extra.items()})
     return flow, stats
 
 
