@@ -185,8 +185,6 @@ def arcs_for(cols: Columns, w: Weights, di: np.ndarray, pj: np.ndarray, feasible
 # ----------------------------------------------------------------- solvers
 
 
-SMALL_SCALE = 50.0
-CHAIN_EUR_UNIT = 100.0
 COST_SCALE = 10  # integer costs for the network simplex: tenths of a euro
 
 
@@ -593,6 +591,10 @@ def ejection_chains(
 FACE_GROUP_SHARE = 0.5  # of the time: groups kept on the face, the ladder at its minimum
 CLIMB_SHARE = 0.5  # the face search's share when small pieces are left for the climb
 CHAIN_REGION_ARCS = 12_000  # above this many arcs a chain searches the plan around its piece only
+# A chain's small piece costs this many times the dearest arc's ladder points + EUR + a split: more than the
+# ladder and EUR along any chain can differ (the exact objective judges the result anyway).
+SMALL_SCALE = 50.0
+CHAIN_EUR_UNIT = 100.0  # integer costs for the chains' simplex: hundreds of euros (small numbers: a faster simplex)
 
 
 def _region(arcs: Arcs, x: np.ndarray, spare_home: np.ndarray, index: tuple, i: int, limit: int) -> np.ndarray:
@@ -677,13 +679,14 @@ def face_search(
     n: int, arcs: Arcs, flow: np.ndarray, supply: np.ndarray, capacity: np.ndarray, groups: np.ndarray, w: Weights,
     deadline: float,
 ) -> tuple[np.ndarray, dict]:
-    """The consolidation search on the ladder face first, then (small pieces left) on every arc.
+    """The search (ejection chains, then MIP neighbourhoods) on the ladder face first, then (small pieces left) on every arc.
 
     Every plan housing the maximum at the least ladder priority uses only the arcs of the ladder
     face (`bounds.ladder_face`: complementary slackness of that linear programme), about a fifth
     of the arcs on the bench: neighbourhood MIPs there are smaller, faster and need no ladder
     row to stay at the minimum. Pieces below the minimum group rank above the ladder, so where
-    some are left the last part of the time searches every arc (it may climb the ladder to remove them).
+    some are left the last part of the time searches every arc (it may climb the ladder to remove them),
+    then lowers the EUR at the ladder reached.
     """
     from services.matching.app.optimiser.bounds import face_arcs, ladder_face
 
@@ -741,7 +744,7 @@ def chains_then_lns(
     complexes re-planned at once. When both have run out of moves with time left, again: each
     changes what the other can do.
     """
-    stats: dict = defaultdict(float)
+    stats: dict = {}
     if groups_first:
         flow, extra = ejection_chains(arcs, flow, supply, capacity, groups, w, deadline, "min_group", keep_ladder)
         stats.update(extra)
@@ -754,7 +757,7 @@ def chains_then_lns(
         flow, lns = consolidation_search(arcs, flow, supply, capacity, groups, w, deadline - time.perf_counter(),
                                          seed=passes - 1)
         for k, v in {**chains, **lns}.items():
-            stats[k] += v
+            stats[k] = stats.get(k, 0) + v
         if not chains["chains_split_improved"] and not lns["lns_improved"]:
             break
     stats["passes"] = passes
