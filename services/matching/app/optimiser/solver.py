@@ -569,7 +569,7 @@ def ejection_chains(
             tried += 1
             x = flow.copy()
             x[a] = 0
-            new = _reroute(arcs, x, supply, capacity, g_arc, w, u, a, n, m, index)
+            new = _reroute(arcs, x, supply, capacity, g_arc, w, u, a, n, m, index, target == "split")
             if new is None:
                 continue
             # the objective is a sum over complexes: compare the complexes the chain changed only
@@ -590,7 +590,11 @@ def ejection_chains(
 
 FACE_GROUP_SHARE = 0.5  # of the time: groups kept on the face, the ladder at its minimum
 CLIMB_SHARE = 0.5  # the face search's share when small pieces are left for the climb
-CHAIN_REGION_ARCS = 12_000  # above this many arcs a chain searches the plan around its piece only
+# Above this many arcs a chain searches the plan around its piece only (a quarter as many arcs): for a
+# split a nearby chain is as good and three times as fast on the national face (more moves in the
+# same time: EUR 331.7 M vs 332.2 M at 4 s); a small piece needs the whole face where it is smaller.
+SPLIT_REGION_ARCS = 3_000
+CHAIN_REGION_ARCS = 12_000
 # A chain's small piece costs this many times the dearest arc's ladder points + EUR + a split: more than the
 # ladder and EUR along any chain can differ (the exact objective judges the result anyway).
 SMALL_SCALE = 50.0
@@ -624,18 +628,19 @@ def _region(arcs: Arcs, x: np.ndarray, spare_home: np.ndarray, index: tuple, i: 
 
 
 def _reroute(arcs: Arcs, x: np.ndarray, supply: np.ndarray, capacity: np.ndarray, g_arc: np.ndarray, w: Weights,
-             u: int, banned: int, n: int, m: int, index: tuple | None = None) -> np.ndarray | None:
+             u: int, banned: int, n: int, m: int, index: tuple | None = None, split: bool = False) -> np.ndarray | None:
     """House `u` more homes in plan `x` along the cheapest ejection chains (arc `banned` unused); None if none.
 
-    With `index` (arcs by complex and by plot) and more than CHAIN_REGION_ARCS arcs, only the arcs
-    around the banned arc's complex may change: a chain is short, and a large plan's whole graph
-    takes a network simplex ten times as long.
+    With `index` (arcs by complex and by plot) and more than CHAIN_REGION_ARCS arcs (SPLIT_REGION_ARCS
+    for a `split` piece), only the arcs around the banned arc's complex may change: a chain is short,
+    and a large plan's whole graph takes a network simplex ten times as long.
     """
     spare_home = supply - np.bincount(arcs.demand, weights=x, minlength=n).astype(np.int64)
     spare_place = capacity - np.bincount(arcs.plot, weights=x, minlength=m).astype(np.int64)
     small = SMALL_SCALE * float(arcs.priority.max(initial=0.0) + arcs.cost.max(initial=0.0) + w.split_fixed_eur)
-    if index is not None and len(arcs.demand) > CHAIN_REGION_ARCS:
-        r = _region(arcs, x, spare_home, index, int(arcs.demand[banned]), CHAIN_REGION_ARCS // 4)
+    threshold = SPLIT_REGION_ARCS if split else CHAIN_REGION_ARCS
+    if index is not None and len(arcs.demand) > threshold:
+        r = _region(arcs, x, spare_home, index, int(arcs.demand[banned]), threshold // 4)
     else:
         r = np.arange(len(arcs.demand))
     r = r[r != banned]

@@ -62,11 +62,12 @@ def test_a_chain_that_would_climb_the_ladder_is_refused_on_the_ladder_face():
 @given(open_demands_st, open_plots_st, st.sampled_from([S.CHAIN_REGION_ARCS, 0, 8]))
 def test_ejection_chains_never_lose_a_home_a_group_or_a_rung(demands, plots, region_arcs):
     """Over the whole plan and (a large plan's way) over the region around each piece only."""
-    S.CHAIN_REGION_ARCS, default = region_arcs, S.CHAIN_REGION_ARCS
+    defaults = S.CHAIN_REGION_ARCS, S.SPLIT_REGION_ARCS
+    S.CHAIN_REGION_ARCS = S.SPLIT_REGION_ARCS = region_arcs
     try:
         check_chains(demands, plots)
     finally:
-        S.CHAIN_REGION_ARCS = default
+        S.CHAIN_REGION_ARCS, S.SPLIT_REGION_ARCS = defaults
 
 
 def check_chains(demands, plots) -> None:
