@@ -399,7 +399,8 @@ def main() -> None:
         with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
             results[name] = pool.submit(run_scale, name, args.seed, SCALES[name], args.min_follow_up_years).result()
     results["proposals_500"] = proposals_for_waiting(args.seed)
-    print(json.dumps({"bench": "matching_solver", "seed": args.seed, "results": results}))
+    print(json.dumps({"bench": "matching_solver", "seed": args.seed, "min_follow_up_years": args.min_follow_up_years,
+                      "solve_s": args.solve_s, "results": results}))
 
 
 if __name__ == "__main__":
