@@ -18,7 +18,7 @@ LP, the Lagrangian and the lean fixed-charge MIP there (`bounds.fctp_mip_bound`)
 row alone, the bound before, is printed beside it (`gap_pct_with_lp_only`).
 `bench/face_mip_curve.py` runs the face MIP for minutes and prints its dual bound and best plan over time.
 
-Run: .venv/bin/python bench/matching_solver.py [--scales national,large] [--seed 7] [--min-follow-up-years 5]
+Run: .venv/bin/python bench/matching_solver.py [--scales national,large] [--seed 7] [--min-follow-up-years 5] [--solve-s 30]
 The last printed line is one JSON object with all figures.
 """
 
@@ -189,11 +189,11 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_scale(name: str, seed: int, spec: dict) -> dict:
+def run_scale(name: str, seed: int, spec: dict, min_follow_up_years: float | None = None) -> dict:
     sys.stdout.reconfigure(line_buffering=True)  # a child process writing to a pipe: show progress as it comes
     w = S.Weights()
-    if spec.get("min_follow_up_years") is not None:
-        w = dataclasses.replace(w, min_follow_up_years=spec["min_follow_up_years"])
+    if min_follow_up_years is not None:
+        w = dataclasses.replace(w, min_follow_up_years=min_follow_up_years)
     t = time.perf_counter()
     demands, plots = generate(seed, spec["complexes"], spec["homes"], spec["plots"])
     print(f"[{name}] generated {len(demands)} complexes / {sum(d.units for d in demands)} homes / {len(plots)} plots "
@@ -445,10 +445,14 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--whole-mip-s", type=float, default=0.0,
                         help="also run HiGHS on the whole fixed-charge MIP for this long (its dual bound; minutes)")
-    parser.add_argument("--min-follow-up-years", type=float, default=None)
+    parser.add_argument("--min-follow-up-years", type=float, default=None,
+                        help="policy: the least years a plot must be available after placement (default: Weights())")
+    parser.add_argument("--solve-s", type=float, default=None,
+                        help="the optimiser's time budget at every scale (default: the scale's own, national 4 s)")
     args = parser.parse_args()
-    for spec in SCALES.values():
-        spec["min_follow_up_years"] = args.min_follow_up_years
+    if args.solve_s is not None:
+        for spec in SCALES.values():
+            spec["time_limit_s"] = args.solve_s
     if args.whole_mip_s:
         for spec in SCALES.values():
             spec["mip_bound_s"] = args.whole_mip_s
@@ -456,9 +460,10 @@ def main() -> None:
     results = {}
     for name in args.scales.split(","):
         with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
-            results[name] = pool.submit(run_scale, name, args.seed, SCALES[name]).result()
+            results[name] = pool.submit(run_scale, name, args.seed, SCALES[name], args.min_follow_up_years).result()
     results["proposals_500"] = proposals_for_waiting(args.seed)
-    print(json.dumps({"bench": "matching_solver", "seed": args.seed, "results": results}))
+    print(json.dumps({"bench": "matching_solver", "seed": args.seed, "min_follow_up_years": args.min_follow_up_years,
+                      "solve_s": args.solve_s, "results": results}))
 
 
 if __name__ == "__main__":
