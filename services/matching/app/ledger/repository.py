@@ -7,7 +7,6 @@ import uuid
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.matching.app.ledger.models import DEMAND_PHASES, LedgerHome
@@ -23,10 +22,21 @@ async def homes_for_update(session: AsyncSession, *where: sa.ColumnElement[bool]
     return list((await session.scalars(q)).all())
 
 
+_HOME_COLUMNS = (("unit_id", "uuid"), ("placement_id", "uuid"), ("complex_id", "uuid"), ("investor_org", "text"),
+                 ("gemeente_code", "text"), ("province_code", "text"), ("phase", "text"), ("stage", "text"),
+                 ("proposal_id", "uuid"), ("state", "text"), ("since", "date"), ("reason", "text"))
+# one statement whatever the number of homes: the rows as parallel arrays (an executemany runs the
+# INSERT once per home; a multi-row VALUES would be compiled anew for every count)
+_INSERT_NEW_HOMES = sa.text(
+    f"INSERT INTO home_ledger ({', '.join(c for c, _ in _HOME_COLUMNS)}) "
+    f"SELECT * FROM unnest({', '.join(f'CAST(:{c} AS {t}[])' for c, t in _HOME_COLUMNS)}) "
+    "ON CONFLICT (unit_id) DO NOTHING")
+
+
 async def insert_new_homes(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Homes not in the ledger yet (a home already there, or twice in `rows`, keeps its first row)."""
     if rows:
-        # executemany of one cached statement (a multi-row VALUES would be compiled anew for every event)
-        await session.execute(pg_insert(LedgerHome).on_conflict_do_nothing(index_elements=["unit_id"]), rows)
+        await session.execute(_INSERT_NEW_HOMES, {c: [r[c] for r in rows] for c, _ in _HOME_COLUMNS})
 
 
 KEEP: Any = object()  # a column the update leaves as it is
