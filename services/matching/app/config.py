@@ -47,6 +47,9 @@ class MatchingSettings(ServiceSettings):
     proposal_time_per_demand_s: float = 0.004
     proposal_time_floor_s: float = 0.25
     rematch_window_s: float = 0.15  # requests within this window after the first are served by one solve
+    # a solve for given placements takes at most this many, oldest requests first (a burst is served in
+    # short solves one after the other; a request for all waiting demand is still served by one solve)
+    rematch_max_demands: int = 150
     rematch_poll_interval_s: float = 0.25  # how often to look for requests another replica's commit made
     rematch_bisect_after_failures: int = 3  # then serve in halves, so one demand that fails holds up no other
     # proposals

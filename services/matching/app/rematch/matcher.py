@@ -84,6 +84,17 @@ def _warm() -> bool:
     return True
 
 
+def oldest_first(requests: list[tuple[int, uuid.UUID | None]], limit: int
+                 ) -> tuple[list[tuple[int, uuid.UUID | None]], list[uuid.UUID]]:
+    """The placements of the oldest requests, at most `limit`, and every request (of those read) for them."""
+    chosen: dict[uuid.UUID, None] = {}
+    for _, placement in requests:  # by id: the order they were made in
+        if placement not in chosen and len(chosen) == limit:
+            break
+        chosen[placement] = None  # type: ignore[index]
+    return [r for r in requests if r[1] in chosen], sorted(chosen)  # type: ignore[type-var]
+
+
 def time_limit_for(settings: "MatchingSettings", demands: int) -> float:
     """The solver budget of one re-solve: proportional to its demand, between the floor and the cap."""
     return min(settings.proposal_time_limit_s,
@@ -95,14 +106,24 @@ class Matcher:
         self.runtime = runtime
         self.settings: MatchingSettings = runtime.settings  # type: ignore[assignment]
         self.wakeup = asyncio.Event()
+        self.backlog = False  # the last solve left requests it had seen: serve them without waiting the window
         self._pool: Executor | None = None
 
     # -- one coalesced re-solve
 
     async def serve_once(self) -> int:
-        """Serve every outstanding request with one solve; returns the proposals made."""
+        """Serve the outstanding requests with one solve; returns the proposals made. Requests for given
+        placements are served oldest first, at most `rematch_max_demands` placements per solve: under a
+        burst the first ones are proposed for within a short solve instead of waiting for one big solve
+        of the whole backlog (which the next solve serves, without waiting the window)."""
         requests, scope = await self._outstanding()
-        return await self._serve([i for i, _ in requests], scope) if requests else 0
+        if not requests:
+            return 0
+        self.backlog = False
+        if scope is not None and len(scope) > self.settings.rematch_max_demands:
+            requests, scope = oldest_first(requests, self.settings.rematch_max_demands)
+            self.backlog = True
+        return await self._serve([i for i, _ in requests], scope)
 
     async def serve_bisected(self) -> int:
         """After repeated failures: serve the requested demand in halves, down to single placements, so a
@@ -296,8 +317,8 @@ class Matcher:
             async with db.sessions() as session:
                 pending = await repo.any_outstanding(session)
             if pending:
-                # coalesce: requests committed within the window are served by the same solve
-                await _sleep_or_stop(stop, self.settings.rematch_window_s)
+                if not self.backlog:  # coalesce: requests committed within the window are served by the same solve
+                    await _sleep_or_stop(stop, self.settings.rematch_window_s)
                 if stop.is_set():
                     return
                 try:
@@ -307,6 +328,7 @@ class Matcher:
                         await self.serve_once()
                     failures = 0
                 except Exception:  # e.g. a deadlock with a handler: the requests stay, try again shortly
+                    self.backlog = False
                     failures += 1
                     log.exception("rematch failed; will retry", extra={"failures": failures})
                     await _sleep_or_stop(stop, min(1.0 * failures, 10.0))
