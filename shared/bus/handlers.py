@@ -30,7 +30,6 @@ C = TypeVar("C")
 # What a consumer calls, inside the transaction that also writes the inbox row; a bound handler
 # with a set-based variant carries it as its attribute `many(session, [(event, data), ...])`.
 Handler = Callable[[AsyncSession, CloudEvent, EventData], Awaitable[None]]
-ManyHandler = Callable[[AsyncSession, list[tuple[CloudEvent, EventData]]], Awaitable[None]]
 ServiceHandler = Callable[..., Awaitable[None]]  # (session, context, data, **options)
 ServiceManyHandler = Callable[..., Awaitable[None]]  # (session, context, [data, ...], **options)
 

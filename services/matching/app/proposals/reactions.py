@@ -156,8 +156,8 @@ async def site_changed(session: AsyncSession, runtime: "ServiceRuntime", data: e
 
 async def site_changed_many(session: AsyncSession, runtime: "ServiceRuntime", datas: list[ev.SiteSnapshot],
                             react: bool = True) -> None:
-    """A run of plot snapshots from one batch, in order; new or changed supply retries all waiting demand,
-    which one request for the run asks as well as one per plot."""
+    """A run of plot snapshots from one batch, in order. New or changed supply retries all waiting demand:
+    one request for the run does what one per plot would."""
     changed = False
     for data in datas:
         if not await readmodel.record_site(session, data):
