@@ -73,10 +73,11 @@ def solve_inputs(inputs: MatchInputs, settings: "MatchingSettings", override: bo
                         settings.solver_time_limit_s if time_limit_s is None else time_limit_s)
 
 
-def _timed_solve(demands: list[Demand], plots: list[Plot], w: Weights, k: int, time_limit_s: float) -> Solution:
+def _timed_solve(demands: list[Demand], plots: list[Plot], w: Weights, k: int, time_limit_s: float,
+                 per_demand_s: float | None = None, floor_s: float = 0.0) -> Solution:
     started, outcome = time.perf_counter(), "error"
     try:
-        solution = solve(demands, plots, w, k=k, time_limit_s=time_limit_s)
+        solution = solve(demands, plots, w, k=k, time_limit_s=time_limit_s, per_demand_s=per_demand_s, floor_s=floor_s)
         outcome = "ok"
         return solution
     finally:
@@ -102,13 +103,15 @@ class Offer:
 
 
 def plan_offers(demands: list[Demand], plots: list[Plot], declined: list[list], w: Weights, k: int,
-                time_limit_s: float, exact_time_limit_s: float, solution: Solution | None = None) -> tuple[list[Offer], dict]:
+                time_limit_s: float, exact_time_limit_s: float, solution: Solution | None = None,
+                per_demand_s: float | None = None, floor_s: float = 0.0) -> tuple[list[Offer], dict]:
     """Solve (unless `solution` is given) and explain an offer per demand; also the solver's stats.
     Pure CPU work, no database: the background matcher runs it off the event loop.
-    `declined[i]`: demand i's turned-down allocations.
+    `declined[i]`: demand i's turned-down allocations. `per_demand_s`, `floor_s`: the solver's budget
+    per demand with a feasible arc, at least `floor_s`, at most `time_limit_s` (`solve`).
     """
     if solution is None:
-        solution = _timed_solve(demands, plots, w, k, time_limit_s)
+        solution = _timed_solve(demands, plots, w, k, time_limit_s, per_demand_s, floor_s)
     plots = list(plots)  # free units are counted down as offers are made
     by_demand = solution.by_demand()
     groups = _groups(demands)

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import multiprocessing
 import os
@@ -197,7 +198,8 @@ class Matcher:
             "stale": len(stale), "oldest_request_s": round(oldest, 3), "load_s": round(started - t0, 3),
             "time_limit_s": round(time_limit_for(self.settings, len(inputs.demands)), 3),
             "plan_s": round(planned - started, 3), "write_s": round(time.perf_counter() - planned, 3),
-            "solver": {k: stats.get(k) for k in ("method", "wall_s", "arc_build_s", "arcs", "mip_status", "mip_gap")}})
+            "solver": {k: stats.get(k) for k in ("method", "wall_s", "arc_build_s", "arcs", "mip_status", "mip_gap",
+                                                 "time_limit_s")}})
         return made
 
     def _executor(self) -> Executor:
@@ -219,8 +221,12 @@ class Matcher:
     async def _plan(self, inputs: proposals.MatchInputs, declined: list[list], w: Any) -> tuple[list[proposals.Offer], dict]:
         s = self.settings
         limit = time_limit_for(s, len(inputs.demands))
+        # the budget counts only the demands the solver can search for (with a feasible arc): most of
+        # a backlog slice of expiring placements may have none
+        plan = functools.partial(proposals.plan_offers, per_demand_s=s.proposal_time_per_demand_s,
+                                 floor_s=s.proposal_time_floor_s)
         args = (inputs.demands, inputs.plots, declined, w, s.arc_k, limit, s.proposal_time_limit_s)
-        return await asyncio.get_running_loop().run_in_executor(self._executor(), proposals.plan_offers, *args)
+        return await asyncio.get_running_loop().run_in_executor(self._executor(), plan, *args)
 
     async def _write(self, session: Any, inputs: proposals.MatchInputs, fingerprints: list[tuple],
                      offers: list[proposals.Offer], policy: policies.Policy) -> tuple[int, list[uuid.UUID]]:
