@@ -593,7 +593,7 @@ def solve(
     when it is small enough, then the consolidation search (MIP neighbourhoods) for the time left.
     `per_demand_s`: the budget is this per demand with a feasible arc (between `floor_s` and
     `time_limit_s`): a demand without one has nothing to search (most of a backlog slice may not).
-    No search at all when the min-cost flow is already optimal (see `_start_is_optimal`).
+    auto: no search at all when the min-cost flow is already optimal (see `_start_is_optimal`).
     """
     t0 = time.perf_counter()
     n, m = len(demands), len(plots)
@@ -614,6 +614,7 @@ def solve(
         else:
             start_optimal = _start_is_optimal(n, arcs, base, groups)
         stats["ladder_minimum"] = float(np.dot(arcs.priority, ladder_min))
+    searched = method == "auto"  # an explicit method is run as asked (the tests' exact optimum, the bench)
     if method == "auto":
         method = "exact" if len(arcs.demand) <= 3000 else "search"
     if per_demand_s is not None:
@@ -621,7 +622,7 @@ def solve(
         time_limit_s = min(time_limit_s, max(floor_s, per_demand_s * with_arcs))
     deadline = t0 + time_limit_s
     stats["time_limit_s"] = round(time_limit_s, 3)
-    if start_optimal and method in ("exact", "search"):
+    if start_optimal and searched:
         flow = base.copy()
         method = "mcf (optimal: no split, no small piece)"
     elif len(arcs.demand) == 0:
