@@ -119,6 +119,7 @@ def plan_offers(demands: list[Demand], plots: list[Plot], declined: list[list], 
     binding = explain.BindingConstraints(demands, plots, w)
     coords = explain.plot_coords(plots)  # the plots' places do not change while offers count their units down
     offers: list[Offer] = []
+    unused: list[explain.Unused | None] = []  # per offer with allocations, in order
     for i, demand in enumerate(demands):
         allocations = by_demand.get(i, [])
         sol_i, i_in, groups_i, capacity_i = solution, i, groups, capacity
@@ -139,12 +140,15 @@ def plan_offers(demands: list[Demand], plots: list[Plot], declined: list[list], 
             cost=explain.demand_cost(sol_i, i_in, groups_i, w),
             binding_constraints=binding.of(i, allocations, demand),
             alternatives=explain.alternatives(sol_i, i_in, demand, plots, capacity_i, w),
-            passed_over=explain.passed_over(sol_i, i_in, demand, plots, capacity_i, w, coords=coords),
         ))
+        unused.append(explain.nearest_unused(sol_i, i_in, demand, plots, capacity_i, coords=coords))
         # later demands in this batch see the capacity this offer promised
         for a in allocations:
             p = plots[a.plot]
             plots[a.plot] = dataclasses.replace(p, free_units=p.free_units - a.units)
+    # the passed-over plots of every offer in one pass over all their pairs (each as its offer saw the plots)
+    for offer, why in zip([o for o in offers if o.allocations], explain.passed_over_many(unused, w)):
+        offer.passed_over = why
     return offers, solution.stats
 
 
