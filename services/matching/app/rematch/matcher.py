@@ -40,7 +40,6 @@ from typing import TYPE_CHECKING, Any
 from prometheus_client import Counter, Histogram
 
 from services.matching.app.db import clock_table
-from services.matching.app.ledger import fold as ledger
 from services.matching.app.policy import service as policies
 from services.matching.app.proposals import repository as proposals_repo
 from services.matching.app.proposals import service as proposals
@@ -248,16 +247,16 @@ class Matcher:
                             offers: list[proposals.Offer], rows: dict[uuid.UUID, PlacementDemand],
                             free: dict[uuid.UUID, int], stale: list[uuid.UUID], policy: policies.Policy) -> int:
         made = 0
-        homes: list[tuple[uuid.UUID, uuid.UUID, int]] = []  # the ledger's part, one statement per chunk
+        chunk: list[proposals.NewProposal] = []  # one multi-row statement per table per chunk
 
         async def flush() -> None:
+            await proposals.insert_proposals(session, self.runtime, chunk)
             await batch.write(session)
-            await session.flush()
-            await ledger.proposals_created(session, homes, self.runtime.clock.now().date())
-            homes.clear()
+            await session.flush()  # the demand rows now proposed
+            chunk.clear()
 
-        for n, offer in enumerate(offers):
-            if n and n % WRITE_CHUNK == 0:
+        for offer in offers:
+            if len(chunk) == WRITE_CHUNK:
                 await flush()
             placement_id = inputs.rows[offer.index].placement_id
             row = rows.get(placement_id)
@@ -278,7 +277,11 @@ class Matcher:
                 continue
             for site, units in need.items():
                 free[site] -= units
-            await proposals.write_offer(session, self.runtime, row, inputs.plots, offer, policy=policy, ledger_batch=homes)
+            assert offer.cost is not None
+            chunk.append(proposals.new_proposal(
+                self.runtime, row, inputs.plots, offer.allocations, None, cost=offer.cost,
+                binding_constraints=offer.binding_constraints, alternatives=offer.alternatives, policy=policy,
+                passed_over=offer.passed_over))
             made += 1
         await flush()
         return made
