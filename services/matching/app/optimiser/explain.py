@@ -32,6 +32,7 @@ class BindingConstraints:
     def __init__(self, demands: Sequence[Demand], plots: Sequence[Plot], w: Weights) -> None:
         self.demands, self.plots, self.w = demands, plots, w
         self.counts: list[dict[str, int]] = [{} for _ in demands]
+        self.keys = {p.key for p in plots}
         if not demands or not plots:
             return
         cols = Columns(demands, plots, w)
@@ -45,7 +46,7 @@ class BindingConstraints:
     def of(self, i: int, allocations: Sequence[Allocation], demand: Demand | None = None) -> list[str]:
         demand = demand or self.demands[i]
         counts = dict(self.counts[i])
-        extra = len(demand.excluded_plots & {p.key for p in self.plots}) - counts.get("declined_before", 0)
+        extra = len(demand.excluded_plots & self.keys) - counts.get("declined_before", 0)
         if extra > 0:
             counts["declined_before"] = counts.get("declined_before", 0) + extra
         out = [f"{reason}: {count} plot(s) ruled out" for reason, count in sorted(counts.items())]
@@ -89,7 +90,12 @@ def nearest_unused(solution: Solution, i: int, demand: Demand, plots: Sequence[P
     # the nearest first (the same distance as the pairs'), then costs and rules for those n alone
     lat, lon = coords or plot_coords(plots)
     dist = np.atleast_1d(haversine_km(demand.lat, demand.lon, lat, lon))
-    order = [int(j) for j in np.argsort(dist, kind="stable") if int(j) not in chosen][:n]
+    order: list[int] = []
+    for j in np.argsort(dist, kind="stable").tolist():
+        if len(order) == n:
+            break
+        if j not in chosen:
+            order.append(j)
     if not order:
         return None
     residual = capacity.astype(np.int64).copy()
