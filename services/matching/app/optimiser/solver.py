@@ -591,8 +591,9 @@ def solve(
 
     exact: one MIP over every arc; search: slope scaling, then a MIP over the whole pruned arc set
     when it is small enough, then the consolidation search (MIP neighbourhoods) for the time left.
-    `per_demand_s`: the budget is this per demand with a feasible arc (between `floor_s` and
-    `time_limit_s`): a demand without one has nothing to search (most of a backlog slice may not).
+    `per_demand_s`: the budget is this per demand a search can improve (between `floor_s` and
+    `time_limit_s`): not one without a feasible arc (most of a backlog slice may have none) and, from a
+    min-cost start at the ladder minimum, only one split or holding a small piece.
     auto: no search at all when the min-cost flow is already optimal (see `_start_is_optimal`).
     """
     t0 = time.perf_counter()
@@ -606,6 +607,9 @@ def solve(
     max_flow = int(base.sum())
     stats: dict = {"arcs": int(len(arcs.demand)), "feasible_pairs": arcs.pairs_feasible, "arc_build_s": round(t_arcs, 3)}
     start_optimal = False
+    # what a search can improve: every demand with an arc; from a min-cost start at the ladder minimum
+    # only the split cost and the min-group penalty, i.e. the demands split or holding a small piece
+    searchable = np.bincount(arcs.demand, minlength=n) > 0 if len(arcs.demand) else np.zeros(n, dtype=bool)
     if method != "mcf" and len(arcs.demand):
         # the ladder is a priority: start from a plan at the exact ladder minimum
         ladder_min = min_cost_max_flow(n, m, arcs, supply, capacity, arcs.priority / COST_SCALE)
@@ -613,13 +617,16 @@ def solve(
             base = ladder_min
         else:
             start_optimal = _start_is_optimal(n, arcs, base, groups)
+            used = base > 0
+            searchable = np.bincount(arcs.demand[used], minlength=n) > 1
+            searchable[arcs.demand[min_group_violations(arcs, base, groups)]] = True
         stats["ladder_minimum"] = float(np.dot(arcs.priority, ladder_min))
     searched = method == "auto"  # an explicit method is run as asked (the tests' exact optimum, the bench)
     if method == "auto":
         method = "exact" if len(arcs.demand) <= 3000 else "search"
+    stats["searchable_demands"] = int(searchable.sum())
     if per_demand_s is not None:
-        with_arcs = int(np.count_nonzero(np.bincount(arcs.demand, minlength=n))) if len(arcs.demand) else 0
-        time_limit_s = min(time_limit_s, max(floor_s, per_demand_s * with_arcs))
+        time_limit_s = min(time_limit_s, max(floor_s, per_demand_s * stats["searchable_demands"]))
     deadline = t0 + time_limit_s
     stats["time_limit_s"] = round(time_limit_s, 3)
     if start_optimal and searched:

@@ -53,16 +53,20 @@ def test_the_early_stop_fires_only_without_splits_or_small_pieces():
     assert fired and split  # both kinds of instance occur: the test exercises both branches
 
 
-def test_the_budget_counts_only_demands_with_a_feasible_arc():
-    ds, ps = instance(1, 10, 4, (5, 10), (5, 8))  # more homes than room: a search is due
+def test_the_budget_counts_only_demands_a_search_can_improve():
+    ds, ps = instance(1, 10, 4, (5, 10), (5, 8))  # more homes than room: pieces, a search is due
     unreachable = frozenset(p.key for p in ps)
     blocked = [dataclasses.replace(d, excluded_plots=unreachable) for d in ds[1:]]
     one = solve([ds[0], *blocked], ps, W, time_limit_s=2.0, per_demand_s=0.01, floor_s=0.05)
-    assert one.stats["time_limit_s"] == pytest.approx(0.05)  # one searchable demand: the floor
-    ten = solve(ds, ps, W, time_limit_s=2.0, per_demand_s=0.01, floor_s=0.05)
-    assert ten.stats["time_limit_s"] == pytest.approx(0.1)
-    capped = solve(ds, ps, W, time_limit_s=0.06, per_demand_s=0.01, floor_s=0.05)
-    assert capped.stats["time_limit_s"] == pytest.approx(0.06)
+    assert one.stats["searchable_demands"] <= 1  # the others have no feasible arc
+    assert one.stats["time_limit_s"] == pytest.approx(0.05)  # the floor
+    for seed in range(4):  # split at the start (the exact MIP may join the pieces): only those count
+        ds, ps = instance(seed, 10, 6, (5, 15), (5, 12))
+        ten = solve(ds, ps, W, time_limit_s=2.0, per_demand_s=0.01, floor_s=0.0)
+        assert 1 <= ten.stats["searchable_demands"] <= 3 < len(ds)
+        assert ten.stats["time_limit_s"] == pytest.approx(0.01 * ten.stats["searchable_demands"])
+    capped = solve(ds, ps, W, time_limit_s=0.001, per_demand_s=0.01, floor_s=0.0)
+    assert capped.stats["time_limit_s"] == pytest.approx(0.001)
 
 
 def _groups(ds):
