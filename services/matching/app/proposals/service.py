@@ -11,7 +11,6 @@ from collections import defaultdict
 from typing import TYPE_CHECKING
 
 import numpy as np
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.matching.app.ledger import fold as ledger
@@ -257,8 +256,7 @@ async def insert_proposals(session: AsyncSession, runtime: "ServiceRuntime", mad
     the session's objects: the caller holds no Proposal of these (none is in its identity map)."""
     if not made:
         return
-    await session.execute(sa.insert(Proposal.__table__), [m.values for m in made])
-    await session.execute(sa.insert(ProposalAllocation.__table__), [a for m in made for a in m.allocations])
+    await repo.insert_many(session, [m.values for m in made], [a for m in made for a in m.allocations])
     await ledger.proposals_created(session, [(m.values["id"], m.values["placement_id"], m.housed) for m in made],
                                    runtime.clock.now().date())
     for m in made:
