@@ -220,9 +220,9 @@ class Matcher:
     async def _plan(self, inputs: proposals.MatchInputs, declined: list[list], w: Any) -> tuple[list[proposals.Offer], dict]:
         s = self.settings
         limit = time_limit_for(s, len(inputs.demands))
-        # the budget counts only the demands the solver can search for (with a feasible arc): most of
-        # a backlog slice of expiring placements may have none
-        plan = functools.partial(proposals.plan_offers, per_demand_s=s.proposal_time_per_demand_s,
+        # within `limit`, the budget counts only the demands a search can improve: most of a backlog
+        # slice of expiring placements may have no feasible arc at all
+        plan = functools.partial(proposals.plan_offers, per_demand_s=s.proposal_time_per_searchable_s,
                                  floor_s=s.proposal_time_floor_s)
         args = (inputs.demands, inputs.plots, declined, w, s.arc_k, limit, s.proposal_time_limit_s)
         return await asyncio.get_running_loop().run_in_executor(self._executor(), plan, *args)
