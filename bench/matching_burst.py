@@ -265,7 +265,11 @@ def solves_from_log(text: str, since: float, until: float) -> dict[str, Any]:
             "solver_wall_s_sum": round(sum(float((r.get("solver") or {}).get("wall_s") or 0) for r in rows), 3),
             "solver_status": sorted({f'{(r.get("solver") or {}).get("method")}/{(r.get("solver") or {}).get("mip_status")}' for r in rows}),
             "max_demands": max(int(r.get("demands", 0)) for r in rows),
-            "max_plan_s": max(float(r.get("plan_s", 0)) for r in rows)}
+            "max_plan_s": max(float(r.get("plan_s", 0)) for r in rows),
+            # per solve: demands, proposals, plan s, write s, solver wall s, solver budget s, method
+            "per_solve": [[r.get("demands"), r.get("proposals"), r.get("plan_s"), r.get("write_s"),
+                           (r.get("solver") or {}).get("wall_s"), (r.get("solver") or {}).get("time_limit_s"),
+                           (r.get("solver") or {}).get("method")] for r in rows]}
 
 
 async def run(system: SystemUnderTest, args: argparse.Namespace) -> dict[str, Any]:

@@ -46,7 +46,14 @@ class MatchingSettings(ServiceSettings):
     # `proposal_time_limit_s`; a small window (a few placements) is served in a fraction of a second
     proposal_time_per_demand_s: float = 0.004
     proposal_time_floor_s: float = 0.25
+    # ... and within that, this much per demand a search can improve (with a feasible arc; from a min-cost
+    # start, split or holding a small piece): a backlog slice of placements mostly without one is served
+    # at the floor (measured: the same plans as the full budget on the bench's national instances)
+    proposal_time_per_searchable_s: float = 0.01
     rematch_window_s: float = 0.15  # requests within this window after the first are served by one solve
+    # a solve for given placements takes at most this many, oldest requests first (a burst is served in
+    # short solves one after the other; a request for all waiting demand is still served by one solve)
+    rematch_max_demands: int = 150
     rematch_poll_interval_s: float = 0.25  # how often to look for requests another replica's commit made
     rematch_bisect_after_failures: int = 3  # then serve in halves, so one demand that fails holds up no other
     # proposals

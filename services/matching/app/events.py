@@ -11,6 +11,9 @@ from shared.runtime import ServiceRuntime
 
 handlers = EventHandlers[ServiceRuntime]()
 
+# set-based variants for a run of one event type in a batch (the events of a burst)
+MANY = {reactions.placement_expiring: reactions.placement_expiring_many, reactions.site_changed: reactions.site_changed_many}
+
 for subject_filter, event_types, handler in (
     ("inventory.>", ("inventory.complex.registered",), reactions.complex_registered),
     ("inventory.>", ("inventory.placement.created",), reactions.placement_created),
@@ -29,4 +32,4 @@ for subject_filter, event_types, handler in (
     ("sites.>", ("sites.reservation.rejected",), reactions.reservation_rejected),
     ("sites.>", ("sites.reservation.released",), reactions.reservation_released),
 ):
-    handlers.on(subject_filter, *event_types)(handler)
+    handlers.on(subject_filter, *event_types, many=MANY.get(handler))(handler)

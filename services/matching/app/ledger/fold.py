@@ -76,12 +76,23 @@ async def placement_created(session: AsyncSession, data: ev.PlacementCreated) ->
 
 
 async def placement_expiring(session: AsyncSession, data: ev.PlacementExpiring) -> None:
-    await _insert_new(session, data.unit_ids, placement_id=data.placement_id, complex_id=data.complex.complex_id,
-                      investor_org=data.complex.investor_org, gemeente_code=data.gemeente_code,
-                      province_code=data.province_code, phase="expiring", on=data.detected_on)
+    await placement_expiring_many(session, [data])
+
+
+async def placement_expiring_many(session: AsyncSession, datas: list[ev.PlacementExpiring]) -> None:
+    """`placement_expiring` for several placements (each at most once): one insert, one update per detection date."""
+    await repo.insert_new_homes(session, [
+        dict(unit_id=u, placement_id=d.placement_id, complex_id=d.complex.complex_id, investor_org=d.complex.investor_org,
+             gemeente_code=d.gemeente_code, province_code=d.province_code or province_of(d.gemeente_code),
+             phase="expiring", stage=None, proposal_id=None, state=state_of("expiring", None).value, since=d.detected_on,
+             reason=None)
+        for d in datas for u in d.unit_ids])
+    by_date: dict[dt.date, list[uuid.UUID]] = {}
+    for d in datas:
+        by_date.setdefault(d.detected_on, []).append(d.placement_id)
     # at a first placement (in_place) or a follow-up one (moved): the term of where they stand now
-    await _update(session, [H.placement_id == data.placement_id, H.phase.in_(("in_place", "moved"))], data.detected_on,
-                  phase="expiring")
+    for on, placement_ids in by_date.items():
+        await _update(session, [H.placement_id.in_(placement_ids), H.phase.in_(("in_place", "moved"))], on, phase="expiring")
 
 
 async def placement_ended(session: AsyncSession, data: ev.PlacementEnded) -> None:

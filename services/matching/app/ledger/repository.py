@@ -7,7 +7,6 @@ import uuid
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.matching.app.ledger.models import DEMAND_PHASES, LedgerHome
@@ -23,10 +22,21 @@ async def homes_for_update(session: AsyncSession, *where: sa.ColumnElement[bool]
     return list((await session.scalars(q)).all())
 
 
+_HOME_COLUMNS = (("unit_id", "uuid"), ("placement_id", "uuid"), ("complex_id", "uuid"), ("investor_org", "text"),
+                 ("gemeente_code", "text"), ("province_code", "text"), ("phase", "text"), ("stage", "text"),
+                 ("proposal_id", "uuid"), ("state", "text"), ("since", "date"), ("reason", "text"))
+# one statement whatever the number of homes: the rows as parallel arrays (an executemany runs the
+# INSERT once per home; a multi-row VALUES would be compiled anew for every count)
+_INSERT_NEW_HOMES = sa.text(
+    f"INSERT INTO home_ledger ({', '.join(c for c, _ in _HOME_COLUMNS)}) "
+    f"SELECT * FROM unnest({', '.join(f'CAST(:{c} AS {t}[])' for c, t in _HOME_COLUMNS)}) "
+    "ON CONFLICT (unit_id) DO NOTHING")
+
+
 async def insert_new_homes(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Homes not in the ledger yet (a home already there, or twice in `rows`, keeps its first row)."""
     if rows:
-        # executemany of one cached statement (a multi-row VALUES would be compiled anew for every event)
-        await session.execute(pg_insert(LedgerHome).on_conflict_do_nothing(index_elements=["unit_id"]), rows)
+        await session.execute(_INSERT_NEW_HOMES, {c: [r[c] for r in rows] for c, _ in _HOME_COLUMNS})
 
 
 KEEP: Any = object()  # a column the update leaves as it is
@@ -63,12 +73,17 @@ UPDATE home_ledger AS h SET
     since = CASE WHEN (CASE WHEN p.covered THEN 'proposed' ELSE coalesce(h.stage, h.phase) END) <> h.state
                  THEN CAST(:on AS date) ELSE h.since END
 FROM (
-    SELECT f.unit_id, v.proposal_id,
-           row_number() OVER (PARTITION BY f.placement_id ORDER BY f.unit_id) <= v.housed AS covered
+    SELECT f.unit_id, v.proposal_id, f.n <= v.housed AS covered
     FROM unnest(CAST(:placements AS uuid[]), CAST(:proposals AS uuid[]), CAST(:housed AS int[]))
          AS v(placement_id, proposal_id, housed)
-    JOIN home_ledger AS f ON f.placement_id = v.placement_id
-    WHERE f.phase IN ({", ".join(repr(p) for p in DEMAND_PHASES)}) AND f.proposal_id IS NULL
+    CROSS JOIN LATERAL (
+        SELECT f.unit_id, row_number() OVER (ORDER BY f.unit_id) AS n FROM home_ledger AS f
+        -- each placement's homes by its index only: "IS TRUE" keeps the planner off the proposal_id index,
+        -- which it picks when the statistics predate a burst of new (unproposed) homes and then reads
+        -- every unproposed home of the country per placement (~0.1-0.4 s per chunk of proposals)
+        WHERE f.placement_id = v.placement_id AND (f.proposal_id IS NULL) IS TRUE
+          AND f.phase IN ({", ".join(repr(p) for p in DEMAND_PHASES)})
+    ) AS f
 ) AS p
 WHERE h.unit_id = p.unit_id
 """)

@@ -63,6 +63,13 @@ async def proposals_on_site(session: AsyncSession, site_id: uuid.UUID, statuses:
     return list((await session.scalars(q)).all())
 
 
+async def insert_many(session: AsyncSession, proposals: list[dict], allocations: list[dict]) -> None:
+    """Proposals and their allocations as rows, one multi-row statement each (no objects in the session)."""
+    await session.execute(sa.insert(Proposal.__table__), proposals)
+    if allocations:
+        await session.execute(sa.insert(ProposalAllocation.__table__), allocations)
+
+
 async def lock_allocator(session: AsyncSession) -> None:
     await session.execute(sa.select(sa.func.pg_advisory_xact_lock(ALLOCATOR_LOCK)))
 

@@ -73,10 +73,11 @@ def solve_inputs(inputs: MatchInputs, settings: "MatchingSettings", override: bo
                         settings.solver_time_limit_s if time_limit_s is None else time_limit_s)
 
 
-def _timed_solve(demands: list[Demand], plots: list[Plot], w: Weights, k: int, time_limit_s: float) -> Solution:
+def _timed_solve(demands: list[Demand], plots: list[Plot], w: Weights, k: int, time_limit_s: float,
+                 per_demand_s: float | None = None, floor_s: float = 0.0) -> Solution:
     started, outcome = time.perf_counter(), "error"
     try:
-        solution = solve(demands, plots, w, k=k, time_limit_s=time_limit_s)
+        solution = solve(demands, plots, w, k=k, time_limit_s=time_limit_s, per_demand_s=per_demand_s, floor_s=floor_s)
         outcome = "ok"
         return solution
     finally:
@@ -102,13 +103,15 @@ class Offer:
 
 
 def plan_offers(demands: list[Demand], plots: list[Plot], declined: list[list], w: Weights, k: int,
-                time_limit_s: float, exact_time_limit_s: float, solution: Solution | None = None) -> tuple[list[Offer], dict]:
+                time_limit_s: float, exact_time_limit_s: float, solution: Solution | None = None,
+                per_demand_s: float | None = None, floor_s: float = 0.0) -> tuple[list[Offer], dict]:
     """Solve (unless `solution` is given) and explain an offer per demand; also the solver's stats.
     Pure CPU work, no database: the background matcher runs it off the event loop.
-    `declined[i]`: demand i's turned-down allocations.
+    `declined[i]`: demand i's turned-down allocations. `per_demand_s`, `floor_s`: the solver's budget
+    per demand with a feasible arc, at least `floor_s`, at most `time_limit_s` (`solve`).
     """
     if solution is None:
-        solution = _timed_solve(demands, plots, w, k, time_limit_s)
+        solution = _timed_solve(demands, plots, w, k, time_limit_s, per_demand_s, floor_s)
     plots = list(plots)  # free units are counted down as offers are made
     by_demand = solution.by_demand()
     groups = _groups(demands)
@@ -116,6 +119,7 @@ def plan_offers(demands: list[Demand], plots: list[Plot], declined: list[list], 
     binding = explain.BindingConstraints(demands, plots, w)
     coords = explain.plot_coords(plots)  # the plots' places do not change while offers count their units down
     offers: list[Offer] = []
+    unused: list[explain.Unused | None] = []  # per offer with allocations, in order
     for i, demand in enumerate(demands):
         allocations = by_demand.get(i, [])
         sol_i, i_in, groups_i, capacity_i = solution, i, groups, capacity
@@ -136,12 +140,15 @@ def plan_offers(demands: list[Demand], plots: list[Plot], declined: list[list], 
             cost=explain.demand_cost(sol_i, i_in, groups_i, w),
             binding_constraints=binding.of(i, allocations, demand),
             alternatives=explain.alternatives(sol_i, i_in, demand, plots, capacity_i, w),
-            passed_over=explain.passed_over(sol_i, i_in, demand, plots, capacity_i, w, coords=coords),
         ))
+        unused.append(explain.nearest_unused(sol_i, i_in, demand, plots, capacity_i, coords=coords))
         # later demands in this batch see the capacity this offer promised
         for a in allocations:
             p = plots[a.plot]
             plots[a.plot] = dataclasses.replace(p, free_units=p.free_units - a.units)
+    # the passed-over plots of every offer in one pass over all their pairs (each as its offer saw the plots)
+    for offer, why in zip([o for o in offers if o.allocations], explain.passed_over_many(unused, w)):
+        offer.passed_over = why
     return offers, solution.stats
 
 
@@ -189,25 +196,30 @@ async def propose(
 
 
 async def write_offer(session: AsyncSession, runtime: "ServiceRuntime", row: PlacementDemand, plots: list[Plot],
-                      offer: Offer, run_id: uuid.UUID | None = None, *, policy: policies.Policy | None = None,
-                      ledger_batch: list[tuple[uuid.UUID, uuid.UUID, int]] | None = None) -> Proposal:
+                      offer: Offer, run_id: uuid.UUID | None = None, *, policy: policies.Policy | None = None) -> Proposal:
     assert offer.cost is not None
     return await create_proposal(session, runtime, row, plots, offer.allocations, run_id, cost=offer.cost,
                                  binding_constraints=offer.binding_constraints, alternatives=offer.alternatives,
-                                 policy=policy, passed_over=offer.passed_over, ledger_batch=ledger_batch)
+                                 policy=policy, passed_over=offer.passed_over)
 
 
-async def create_proposal(
-    session: AsyncSession, runtime: "ServiceRuntime", row: PlacementDemand, plots: list[Plot],
-    allocations: list[Allocation], run_id: uuid.UUID | None, *, cost: ev.CostBreakdown, binding_constraints: list[str],
-    alternatives: list[dict], policy: policies.Policy | None = None, passed_over: list[dict] | None = None,
-    ledger_batch: list[tuple[uuid.UUID, uuid.UUID, int]] | None = None,
-) -> Proposal:
-    """A pending proposal, its allocations, its homes in the ledger and its event, in the caller's transaction.
+@dataclasses.dataclass
+class NewProposal:
+    """A pending proposal as rows (its proposal, its allocations) and its event, not written yet."""
 
-    `ledger_batch`: the ledger's part is appended here, for the caller to write for many proposals in
-    one statement (`ledger.proposals_created`, before its transaction commits) instead of now."""
-    policy = policy or await policies.current(session, runtime)
+    values: dict
+    allocations: list[dict]
+    event: ev.ProposalCreated
+
+    @property
+    def housed(self) -> int:
+        return self.values["unit_count"] - self.values["shortfall_units"]
+
+
+def new_proposal(runtime: "ServiceRuntime", row: PlacementDemand, plots: list[Plot], allocations: list[Allocation],
+                 run_id: uuid.UUID | None, *, cost: ev.CostBreakdown, binding_constraints: list[str],
+                 alternatives: list[dict], policy: policies.Policy, passed_over: list[dict] | None = None) -> NewProposal:
+    """The proposal for `row` (its demand now proposed), its allocations and its event, as plain values."""
     now = runtime.clock.now()  # product time: the deadline passes when the product's clock passes it
     rung = max((a.rung for a in allocations), key=lambda r: RUNG_INDEX[r])  # the highest rung climbed
     gemeenten = sorted({plots[a.plot].gemeente_code for a in allocations})
@@ -215,33 +227,57 @@ async def create_proposal(
         {"role": Role.municipality.value, "org": g} for g in gemeenten
     ]
     move_start = max([row.end_date] + [plots[a.plot].available_from for a in allocations])
-    proposal = Proposal(
-        id=uuid.uuid4(), placement_id=row.placement_id, complex_id=row.complex_id, investor_org=row.investor_org,
+    proposal_id = uuid.uuid4()
+    values = dict(
+        id=proposal_id, placement_id=row.placement_id, complex_id=row.complex_id, investor_org=row.investor_org,
         status="pending", unit_count=row.remaining_units, shortfall_units=row.shortfall_units, rung=rung.value,
         cost={**cost.model_dump(by_alias=False), "weights_version": policy.version}, policy_version=policy.version,
         binding_constraints=binding_constraints, alternatives=alternatives, passed_over=passed_over or [],
         parties=parties, acceptances=[], move_window_start=move_start,
-        expires_at=now + policy.proposal_deadline, created_at=now, run_id=run_id,
+        expires_at=now + policy.proposal_deadline, created_at=now, decided_at=None, reason=None, run_id=run_id,
     )
-    session.add(proposal)
-    for a in allocations:
-        p = plots[a.plot]
-        session.add(ProposalAllocation(proposal_id=proposal.id, site_id=uuid.UUID(p.key), gemeente_code=p.gemeente_code,
-                                       units=a.units, distance_km=round(a.distance_km, 3), rung=a.rung.value))
+    rows = [dict(proposal_id=proposal_id, site_id=uuid.UUID(plots[a.plot].key), gemeente_code=plots[a.plot].gemeente_code,
+                 units=a.units, distance_km=round(a.distance_km, 3), rung=a.rung.value) for a in allocations]
     row.demand_status = "proposed"
-    if ledger_batch is None:
-        await ledger.proposal_created(session, proposal.id, row.placement_id, housed_units(proposal), now.date())
-    else:
-        ledger_batch.append((proposal.id, row.placement_id, housed_units(proposal)))
-    await runtime.emit(session, "matching.proposal.created", proposal.id, ev.ProposalCreated(
-        proposal_id=proposal.id, placement_id=row.placement_id, complex_id=row.complex_id, investor_org=row.investor_org,
-        unit_count=proposal.unit_count, allocations=event_allocations(plots, allocations), rung=rung,
-        cost=cost,
-        binding_constraints=proposal.binding_constraints, alternatives=proposal.alternatives,
-        passed_over=proposal.passed_over,
-        parties=[ev.Party(role=Role(p["role"]), org=p["org"]) for p in parties], expires_at=proposal.expires_at,
+    event = ev.ProposalCreated(
+        proposal_id=proposal_id, placement_id=row.placement_id, complex_id=row.complex_id, investor_org=row.investor_org,
+        unit_count=values["unit_count"], allocations=event_allocations(plots, allocations), rung=rung,
+        cost=cost, binding_constraints=values["binding_constraints"], alternatives=values["alternatives"],
+        passed_over=values["passed_over"],
+        parties=[ev.Party(role=Role(p["role"]), org=p["org"]) for p in parties], expires_at=values["expires_at"],
         shortfall_units=row.shortfall_units, move_window_start=move_start, policy_version=policy.version,
-    ))
+    )
+    return NewProposal(values, rows, event)
+
+
+async def insert_proposals(session: AsyncSession, runtime: "ServiceRuntime", made: list[NewProposal]) -> None:
+    """Many new proposals at once: one multi-row statement each for the proposals, their allocations, their
+    homes in the ledger and their events (the background matcher writes hundreds in a burst). Not through
+    the session's objects: the caller holds no Proposal of these (none is in its identity map)."""
+    if not made:
+        return
+    await repo.insert_many(session, [m.values for m in made], [a for m in made for a in m.allocations])
+    await ledger.proposals_created(session, [(m.values["id"], m.values["placement_id"], m.housed) for m in made],
+                                   runtime.clock.now().date())
+    for m in made:
+        await runtime.emit(session, "matching.proposal.created", m.values["id"], m.event)
+
+
+async def create_proposal(
+    session: AsyncSession, runtime: "ServiceRuntime", row: PlacementDemand, plots: list[Plot],
+    allocations: list[Allocation], run_id: uuid.UUID | None, *, cost: ev.CostBreakdown, binding_constraints: list[str],
+    alternatives: list[dict], policy: policies.Policy | None = None, passed_over: list[dict] | None = None,
+) -> Proposal:
+    """A pending proposal, its allocations, its homes in the ledger and its event, in the caller's transaction."""
+    policy = policy or await policies.current(session, runtime)
+    made = new_proposal(runtime, row, plots, allocations, run_id, cost=cost, binding_constraints=binding_constraints,
+                        alternatives=alternatives, policy=policy, passed_over=passed_over)
+    proposal = Proposal(**made.values)
+    session.add(proposal)
+    for a in made.allocations:
+        session.add(ProposalAllocation(**a))
+    await ledger.proposal_created(session, proposal.id, row.placement_id, made.housed, made.values["created_at"].date())
+    await runtime.emit(session, "matching.proposal.created", proposal.id, made.event)
     return proposal
 
 

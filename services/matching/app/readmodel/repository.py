@@ -95,6 +95,12 @@ async def insert_demand_if_new(session: AsyncSession, placement_id: uuid.UUID, *
     await session.execute(pg_insert(PlacementDemand).values(placement_id=placement_id, **values).on_conflict_do_nothing())
 
 
+async def insert_demands(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """New placements, in one statement (an executemany of one cached INSERT)."""
+    if rows:
+        await session.execute(sa.insert(PlacementDemand.__table__), rows)
+
+
 async def demand_for_update(session: AsyncSession, placement_id: uuid.UUID) -> PlacementDemand | None:
     return await session.get(PlacementDemand, placement_id, with_for_update=True)
 

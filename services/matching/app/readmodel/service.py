@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,26 +31,41 @@ async def record_placement(session: AsyncSession, data: ev.PlacementCreated) -> 
     )
 
 
-async def record_expiring(session: AsyncSession, data: ev.PlacementExpiring) -> bool:
-    """Record relocation demand. Returns True when the placement became waiting demand now."""
-    values = dict(
+def _expiring_values(data: ev.PlacementExpiring) -> dict:
+    return dict(
         complex_id=data.complex.complex_id, investor_org=data.complex.investor_org, gemeente_code=data.gemeente_code,
         province_code=data.province_code or province_of(data.gemeente_code), lat=data.lat, lon=data.lon,
         instrument=data.instrument.value, start_date=data.start_date, end_date=data.end_date,
         unit_count=len(data.unit_ids) or data.complex.unit_count, complex_spec=data.complex.model_dump(mode="json"),
     )
-    existing = await repo.demand_for_update(session, data.placement_id)
-    if existing is None:
-        session.add(PlacementDemand(placement_id=data.placement_id, demand_status="waiting", shortfall_units=0,
-                                    excluded_sites=[], declined_allocations=[], **values))
-        await session.flush()
-        return True
-    for k, v in values.items():
-        setattr(existing, k, v)
-    if existing.demand_status == "active":
-        existing.demand_status = "waiting"
-        return True
-    return False
+
+
+async def record_expiring(session: AsyncSession, data: ev.PlacementExpiring) -> bool:
+    """Record relocation demand. Returns True when the placement became waiting demand now."""
+    return bool(await record_expiring_many(session, [data]))
+
+
+async def record_expiring_many(session: AsyncSession, datas: Sequence[ev.PlacementExpiring]) -> list[uuid.UUID]:
+    """`record_expiring` for several placements (each at most once) in a few statements, not a few per
+    placement (a burst of expiring placements). Returns those that became waiting demand now."""
+    existing = await repo.demand_for_update_many(session, [d.placement_id for d in datas])
+    new: list[dict] = []
+    became: list[uuid.UUID] = []
+    for data in datas:
+        values = _expiring_values(data)
+        row = existing.get(data.placement_id)
+        if row is None:
+            new.append(dict(placement_id=data.placement_id, demand_status="waiting", shortfall_units=0,
+                            excluded_sites=[], declined_allocations=[], committed_units=0, **values))
+            became.append(data.placement_id)
+            continue
+        for k, v in values.items():
+            setattr(row, k, v)
+        if row.demand_status == "active":
+            row.demand_status = "waiting"
+            became.append(data.placement_id)
+    await repo.insert_demands(session, new)
+    return became
 
 
 async def record_ended(session: AsyncSession, data: ev.PlacementEnded) -> PlacementDemand | None:

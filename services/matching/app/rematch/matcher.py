@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import multiprocessing
 import os
@@ -39,7 +40,6 @@ from typing import TYPE_CHECKING, Any
 from prometheus_client import Counter, Histogram
 
 from services.matching.app.db import clock_table
-from services.matching.app.ledger import fold as ledger
 from services.matching.app.policy import service as policies
 from services.matching.app.proposals import repository as proposals_repo
 from services.matching.app.proposals import service as proposals
@@ -84,6 +84,17 @@ def _warm() -> bool:
     return True
 
 
+def oldest_first(requests: list[tuple[int, uuid.UUID | None]], limit: int
+                 ) -> tuple[list[tuple[int, uuid.UUID | None]], list[uuid.UUID]]:
+    """The placements of the oldest requests, at most `limit`, and every request (of those read) for them."""
+    chosen: dict[uuid.UUID, None] = {}
+    for _, placement in requests:  # by id: the order they were made in
+        if placement not in chosen and len(chosen) == limit:
+            break
+        chosen[placement] = None  # type: ignore[index]
+    return [r for r in requests if r[1] in chosen], sorted(chosen)  # type: ignore[type-var]
+
+
 def time_limit_for(settings: "MatchingSettings", demands: int) -> float:
     """The solver budget of one re-solve: proportional to its demand, between the floor and the cap."""
     return min(settings.proposal_time_limit_s,
@@ -95,14 +106,24 @@ class Matcher:
         self.runtime = runtime
         self.settings: MatchingSettings = runtime.settings  # type: ignore[assignment]
         self.wakeup = asyncio.Event()
+        self.backlog = False  # the last solve left requests it had seen: serve them without waiting the window
         self._pool: Executor | None = None
 
     # -- one coalesced re-solve
 
     async def serve_once(self) -> int:
-        """Serve every outstanding request with one solve; returns the proposals made."""
+        """Serve the outstanding requests with one solve; returns the proposals made. Requests for given
+        placements are served oldest first, at most `rematch_max_demands` placements per solve: under a
+        burst the first ones are proposed for within a short solve instead of waiting for one big solve
+        of the whole backlog (which the next solve serves, without waiting the window)."""
         requests, scope = await self._outstanding()
-        return await self._serve([i for i, _ in requests], scope) if requests else 0
+        if not requests:
+            return 0
+        self.backlog = False
+        if scope is not None and len(scope) > self.settings.rematch_max_demands:
+            requests, scope = oldest_first(requests, self.settings.rematch_max_demands)
+            self.backlog = True
+        return await self._serve([i for i, _ in requests], scope)
 
     async def serve_bisected(self) -> int:
         """After repeated failures: serve the requested demand in halves, down to single placements, so a
@@ -176,7 +197,8 @@ class Matcher:
             "stale": len(stale), "oldest_request_s": round(oldest, 3), "load_s": round(started - t0, 3),
             "time_limit_s": round(time_limit_for(self.settings, len(inputs.demands)), 3),
             "plan_s": round(planned - started, 3), "write_s": round(time.perf_counter() - planned, 3),
-            "solver": {k: stats.get(k) for k in ("method", "wall_s", "arc_build_s", "arcs", "mip_status", "mip_gap")}})
+            "solver": {k: stats.get(k) for k in ("method", "wall_s", "arc_build_s", "arcs", "mip_status", "mip_gap",
+                                                 "time_limit_s")}})
         return made
 
     def _executor(self) -> Executor:
@@ -198,8 +220,12 @@ class Matcher:
     async def _plan(self, inputs: proposals.MatchInputs, declined: list[list], w: Any) -> tuple[list[proposals.Offer], dict]:
         s = self.settings
         limit = time_limit_for(s, len(inputs.demands))
+        # within `limit`, the budget counts only the demands a search can improve: most of a backlog
+        # slice of expiring placements may have no feasible arc at all
+        plan = functools.partial(proposals.plan_offers, per_demand_s=s.proposal_time_per_searchable_s,
+                                 floor_s=s.proposal_time_floor_s)
         args = (inputs.demands, inputs.plots, declined, w, s.arc_k, limit, s.proposal_time_limit_s)
-        return await asyncio.get_running_loop().run_in_executor(self._executor(), proposals.plan_offers, *args)
+        return await asyncio.get_running_loop().run_in_executor(self._executor(), plan, *args)
 
     async def _write(self, session: Any, inputs: proposals.MatchInputs, fingerprints: list[tuple],
                      offers: list[proposals.Offer], policy: policies.Policy) -> tuple[int, list[uuid.UUID]]:
@@ -221,16 +247,16 @@ class Matcher:
                             offers: list[proposals.Offer], rows: dict[uuid.UUID, PlacementDemand],
                             free: dict[uuid.UUID, int], stale: list[uuid.UUID], policy: policies.Policy) -> int:
         made = 0
-        homes: list[tuple[uuid.UUID, uuid.UUID, int]] = []  # the ledger's part, one statement per chunk
+        chunk: list[proposals.NewProposal] = []  # one multi-row statement per table per chunk
 
         async def flush() -> None:
+            await proposals.insert_proposals(session, self.runtime, chunk)
             await batch.write(session)
-            await session.flush()
-            await ledger.proposals_created(session, homes, self.runtime.clock.now().date())
-            homes.clear()
+            await session.flush()  # the demand rows now proposed
+            chunk.clear()
 
-        for n, offer in enumerate(offers):
-            if n and n % WRITE_CHUNK == 0:
+        for offer in offers:
+            if len(chunk) == WRITE_CHUNK:
                 await flush()
             placement_id = inputs.rows[offer.index].placement_id
             row = rows.get(placement_id)
@@ -251,7 +277,11 @@ class Matcher:
                 continue
             for site, units in need.items():
                 free[site] -= units
-            await proposals.write_offer(session, self.runtime, row, inputs.plots, offer, policy=policy, ledger_batch=homes)
+            assert offer.cost is not None
+            chunk.append(proposals.new_proposal(
+                self.runtime, row, inputs.plots, offer.allocations, None, cost=offer.cost,
+                binding_constraints=offer.binding_constraints, alternatives=offer.alternatives, policy=policy,
+                passed_over=offer.passed_over))
             made += 1
         await flush()
         return made
@@ -296,8 +326,8 @@ class Matcher:
             async with db.sessions() as session:
                 pending = await repo.any_outstanding(session)
             if pending:
-                # coalesce: requests committed within the window are served by the same solve
-                await _sleep_or_stop(stop, self.settings.rematch_window_s)
+                if not self.backlog:  # coalesce: requests committed within the window are served by the same solve
+                    await _sleep_or_stop(stop, self.settings.rematch_window_s)
                 if stop.is_set():
                     return
                 try:
@@ -307,6 +337,7 @@ class Matcher:
                         await self.serve_once()
                     failures = 0
                 except Exception:  # e.g. a deadlock with a handler: the requests stay, try again shortly
+                    self.backlog = False
                     failures += 1
                     log.exception("rematch failed; will retry", extra={"failures": failures})
                     await _sleep_or_stop(stop, min(1.0 * failures, 10.0))

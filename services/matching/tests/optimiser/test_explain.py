@@ -78,3 +78,31 @@ def test_alternatives_are_distinct_plans_each_with_why_not():
     plans = [frozenset((a["site_id"], a["units"]) for a in alt["allocations"]) for alt in alts]
     assert plans == [frozenset({("x", 12), ("y", 8)})]  # once, not twice in another order
     assert alts[0]["reasons"][0] == "split: over 2 plots" and alts[0]["reasons"][-1].startswith("cost: EUR ")
+
+
+def test_the_passed_over_plots_of_many_offers_at_once_are_those_of_one_offer_at_a_time():
+    import random
+
+    from services.matching.app.proposals.service import plan_offers
+
+    rng = random.Random(5)
+    demands = [dataclasses.replace(HOME, key=f"d{i}", units=rng.randint(5, 30), layers=rng.choice([1, 2, 3]),
+                                   lat=HOME.lat + rng.uniform(-0.3, 0.3), lon=HOME.lon + rng.uniform(-0.3, 0.3),
+                                   excluded_plots=frozenset({f"p{rng.randrange(30)}"}))
+               for i in range(40)]
+    plots = [dataclasses.replace(NEAR, key=f"p{j}", free_units=rng.randint(0, 40), max_layers=rng.choice([1, 2, 3]),
+                                 gemeente_code=rng.choice(["GM0200", "GM0232"]),
+                                 lat=NEAR.lat + rng.uniform(-0.3, 0.3), lon=NEAR.lon + rng.uniform(-0.3, 0.3))
+             for j in range(30)]
+    sol = solve(demands, plots, W)
+    offers, _ = plan_offers(demands, plots, [[]] * len(demands), W, 20, 2.0, 2.0, solution=sol)
+    made = [o for o in offers if o.allocations]
+    assert len(made) > 10
+    # one offer at a time, each against the plots as its offer saw them (free units counted down)
+    now, capacity = list(plots), np.array([p.free_units for p in plots])
+    for offer in made:
+        assert offer.passed_over == explain.passed_over(sol, offer.index, demands[offer.index], now, capacity, W)
+        for a in offer.allocations:
+            now[a.plot] = dataclasses.replace(now[a.plot], free_units=now[a.plot].free_units - a.units)
+    reasons = {r for o in made for x in o.passed_over for r in x["reasons"]}
+    assert {"capacity", "stacking", "declined_before"} <= reasons  # rules broken, and plots counted down to full

@@ -14,7 +14,8 @@ from services.matching.app.main import create_app
 from services.matching.app.proposals.models import Proposal, ProposalAllocation
 from services.matching.app.readmodel import service as readmodel
 from services.matching.app.readmodel.models import PlacementDemand, PlotView
-from services.matching.app.rematch.matcher import Matcher
+from services.matching.app.rematch import service as rematch
+from services.matching.app.rematch.matcher import Matcher, oldest_first
 from services.matching.app.rematch.models import RematchRequest
 from services.matching.tests.conftest import complex_spec, expiring, site
 from services.matching.tests.proposals.test_flow import _proposals, _stream_types
@@ -177,6 +178,48 @@ async def test_a_plan_made_stale_meanwhile_is_not_written_and_the_demand_is_requ
         [proposal] = await _proposals(client, idle)
         assert [(a["site_id"], a["units"]) for a in proposal["allocations"]] == [(str(plot.site_id), 5)]
         assert proposal["shortfall_units"] == 15
+
+
+async def test_a_backlog_of_placements_is_served_oldest_first_in_short_solves(settings, publish):
+    idle = settings.model_copy(update={"matcher_enabled": False, "rematch_max_demands": 3})
+    publish.settings = idle
+    app = create_app(idle)
+    async with running_app(app):
+        runtime, db = app.state.runtime, app.state.runtime.db
+        demands = [expiring(complex_spec(unit_count=10)) for _ in range(7)]
+        for d in demands:
+            await publish("inventory.placement.expiring", d, d.placement_id)
+        await eventually(lambda: _requests_for(db, demands))
+        plot = site(capacity=200)
+        async with runtime.transaction() as session:  # the plot without its request for all waiting demand
+            await readmodel.record_site(session, plot)
+        async with runtime.transaction() as session:  # the oldest placement is asked for again meanwhile
+            await rematch.request(session, runtime, [demands[0].placement_id], reason="placement_changed")
+
+        matcher = Matcher(runtime)
+        assert await matcher.serve_once() == 3 and matcher.backlog  # the three oldest; more are waiting
+        assert await _proposed(db) == {d.placement_id for d in demands[:3]}
+        assert await _requests_for(db, demands[3:])  # the oldest's second request served with its first
+        assert await matcher.serve_once() == 3 and await _proposed(db) == {d.placement_id for d in demands[:6]}
+        assert await matcher.serve_once() == 1 and not matcher.backlog
+        assert await _count(db, RematchRequest) == 0
+
+
+async def _requests_for(db, demands) -> bool:
+    async with db.sessions() as s:
+        return sorted(await s.scalars(sa.select(RematchRequest.placement_id))) == sorted(d.placement_id for d in demands)
+
+
+async def _proposed(db) -> set[uuid.UUID]:
+    async with db.sessions() as s:
+        return set(await s.scalars(sa.select(Proposal.placement_id)))
+
+
+def test_oldest_first_takes_the_placements_of_the_oldest_requests_and_every_request_for_them():
+    a, b, c = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    requests = [(1, b), (2, a), (3, b), (4, c), (5, a)]
+    assert oldest_first(requests, 2) == ([(1, b), (2, a), (3, b), (5, a)], sorted([a, b]))
+    assert oldest_first(requests, 3) == (requests, sorted([a, b, c]))
 
 
 class _DefectMatcher(Matcher):
