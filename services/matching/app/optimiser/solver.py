@@ -30,8 +30,8 @@ Solving.
    group: ejection chains take out one piece at a time (below a minimum group, then every split
    piece) and re-house its homes by a min-cost flow through the residual plan, milliseconds a move;
    then a large-neighbourhood search re-solves each split complex together with the complexes
-   competing for its plots as a small exact MIP (warm-started, so it never gets worse), tenths of
-   a second a neighbourhood; both again while they still improve. slope_scaling (dynamic slope
+   competing for its plots as a small MIP (warm-started, so it never gets worse; a 1 % gap first,
+   exact in the end), hundredths of a second a neighbourhood; both again while they still improve. slope_scaling (dynamic slope
    scaling) is kept as a method for comparison; on the bench it did not beat the min-cost flow.
 Every step keeps homes housed at the maximum and the ladder priority at its minimum.
 """
