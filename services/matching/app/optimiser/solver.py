@@ -507,7 +507,7 @@ def consolidation_search(
         bad = np.zeros(len(supply), dtype=np.int64)
         np.add.at(bad, arcs.demand[min_group_violations(arcs, flow, groups)], 1)
         seeds = [int(i) for i in np.nonzero((pieces > 1) | (bad > 0))[0] if int(i) not in tried]
-        if not seeds and gap > 1e-6 and tried:  # every neighbourhood looked at: again, closer to their optima
+        if not seeds and gap > 2e-6 and tried:  # every neighbourhood looked at: again, closer to their optima (2e-6: float tenths)
             gap, tried = max(gap / 10, 1e-6), set()
             continue
         if not seeds:
