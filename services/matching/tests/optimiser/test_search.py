@@ -87,3 +87,31 @@ def check_chains(demands, plots) -> None:
             assert (np.bincount(arcs.demand, weights=flow, minlength=len(demands)) <= supply).all()
             if keep_ladder:
                 assert np.dot(arcs.priority, flow) <= np.dot(arcs.priority, start) + 1e-6
+
+
+
+def test_the_neighbourhood_search_merges_a_split_worth_a_fraction_of_its_first_gap():
+    # the split above at a million EUR a home: merging it saves a fraction of a per cent of the
+    # neighbourhood's EUR, within the gap the search starts at; it is found all the same
+    arcs = arcs_of([(0, 0, 10, 1e6, 0.0), (0, 1, 10, 1e6, 0.0), (1, 0, 4, 1e6, 0.0), (1, 2, 4, 1e6 + 50.0, 0.0)])
+    supply, capacity, groups = np.array([10, 4]), np.array([10, 4, 4]), np.array([1, 1])
+    start = np.array([6, 4, 4, 0])
+    assert W.split_fixed_eur < S.LNS_EUR_GAP * S.eur_cost(arcs, start, groups, W)
+    flow, stats = S.consolidation_search(arcs, start, supply, capacity, groups, W, 10.0)
+    assert flow.tolist() == [10, 0, 0, 4]
+    assert stats["lns_improved"] == 1
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(open_demands_st, open_plots_st)
+def test_the_neighbourhood_search_never_loses_a_home_a_group_or_a_rung(demands, plots):
+    arcs = S.build_arcs(demands, plots, W, k=None)
+    supply = np.array([d.units for d in demands])
+    capacity = np.array([p.free_units for p in plots])
+    groups = np.minimum(np.array([max(1, d.min_group_size) for d in demands]), np.maximum(supply, 1))
+    start = S.min_cost_max_flow(len(demands), len(plots), arcs, supply, capacity, arcs.priority + arcs.cost)
+    flow, _ = S.consolidation_search(arcs, start, supply, capacity, groups, W, 0.5)
+    assert S.objective(arcs, flow, groups, W) <= S.objective(arcs, start, groups, W)
+    assert flow.sum() == start.sum()
+    assert (np.bincount(arcs.plot, weights=flow, minlength=len(plots)) <= capacity).all()
+    assert (np.bincount(arcs.demand, weights=flow, minlength=len(demands)) <= supply).all()
