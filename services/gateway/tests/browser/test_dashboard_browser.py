@@ -276,6 +276,9 @@ async def test_the_queue_by_keyboard_only_open_and_decline(dashboard: Dashboard)
     await investor.keyboard.press("Enter")
     await investor.wait_for_function("document.activeElement && document.activeElement.id === 'detail'")
     await investor.wait_for_selector("#afwijzen")
+    # every cost term the API sends is named in Dutch, none by its raw field name (such as site_factors)
+    terms = await investor.locator("#detail dl.hp-dl dt").all_inner_texts()
+    assert terms and not [t for t in terms if "_" in t], terms
     # Decline: Tab to the reason, type it, Tab to "Afwijzen", Space.
     await tab_to(investor, "#reden", limit=60)
     await investor.keyboard.type("Kavel ligt te ver van de huurders")

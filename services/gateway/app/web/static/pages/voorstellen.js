@@ -32,6 +32,7 @@
     total: ["Totaal", eur], transport: ["Transport", eur], transport_unit_km: ["Transport (woning-km)", num],
     readiness: ["Bouwrijp maken en nutsvoorzieningen", eur], storage: ["Opslag", eur], storage_months: ["Opslagmaanden", num],
     split: ["Splitsing over kavels", eur], splits: ["Extra kavels (splitsingen)", num],
+    site_factors: ["Locatiefactoren (geluid, water)", eur],
     min_group: ["Delen onder de minimale groepsgrootte", eur], min_group_violations: ["Aantal delen onder de minimale groep", num],
     ladder: ["Herplaatsingsladder (prioriteitspunten)", num], weights_version: ["Versie van de gewichten", num],
   };
